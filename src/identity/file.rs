@@ -1,0 +1,1 @@
+//! File key loaders (placeholder until implemented).
