@@ -1,1 +1,66 @@
-fn main() {}
+//! `aws_signing_helper`: parse the command line, run one command, and turn any error into one
+//! line on stderr and exit code 1.
+
+use std::process::ExitCode;
+
+use aws_signing_helper::cli::{self, Cli, Command};
+use aws_signing_helper::commands;
+use aws_signing_helper::error::Result;
+use aws_signing_helper::logger;
+use clap::{CommandFactory, FromArgMatches};
+
+fn main() -> ExitCode {
+    let matches = match Cli::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => return clap_exit(e),
+    };
+    if let Some((_, sub)) = matches.subcommand() {
+        if let Err(msg) = cli::check_exclusions(sub, cli::CREDENTIAL_EXCLUSIONS) {
+            eprintln!("Error: {msg}");
+            eprintln!("{} {msg}", logger::timestamp());
+            return ExitCode::from(1);
+        }
+    }
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => return clap_exit(e),
+    };
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{} {e}", logger::timestamp());
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Help and version go to stdout with exit 0; usage errors to stderr with exit 1, like cobra.
+fn clap_exit(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // Printing help can only fail if stdout is closed; nothing to do then.
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let _ = e.print();
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(command: Command) -> Result<()> {
+    match command {
+        Command::CredentialProcess(args) => {
+            logger::init(args.credentials.debug);
+            commands::credential_process::run(&args)
+        }
+        Command::Version => {
+            println!("{}", cli::VERSION);
+            Ok(())
+        }
+    }
+}

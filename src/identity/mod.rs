@@ -5,6 +5,7 @@
 
 pub mod certificate;
 pub mod file;
+pub mod source;
 
 pub use certificate::Certificate;
 

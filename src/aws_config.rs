@@ -1,0 +1,207 @@
+//! The few settings the AWS SDKs read from the environment and the shared config file that
+//! change how we call Roles Anywhere (SPEC §1.6): CA bundle, FIPS/dual-stack, endpoint URLs,
+//! retry attempts.
+//!
+//! Environment variables win over the profile in `~/.aws/config` (or `$AWS_CONFIG_FILE`); the
+//! profile is `$AWS_PROFILE` or `default`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+
+/// What we take from the environment and the shared config.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    pub ca_bundle: Option<PathBuf>,
+    pub use_fips: bool,
+    pub use_dualstack: bool,
+    /// `AWS_ENDPOINT_URL_ROLESANYWHERE` or the profile's `services` entry for rolesanywhere.
+    pub service_endpoint_url: Option<String>,
+    /// `AWS_ENDPOINT_URL` or the profile's `endpoint_url`.
+    pub global_endpoint_url: Option<String>,
+    pub max_attempts: Option<u32>,
+}
+
+/// A read-only view of one INI file: section name → key → value. Sub-sections (`service =`
+/// followed by indented keys) are stored as `service.key`.
+#[derive(Debug, Default)]
+pub struct Ini {
+    sections: HashMap<String, HashMap<String, String>>,
+}
+
+impl Ini {
+    /// Parses INI text leniently (unknown lines are skipped).
+    pub fn parse(text: &str) -> Ini {
+        let mut ini = Ini::default();
+        let mut section: Option<String> = None;
+        let mut parent: Option<String> = None;
+        for raw in text.lines() {
+            let line = raw.trim_end_matches('\r');
+            let trimmed = line.trim();
+            if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+                continue;
+            }
+            if trimmed.starts_with('[') && trimmed.ends_with(']') {
+                let name = trimmed[1..trimmed.len() - 1]
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                ini.sections.entry(name.clone()).or_default();
+                section = Some(name);
+                parent = None;
+                continue;
+            }
+            let Some(sec) = &section else { continue };
+            let Some((k, v)) = trimmed.split_once('=') else {
+                continue;
+            };
+            let (k, v) = (k.trim().to_string(), v.trim().to_string());
+            let indented = line.starts_with(' ') || line.starts_with('\t');
+            let map = ini.sections.entry(sec.clone()).or_default();
+            if indented {
+                if let Some(p) = &parent {
+                    map.insert(format!("{p}.{k}"), v);
+                }
+            } else {
+                if v.is_empty() {
+                    parent = Some(k.clone());
+                } else {
+                    parent = None;
+                }
+                map.insert(k, v);
+            }
+        }
+        ini
+    }
+
+    /// The keys of a section.
+    pub fn section(&self, name: &str) -> Option<&HashMap<String, String>> {
+        self.sections.get(name)
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn truthy(v: &str) -> bool {
+    v.eq_ignore_ascii_case("true")
+}
+
+/// The user's home directory.
+pub fn home_dir() -> Option<PathBuf> {
+    env("HOME").map(PathBuf::from)
+}
+
+/// Reads the settings from the environment and the shared config file.
+pub fn load() -> Result<Settings> {
+    let profile_env = env("AWS_PROFILE");
+    let profile = profile_env.clone().unwrap_or_else(|| "default".to_string());
+    let config_path = env("AWS_CONFIG_FILE")
+        .map(PathBuf::from)
+        .or_else(|| home_dir().map(|h| h.join(".aws").join("config")));
+    let ini = match &config_path {
+        Some(p) => match std::fs::read_to_string(p) {
+            Ok(text) => Ini::parse(&text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ini::default(),
+            Err(e) => {
+                return Err(Error::new(format!(
+                    "cannot read AWS config file {}: {e}",
+                    p.display()
+                )))
+            }
+        },
+        None => Ini::default(),
+    };
+    let section_name = if profile == "default" {
+        "default".to_string()
+    } else {
+        format!("profile {profile}")
+    };
+    let empty = HashMap::new();
+    let prof = match ini.section(&section_name) {
+        Some(p) => p,
+        None => {
+            if profile_env.is_some() && !profile_in_credentials_file(&profile) {
+                return Err(Error::new(format!("failed to get shared config profile, {profile}"))
+                    .hint("AWS_PROFILE names a profile that is in neither ~/.aws/config nor ~/.aws/credentials; unset it or fix the name"));
+            }
+            &empty
+        }
+    };
+    let get = |k: &str| prof.get(k).filter(|v| !v.is_empty()).cloned();
+    let ignore_endpoints = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").is_some_and(|v| truthy(&v))
+        || get("ignore_configured_endpoint_urls").is_some_and(|v| truthy(&v));
+    let services_endpoint = get("services").and_then(|s| {
+        ini.section(&format!("services {s}"))
+            .and_then(|m| m.get("rolesanywhere.endpoint_url").cloned())
+    });
+    let max_attempts = match env("AWS_MAX_ATTEMPTS").or_else(|| get("max_attempts")) {
+        Some(v) => Some(
+            v.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| {
+                    Error::new(format!(
+                        "invalid max_attempts / AWS_MAX_ATTEMPTS value {v:?}"
+                    ))
+                    .hint("use a whole number of 1 or more")
+                })?,
+        ),
+        None => None,
+    };
+    Ok(Settings {
+        ca_bundle: env("AWS_CA_BUNDLE")
+            .or_else(|| get("ca_bundle"))
+            .map(PathBuf::from),
+        use_fips: env("AWS_USE_FIPS_ENDPOINT")
+            .or_else(|| get("use_fips_endpoint"))
+            .is_some_and(|v| truthy(&v)),
+        use_dualstack: env("AWS_USE_DUALSTACK_ENDPOINT")
+            .or_else(|| get("use_dualstack_endpoint"))
+            .is_some_and(|v| truthy(&v)),
+        service_endpoint_url: if ignore_endpoints {
+            None
+        } else {
+            env("AWS_ENDPOINT_URL_ROLESANYWHERE").or(services_endpoint)
+        },
+        global_endpoint_url: if ignore_endpoints {
+            None
+        } else {
+            env("AWS_ENDPOINT_URL").or_else(|| get("endpoint_url"))
+        },
+        max_attempts,
+    })
+}
+
+fn profile_in_credentials_file(profile: &str) -> bool {
+    let path = env("AWS_SHARED_CREDENTIALS_FILE")
+        .map(PathBuf::from)
+        .or_else(|| home_dir().map(|h| h.join(".aws").join("credentials")));
+    path.and_then(|p| std::fs::read_to_string(p).ok())
+        .is_some_and(|text| Ini::parse(&text).section(profile).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ini_reads_profiles_and_nested_services() {
+        let ini = Ini::parse(
+            "# c\n[default]\nregion = us-east-1\nservices = local\n\n[profile x]\nca_bundle = /a\n[services local]\nrolesanywhere =\n  endpoint_url = https://127.0.0.1:1\nsts =\n  endpoint_url = https://s\n",
+        );
+        assert_eq!(ini.section("default").unwrap()["services"], "local");
+        assert_eq!(ini.section("profile x").unwrap()["ca_bundle"], "/a");
+        assert_eq!(
+            ini.section("services local").unwrap()["rolesanywhere.endpoint_url"],
+            "https://127.0.0.1:1"
+        );
+        assert_eq!(
+            ini.section("services local").unwrap()["sts.endpoint_url"],
+            "https://s"
+        );
+    }
+}

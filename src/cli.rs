@@ -1,0 +1,268 @@
+//! Command-line definitions: every command and flag of the official tool (SPEC §1), plus ours.
+//!
+//! Flags keep the official names, defaults and meaning. Booleans accept `--flag`,
+//! `--flag=true|false` (Go's ParseBool spellings); integers accept Go's base prefixes.
+
+use clap::{ArgMatches, Args, Parser, Subcommand};
+
+/// The official tool's version, which we report and put in the User-Agent.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "aws_signing_helper",
+    version = VERSION,
+    disable_version_flag = true,
+    about = "Temporary AWS credentials for workloads outside AWS, from IAM Roles Anywhere.",
+    long_about = "Temporary AWS credentials for workloads outside AWS.\n\n\
+        Proves your identity to IAM Roles Anywhere with an X.509 certificate and its private key, \
+        signs a CreateSession request, and hands the temporary credentials to AWS SDKs and tools \
+        (credential_process, the shared credentials file, or a local metadata endpoint).\n\n\
+        A drop-in replacement for AWS's aws_signing_helper: same commands, flags and output."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+// Variants hold their flags inline; the enum is parsed once per process, so size does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print credentials as JSON for the credential_process setting of the AWS CLI and SDKs
+    #[command(name = "credential-process")]
+    CredentialProcess(CredentialProcessArgs),
+    /// Print the version
+    Version,
+}
+
+/// Go's strconv.ParseBool spellings.
+fn go_bool(s: &str) -> Result<bool, String> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        _ => Err(format!("strconv.ParseBool: parsing {s:?}: invalid syntax")),
+    }
+}
+
+/// Go's strconv.ParseInt with base 0: `0x`, `0o`, `0b` prefixes and leading-`0` octal.
+pub fn go_int(s: &str) -> Result<i64, String> {
+    let invalid = || format!("strconv.ParseInt: parsing {s:?}: invalid syntax");
+    let (neg, body) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let body = body.replace('_', "");
+    let (radix, digits) =
+        if let Some(d) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            (16, d.to_string())
+        } else if let Some(d) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
+            (8, d.to_string())
+        } else if let Some(d) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
+            (2, d.to_string())
+        } else if body.len() > 1 && body.starts_with('0') {
+            (8, body[1..].to_string())
+        } else {
+            (10, body)
+        };
+    if digits.is_empty() {
+        return Err(invalid());
+    }
+    let magnitude = i128::from_str_radix(&digits, radix).map_err(|_| invalid())?;
+    let value = if neg { -magnitude } else { magnitude };
+    i64::try_from(value).map_err(|_| format!("strconv.ParseInt: parsing {s:?}: value out of range"))
+}
+
+/// The flags shared by `credential-process`, `serve` and `update` (SPEC §1.2).
+#[derive(Debug, Clone, Args, Default)]
+pub struct CredentialArgs {
+    /// ARN of the IAM role to assume (query parameter roleArn)
+    #[arg(long, default_value = "")]
+    pub role_arn: String,
+    /// ARN of the Roles Anywhere profile
+    #[arg(long, default_value = "")]
+    pub profile_arn: String,
+    /// ARN of the Roles Anywhere trust anchor; its region is the default signing region
+    #[arg(long, default_value = "")]
+    pub trust_anchor_arn: String,
+    /// Duration of the session in seconds (the service accepts 900 to 43200, capped by the profile)
+    #[arg(long, default_value = "3600", value_parser = go_int)]
+    pub session_duration: i64,
+    /// Signing region and endpoint region (default: the trust anchor ARN's region)
+    #[arg(long, default_value = "")]
+    pub region: String,
+    /// Base URL of the CreateSession endpoint, e.g. https://host:port
+    #[arg(long, default_value = "")]
+    pub endpoint: String,
+    /// Skip TLS certificate verification (insecure; prints a warning)
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = go_bool)]
+    pub no_verify_ssl: bool,
+    /// Use the proxy from HTTPS_PROXY/HTTP_PROXY/NO_PROXY (always the case; kept for compatibility)
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = go_bool)]
+    pub with_proxy: bool,
+    /// Print the canonical request, string to sign and HTTP exchange to stderr, secrets redacted
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = go_bool)]
+    pub debug: bool,
+    /// Certificate file (PEM or DER, may hold the chain after the leaf; PKCS#12 when no --private-key)
+    #[arg(long, default_value = "")]
+    pub certificate: String,
+    /// Private key file (PEM or DER: PKCS#1, SEC1, PKCS#8, encrypted PKCS#8)
+    #[arg(long, default_value = "")]
+    pub private_key: String,
+    /// PEM file of intermediate CA certificates, sent as the chain in file order
+    #[arg(long, default_value = "")]
+    pub intermediates: String,
+    /// Select a certificate from an OS certificate store (inline Key=...,Value=... pairs or file://PATH)
+    #[arg(long, default_value = "")]
+    pub cert_selector: String,
+    /// Windows system certificate store name
+    #[arg(long, default_value = "MY")]
+    pub system_store_name: String,
+    /// Among several matching store certificates, use the one that expires last
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = go_bool)]
+    pub use_latest_expiring_certificate: bool,
+    /// PKCS#11 module to load (default: p11-kit-proxy)
+    #[arg(long, default_value = "")]
+    pub pkcs11_lib: String,
+    /// Use the PKCS#11 user PIN as the context-specific PIN too
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = go_bool)]
+    pub reuse_pin: bool,
+    /// Password of the TPM key
+    #[arg(long, default_value = "")]
+    pub tpm_key_password: String,
+    /// The TPM key (by handle) has no password
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = go_bool)]
+    pub no_tpm_key_password: bool,
+    /// Role session name (sent only when not empty)
+    #[arg(long, default_value = "")]
+    pub role_session_name: String,
+    /// Password of an encrypted PKCS#8 private key or a PKCS#12 file (prompted for on a terminal if needed)
+    #[arg(long, default_value = "")]
+    pub pkcs8_password: String,
+    /// Seconds to wait for each CreateSession attempt before giving up on it
+    #[arg(long, default_value = "30", value_parser = go_int)]
+    pub timeout: i64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CredentialProcessArgs {
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+}
+
+/// The mutually exclusive flag pairs of the credential commands (SPEC §1.2), in cobra's order.
+pub const CREDENTIAL_EXCLUSIONS: &[(&str, &str)] = &[
+    ("certificate", "cert-selector"),
+    ("certificate", "system-store-name"),
+    ("private-key", "cert-selector"),
+    ("private-key", "system-store-name"),
+    ("private-key", "use-latest-expiring-certificate"),
+    ("use-latest-expiring-certificate", "intermediates"),
+    ("use-latest-expiring-certificate", "reuse-pin"),
+    ("cert-selector", "intermediates"),
+    ("cert-selector", "reuse-pin"),
+    ("system-store-name", "reuse-pin"),
+    ("tpm-key-password", "cert-selector"),
+    ("tpm-key-password", "reuse-pin"),
+    ("no-tpm-key-password", "cert-selector"),
+    ("no-tpm-key-password", "tpm-key-password"),
+    ("pkcs8-password", "tpm-key-password"),
+];
+
+/// Checks cobra-style mutual exclusions: only flags given on the command line count.
+/// Returns cobra's message for the first violated pair.
+pub fn check_exclusions(matches: &ArgMatches, pairs: &[(&str, &str)]) -> Result<(), String> {
+    let given = |name: &str| {
+        let id = name.replace('-', "_");
+        matches
+            .try_contains_id(&id)
+            .ok()
+            .filter(|present| *present)
+            .and_then(|_| matches.value_source(&id))
+            == Some(clap::parser::ValueSource::CommandLine)
+    };
+    for (a, b) in pairs {
+        if given(a) && given(b) {
+            let mut set = [*a, *b];
+            set.sort_unstable();
+            return Err(format!(
+                "if any flags in the group [{a} {b}] are set none of the others can be; [{} {}] were all set",
+                set[0], set[1]
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, FromArgMatches};
+
+    fn parse(args: &[&str]) -> Result<(Cli, ArgMatches), clap::Error> {
+        let matches = Cli::command().try_get_matches_from(args)?;
+        Ok((Cli::from_arg_matches(&matches)?, matches))
+    }
+
+    #[test]
+    fn defaults_match_the_official_tool() {
+        let (cli, _) = parse(&["x", "credential-process"]).unwrap();
+        let Command::CredentialProcess(a) = cli.command else {
+            panic!("wrong command")
+        };
+        assert_eq!(a.credentials.session_duration, 3600);
+        assert_eq!(a.credentials.system_store_name, "MY");
+        assert!(!a.credentials.no_verify_ssl);
+    }
+
+    #[test]
+    fn go_style_values() {
+        let (cli, _) = parse(&[
+            "x",
+            "credential-process",
+            "--session-duration",
+            "0x384",
+            "--no-verify-ssl=false",
+            "--debug",
+        ])
+        .unwrap();
+        let Command::CredentialProcess(a) = cli.command else {
+            panic!("wrong command")
+        };
+        assert_eq!(a.credentials.session_duration, 900);
+        assert!(!a.credentials.no_verify_ssl);
+        assert!(a.credentials.debug);
+        assert_eq!(go_int("0755"), Ok(493));
+        assert!(go_int("abc").unwrap_err().contains("invalid syntax"));
+    }
+
+    #[test]
+    fn exclusions_use_cobra_message_and_changed_semantics() {
+        let (_, m) = parse(&[
+            "x",
+            "credential-process",
+            "--certificate",
+            "a",
+            "--cert-selector",
+            "b",
+        ])
+        .unwrap();
+        let sub = m.subcommand_matches("credential-process").unwrap();
+        assert_eq!(
+            check_exclusions(sub, CREDENTIAL_EXCLUSIONS).unwrap_err(),
+            "if any flags in the group [certificate cert-selector] are set none of the others can be; [cert-selector certificate] were all set"
+        );
+        // The MY default of --system-store-name never conflicts by itself.
+        let (_, m) = parse(&[
+            "x",
+            "credential-process",
+            "--certificate",
+            "a",
+            "--private-key",
+            "k",
+        ])
+        .unwrap();
+        let sub = m.subcommand_matches("credential-process").unwrap();
+        assert!(check_exclusions(sub, CREDENTIAL_EXCLUSIONS).is_ok());
+    }
+}

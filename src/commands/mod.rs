@@ -1,0 +1,3 @@
+//! One module per subcommand: glue between flags and the library, no protocol logic.
+
+pub mod credential_process;

@@ -1,0 +1,280 @@
+//! The one HTTPS client: TLS 1.2+ (rustls with aws-lc-rs), system roots or `AWS_CA_BUNDLE`,
+//! optional no-verify, proxies from the environment with Go's rules, and a per-call time-out
+//! so that a stalled server cannot hang us.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
+
+use crate::error::{Error, Result};
+
+/// How to build the client.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    pub no_verify_ssl: bool,
+    /// Replaces the system roots (`AWS_CA_BUNDLE` / `ca_bundle`).
+    pub ca_bundle: Option<std::path::PathBuf>,
+    /// Upper bound on one request, connect to last body byte.
+    pub timeout: Duration,
+    pub user_agent: String,
+}
+
+/// A response, fully read.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first header with this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why a request got no HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportError {
+    pub message: String,
+    pub timed_out: bool,
+}
+
+/// A configured client for one endpoint URL (the proxy is chosen for that URL's scheme and host).
+pub struct HttpClient {
+    agent: ureq::Agent,
+}
+
+impl HttpClient {
+    /// Builds a client for requests to `url`.
+    pub fn new(url: &str, opts: &HttpOptions) -> Result<HttpClient> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut tls = TlsConfig::builder()
+            .provider(TlsProvider::Rustls)
+            .unversioned_rustls_crypto_provider(provider);
+        if opts.no_verify_ssl {
+            log::warn!("--no-verify-ssl: TLS certificates are not verified; anyone on the network path can read and alter this exchange");
+            eprintln!(
+                "warning: --no-verify-ssl is set: the server's TLS certificate is not verified"
+            );
+            tls = tls.disable_verification(true);
+        } else if url.starts_with("https:") {
+            let roots = match &opts.ca_bundle {
+                Some(path) => load_bundle(path)?,
+                None => load_system_roots()?,
+            };
+            tls = tls.root_certs(RootCerts::Specific(Arc::new(roots)));
+        }
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .user_agent(opts.user_agent.as_str())
+            .timeout_global(Some(opts.timeout))
+            .timeout_connect(Some(opts.timeout.min(Duration::from_secs(30))))
+            .proxy(proxy_for(url)?)
+            .tls_config(tls.build())
+            .build();
+        Ok(HttpClient {
+            agent: config.new_agent(),
+        })
+    }
+
+    /// Sends a POST and reads the whole response (bodies are capped at 1 MiB).
+    pub fn post(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> std::result::Result<HttpResponse, TransportError> {
+        let mut req = self.agent.post(url);
+        for (name, value) in headers {
+            req = req.header(name.as_str(), value.as_str());
+        }
+        let mut resp = req.send(body).map_err(transport_error)?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(1 << 20)
+            .read_to_vec()
+            .map_err(transport_error)?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+fn transport_error(e: ureq::Error) -> TransportError {
+    let timed_out = matches!(e, ureq::Error::Timeout(_));
+    let message = match &e {
+        ureq::Error::Timeout(_) => "no response within the time-out (the server accepted the connection but did not answer)".to_string(),
+        ureq::Error::Io(io) => io.to_string(),
+        other => other.to_string(),
+    };
+    TransportError { message, timed_out }
+}
+
+fn load_bundle(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>> {
+    let pem = std::fs::read(path).map_err(|e| {
+        Error::new(format!(
+            "cannot read CA bundle {} (AWS_CA_BUNDLE / ca_bundle): {e}",
+            path.display()
+        ))
+    })?;
+    let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        return Err(Error::new(format!(
+            "no PEM certificates in CA bundle {} (AWS_CA_BUNDLE / ca_bundle)",
+            path.display()
+        ))
+        .hint("the bundle must hold one or more -----BEGIN CERTIFICATE----- blocks"));
+    }
+    Ok(certs)
+}
+
+fn load_system_roots() -> Result<Vec<ureq::tls::Certificate<'static>>> {
+    let found = rustls_native_certs::load_native_certs();
+    let certs: Vec<_> = found
+        .certs
+        .iter()
+        .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
+        .collect();
+    if certs.is_empty() {
+        return Err(
+            Error::new("no trusted CA certificates found on this system")
+                .hint("install ca-certificates, or point AWS_CA_BUNDLE at a PEM bundle"),
+        );
+    }
+    Ok(certs)
+}
+
+/// Splits `scheme://authority/path?query` into its parts (enough for endpoint URLs).
+pub fn split_url(url: &str) -> Option<(&str, &str, &str)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let path = rest[end..].split(['?', '#']).next().unwrap_or("");
+    if authority.is_empty() {
+        return None;
+    }
+    Some((scheme, authority, path))
+}
+
+/// The host of an authority, without user info, port or IPv6 brackets.
+pub fn host_of(authority: &str) -> &str {
+    let hostport = authority.rsplit('@').next().unwrap_or(authority);
+    if let Some(rest) = hostport.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    hostport.split(':').next().unwrap_or(hostport)
+}
+
+fn env_any(names: &[&str]) -> Option<String> {
+    names
+        .iter()
+        .find_map(|n| std::env::var(n).ok().filter(|v| !v.is_empty()))
+}
+
+/// Go's proxy rules: `HTTPS_PROXY` for https URLs, `HTTP_PROXY` for http, `NO_PROXY`
+/// exclusions, and never for loopback hosts.
+fn proxy_for(url: &str) -> Result<Option<ureq::Proxy>> {
+    let Some((scheme, authority, _)) = split_url(url) else {
+        return Ok(None);
+    };
+    let host = host_of(authority);
+    if is_loopback(host) {
+        return Ok(None);
+    }
+    let proxy = if scheme == "https" {
+        env_any(&["HTTPS_PROXY", "https_proxy"])
+    } else {
+        env_any(&["HTTP_PROXY", "http_proxy"])
+    };
+    let Some(proxy) = proxy else { return Ok(None) };
+    if let Some(list) = env_any(&["NO_PROXY", "no_proxy"]) {
+        if no_proxy_matches(&list, host) {
+            return Ok(None);
+        }
+    }
+    let proxy_url = if proxy.contains("://") {
+        proxy
+    } else {
+        format!("http://{proxy}")
+    };
+    ureq::Proxy::new(&proxy_url)
+        .map(Some)
+        .map_err(|e| Error::new(format!("invalid proxy URL in HTTPS_PROXY/HTTP_PROXY: {e}")))
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether `host` is excluded by a `NO_PROXY` list (`*`, exact names, domain suffixes, IPs).
+pub fn no_proxy_matches(list: &str, host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    list.split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .any(|entry| {
+            if entry == "*" {
+                return true;
+            }
+            let entry = entry.to_ascii_lowercase();
+            let entry = entry.split(':').next().unwrap_or(&entry);
+            let suffix = entry.trim_start_matches("*.").trim_start_matches('.');
+            host == suffix || host.ends_with(&format!(".{suffix}"))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_split() {
+        assert_eq!(
+            split_url("https://h:8443/p?x"),
+            Some(("https", "h:8443", "/p"))
+        );
+        assert_eq!(split_url("http://h"), Some(("http", "h", "")));
+        assert_eq!(split_url("nope"), None);
+        assert_eq!(host_of("u:p@[::1]:8"), "::1");
+        assert_eq!(host_of("example.com:443"), "example.com");
+    }
+
+    #[test]
+    fn no_proxy_rules() {
+        assert!(no_proxy_matches("foo.com, .example.org", "api.example.org"));
+        assert!(no_proxy_matches("example.org", "example.org"));
+        assert!(!no_proxy_matches("example.org", "badexample.org"));
+        assert!(no_proxy_matches("*", "anything"));
+        assert!(is_loopback("127.0.0.1") && is_loopback("::1") && is_loopback("localhost"));
+    }
+}

@@ -1,0 +1,653 @@
+//! IAM Roles Anywhere `CreateSession`: build and sign the request (SPEC §2.3–2.4), send it with
+//! retries (§2.7), and read the response or the service error (§2.5–2.6).
+//!
+//! Wire contract: `POST /sessions?profileArn=…&roleArn=…&trustAnchorArn=…` with body
+//! `{"durationSeconds":N[,"roleSessionName":"…"]}`, headers `Content-Type`, `Host`,
+//! `X-Amz-Date`, `X-Amz-X509` (base64 DER leaf), `X-Amz-X509-Chain` (comma-joined base64 DER),
+//! signed as SigV4 with the certificate's key: `Authorization: AWS4-X509-{RSA,ECDSA}-SHA256 |
+//! AWS4-X509-MLDSA Credential=<decimal serial>/<scope>, SignedHeaders=…, Signature=<hex>`.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use crate::arn::Arn;
+use crate::credentials::Credentials;
+use crate::endpoint::Target;
+use crate::error::{Error, Result};
+use crate::http::{HttpClient, HttpResponse, TransportError};
+use crate::identity::{Digest, Identity};
+use crate::sigv4;
+
+/// The service's accepted range for `durationSeconds`.
+pub const DURATION_RANGE: std::ops::RangeInclusive<i64> = 900..=43200;
+
+/// What we ask CreateSession for.
+#[derive(Debug, Clone)]
+pub struct SessionParams {
+    pub role_arn: String,
+    pub profile_arn: String,
+    pub trust_anchor_arn: String,
+    pub duration_seconds: i64,
+    pub role_session_name: Option<String>,
+}
+
+/// The ARNs of [`SessionParams`], parsed and checked against each other.
+#[derive(Debug, Clone)]
+pub struct CheckedArns {
+    pub trust_anchor: Arn,
+    pub profile: Arn,
+    pub role: Arn,
+}
+
+impl SessionParams {
+    /// Local checks the official tool leaves to the service: ARN syntax, matching regions,
+    /// a role ARN at all, and the duration range.
+    pub fn check(&self) -> Result<CheckedArns> {
+        let trust_anchor =
+            Arn::parse_flag(&self.trust_anchor_arn, "trust anchor", "--trust-anchor-arn")?;
+        let profile = Arn::parse_flag(&self.profile_arn, "profile", "--profile-arn")?;
+        if trust_anchor.region != profile.region {
+            return Err(Error::new(format!(
+                "trust anchor and profile regions don't match: --trust-anchor-arn is in {:?}, --profile-arn in {:?}",
+                trust_anchor.region, profile.region
+            ))
+            .hint("use the trust anchor and profile of the same region"));
+        }
+        let role = Arn::parse_flag(&self.role_arn, "role", "--role-arn")?;
+        if !DURATION_RANGE.contains(&self.duration_seconds) {
+            return Err(Error::new(format!(
+                "--session-duration {} is out of range",
+                self.duration_seconds
+            ))
+            .hint("IAM Roles Anywhere accepts 900 to 43200 seconds (15 minutes to 12 hours), further capped by the profile"));
+        }
+        Ok(CheckedArns {
+            trust_anchor,
+            profile,
+            role,
+        })
+    }
+
+    fn query(&self) -> String {
+        sigv4::canonical_query(&[
+            ("profileArn", self.profile_arn.as_str()),
+            ("roleArn", self.role_arn.as_str()),
+            ("trustAnchorArn", self.trust_anchor_arn.as_str()),
+        ])
+    }
+
+    fn body(&self) -> Vec<u8> {
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Body<'a> {
+            duration_seconds: i64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            role_session_name: Option<&'a str>,
+        }
+        // A struct of a number and a string always serializes.
+        serde_json::to_vec(&Body {
+            duration_seconds: self.duration_seconds,
+            role_session_name: self.role_session_name.as_deref().filter(|s| !s.is_empty()),
+        })
+        .unwrap_or_default()
+    }
+}
+
+/// A signed request, ready to send, plus what `--debug` shows.
+#[derive(Debug, Clone)]
+pub struct SignedRequest {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub canonical_request: String,
+    pub string_to_sign: String,
+}
+
+/// Builds and signs the CreateSession request at time `now`.
+pub fn sign_request(
+    identity: &Identity,
+    target: &Target,
+    params: &SessionParams,
+    now: Timestamp,
+    extra_unsigned: &[(String, String)],
+) -> Result<SignedRequest> {
+    let cert = identity.certificate.as_ref().ok_or_else(|| {
+        Error::new(
+            "unable to find certificate: CreateSession needs the certificate of the private key",
+        )
+        .hint("pass --certificate")
+    })?;
+    let query = params.query();
+    let body = params.body();
+    let date = sigv4::amz_date(now);
+    let mut headers: Vec<(String, String)> = vec![
+        ("Content-Type".into(), "application/json".into()),
+        ("Host".into(), target.host.clone()),
+        ("X-Amz-Date".into(), date.clone()),
+        ("X-Amz-X509".into(), cert.base64()),
+    ];
+    if !identity.chain.is_empty() {
+        let chain = identity
+            .chain
+            .iter()
+            .map(|c| c.base64())
+            .collect::<Vec<_>>()
+            .join(",");
+        headers.push(("X-Amz-X509-Chain".into(), chain));
+    }
+    let canonical_headers = sigv4::canonical_headers(&headers);
+    let canonical_request = sigv4::canonical_request(
+        "POST",
+        &target.path,
+        &query,
+        &canonical_headers,
+        &sigv4::sha256_hex(&body),
+    );
+    let algorithm = identity.signer.key_type().sigv4_algorithm();
+    let scope = sigv4::credential_scope(now, &target.region, "rolesanywhere");
+    let string_to_sign = sigv4::string_to_sign(algorithm, &date, &scope, &canonical_request);
+    let signature = identity
+        .signer
+        .sign(string_to_sign.as_bytes(), Digest::Sha256)
+        .map_err(|e| e.context("could not sign request"))?;
+    headers.push((
+        "Authorization".into(),
+        sigv4::authorization(
+            algorithm,
+            &cert.serial_decimal(),
+            &scope,
+            &canonical_headers.signed,
+            &signature,
+        ),
+    ));
+    headers.extend(extra_unsigned.iter().cloned());
+    Ok(SignedRequest {
+        url: format!("{}{}?{query}", target.origin, target.path),
+        headers,
+        body,
+        canonical_request,
+        string_to_sign,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionResponse {
+    #[serde(default)]
+    credential_set: Vec<CredentialSetEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CredentialSetEntry {
+    credentials: Option<WireCredentials>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireCredentials {
+    access_key_id: Option<String>,
+    secret_access_key: Option<Zeroizing<String>>,
+    session_token: Option<Zeroizing<String>>,
+    expiration: Option<String>,
+}
+
+/// Reads the credentials out of a 2xx CreateSession body.
+pub fn parse_response(body: &[u8], account_id: Option<&str>) -> Result<Credentials> {
+    let no_creds =
+        || Error::new("unable to obtain temporary security credentials from CreateSession");
+    let resp: SessionResponse = serde_json::from_slice(body)
+        .map_err(|e| no_creds().context(format!("malformed CreateSession response ({e})")))?;
+    let entry = resp
+        .credential_set
+        .into_iter()
+        .next()
+        .ok_or_else(no_creds)?;
+    let c = entry
+        .credentials
+        .ok_or_else(|| no_creds().context("CreateSession response has no credentials"))?;
+    let missing = |field: &str| {
+        no_creds().context(format!("CreateSession response lacks credentials.{field}"))
+    };
+    Ok(Credentials {
+        access_key_id: c
+            .access_key_id
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| missing("accessKeyId"))?,
+        secret_access_key: c
+            .secret_access_key
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| missing("secretAccessKey"))?,
+        session_token: c
+            .session_token
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| missing("sessionToken"))?,
+        expiration: c
+            .expiration
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| missing("expiration"))?,
+        account_id: account_id.map(str::to_string),
+    })
+}
+
+/// A service error, as the SDK reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceError {
+    pub status: u16,
+    pub request_id: String,
+    pub code: String,
+    pub message: String,
+}
+
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+];
+
+impl ServiceError {
+    /// Reads a non-2xx response: code from `X-Amzn-ErrorType` (text after `:` and from `#` on
+    /// dropped) or JSON `code`/`__type`; message from JSON `message`/`Message`.
+    pub fn from_response(resp: &HttpResponse) -> ServiceError {
+        let json: Option<serde_json::Value> = serde_json::from_slice(&resp.body).ok();
+        let field = |names: &[&str]| {
+            json.as_ref().and_then(|j| {
+                names
+                    .iter()
+                    .find_map(|n| j.get(*n).and_then(|v| v.as_str()).map(str::to_string))
+            })
+        };
+        let sanitize = |s: &str| {
+            let s = s.split(':').next().unwrap_or(s);
+            let s = s.rsplit('#').next().unwrap_or(s);
+            s.trim().to_string()
+        };
+        let code = resp
+            .header("x-amzn-errortype")
+            .map(sanitize)
+            .filter(|s| !s.is_empty())
+            .or_else(|| field(&["code", "__type"]).map(|s| sanitize(&s)))
+            .unwrap_or_else(|| "UnknownError".to_string());
+        let message = field(&["message", "Message"]).unwrap_or_else(|| {
+            if resp.body.is_empty() {
+                "UnknownError".to_string()
+            } else {
+                String::from_utf8_lossy(&resp.body)
+                    .chars()
+                    .take(200)
+                    .collect()
+            }
+        });
+        ServiceError {
+            status: resp.status,
+            request_id: resp.header("x-amzn-requestid").unwrap_or("").to_string(),
+            code,
+            message,
+        }
+    }
+
+    /// Whether the SDK's standard retryer would try again.
+    pub fn retryable(&self) -> bool {
+        matches!(self.status, 500 | 502 | 503 | 504)
+            || THROTTLING_CODES.contains(&self.code.as_str())
+            || matches!(
+                self.code.as_str(),
+                "RequestTimeout" | "RequestTimeoutException"
+            )
+    }
+
+    fn hint(&self) -> Option<&'static str> {
+        let m = self.message.to_ascii_lowercase();
+        if m.contains("untrusted certificate") || m.contains("insufficient certificate") {
+            Some("the leaf certificate needs keyUsage digitalSignature and extendedKeyUsage clientAuth, its chain (--intermediates) must lead to the trust anchor's CA, and that CA needs basicConstraints CA:TRUE; run `aws_signing_helper doctor` to check offline")
+        } else if m.contains("signature")
+            && (m.contains("expired") || m.contains("skew") || m.contains("date"))
+        {
+            Some("this machine's clock is off; synchronise it (e.g. with NTP)")
+        } else if m.contains("signature") {
+            Some("the request signature did not verify: check that --private-key belongs to --certificate")
+        } else if self.code == "ResourceNotFoundException" {
+            Some("check the trust anchor and profile ARNs, and that they are enabled, in this region")
+        } else if self.code == "AccessDeniedException" && m.contains("role") {
+            Some("the role's trust policy must allow rolesanywhere.amazonaws.com to call sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity, and the profile must list the role")
+        } else if self.code == "ValidationException" && m.contains("duration") {
+            Some("the profile's duration caps --session-duration; ask for less")
+        } else {
+            None
+        }
+    }
+
+    fn into_error(self, attempts_exhausted: Option<u32>) -> Error {
+        let modeled = matches!(
+            self.code.as_str(),
+            "AccessDeniedException" | "ResourceNotFoundException" | "ValidationException"
+        );
+        let exceeded = attempts_exhausted
+            .map(|n| format!("exceeded maximum number of attempts, {n}, "))
+            .unwrap_or_default();
+        let hint = self.hint();
+        let err = Error::new(format!(
+            "operation error RolesAnywhere: CreateSession, {exceeded}https response error StatusCode: {}, RequestID: {}, {}{}: {}",
+            self.status,
+            self.request_id,
+            if modeled { "" } else { "api error " },
+            self.code,
+            self.message
+        ));
+        match hint {
+            Some(h) => err.hint(h),
+            None => err,
+        }
+    }
+}
+
+/// How to retry: attempts and the base of the exponential back-off.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(20),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Full jitter: a random delay in `[0, min(max, base·2^attempt))`.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let cap = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.max_delay);
+        let mut r = [0u8; 4];
+        // The system RNG failing leaves r zeroed: no delay, which is still correct.
+        let _ = aws_lc_rs::rand::fill(&mut r);
+        cap.mul_f64(f64::from(u32::from_le_bytes(r)) / f64::from(u32::MAX))
+    }
+}
+
+/// Calls CreateSession, retrying connection errors, 5xx and throttling with back-off; each
+/// attempt is signed afresh.
+pub fn create_session(
+    client: &HttpClient,
+    identity: &Identity,
+    target: &Target,
+    params: &SessionParams,
+    policy: RetryPolicy,
+) -> Result<Credentials> {
+    let arns = params.check()?;
+    let mut extra = Vec::new();
+    if let (Ok(_), Ok(trace)) = (
+        std::env::var("AWS_LAMBDA_FUNCTION_NAME"),
+        std::env::var("_X_AMZN_TRACE_ID"),
+    ) {
+        extra.push(("X-Amzn-Trace-Id".to_string(), trace));
+    }
+    let max = policy.max_attempts.max(1);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let req = sign_request(identity, target, params, Timestamp::now(), &extra)?;
+        log_request(&req, attempt, max);
+        let outcome = client.post(&req.url, &req.headers, &req.body);
+        let (retryable, err) = match outcome {
+            Ok(resp) if (200..300).contains(&resp.status) => {
+                log::debug!("response: HTTP {} {}", resp.status, redact_body(&resp.body));
+                return parse_response(&resp.body, Some(&arns.role.account));
+            }
+            Ok(resp) => {
+                log::debug!(
+                    "response: HTTP {} {}",
+                    resp.status,
+                    String::from_utf8_lossy(&resp.body)
+                );
+                let se = ServiceError::from_response(&resp);
+                (se.retryable(), Err(se))
+            }
+            Err(te) => {
+                log::debug!("request failed: {}", te.message);
+                (true, Ok(te))
+            }
+        };
+        if !retryable || attempt >= max {
+            let exhausted = (retryable && max > 1).then_some(max);
+            return Err(match err {
+                Err(se) => se.into_error(exhausted),
+                Ok(te) => transport_into_error(te, &req.url, exhausted),
+            });
+        }
+        let delay = policy.delay(attempt);
+        log::debug!(
+            "attempt {attempt} of {max} failed; retrying in {} ms",
+            delay.as_millis()
+        );
+        std::thread::sleep(delay);
+    }
+}
+
+fn transport_into_error(te: TransportError, url: &str, exhausted: Option<u32>) -> Error {
+    let exceeded = exhausted
+        .map(|n| format!("exceeded maximum number of attempts, {n}, "))
+        .unwrap_or_default();
+    let base = url.split('?').next().unwrap_or(url);
+    let err = Error::new(format!(
+        "operation error RolesAnywhere: CreateSession, {exceeded}https response error StatusCode: 0, RequestID: , request send failed, Post \"{base}\": {}",
+        te.message
+    ));
+    if te.timed_out {
+        err.hint("the endpoint accepted the connection but did not answer; check --endpoint, proxies, or raise --timeout")
+    } else if te.message.contains("certificate")
+        || te.message.to_ascii_lowercase().contains("unknownissuer")
+    {
+        err.hint(
+            "the server's TLS certificate is not trusted: set AWS_CA_BUNDLE to its CA's PEM file",
+        )
+    } else {
+        err.hint(
+            "check network access to the endpoint (--endpoint, --region, HTTPS_PROXY/NO_PROXY)",
+        )
+    }
+}
+
+fn log_request(req: &SignedRequest, attempt: u32, max: u32) {
+    if !log::log_enabled!(log::Level::Debug) {
+        return;
+    }
+    log::debug!("canonical request:\n{}", req.canonical_request);
+    log::debug!("string to sign:\n{}", req.string_to_sign);
+    let mut lines = format!("request (attempt {attempt} of {max}): POST {}", req.url);
+    for (name, value) in &req.headers {
+        let shown = if name.eq_ignore_ascii_case("authorization") {
+            // The signature is a short-lived bearer proof; show everything but it.
+            value.split("Signature=").next().unwrap_or("").to_string() + "Signature=** redacted **"
+        } else {
+            value.clone()
+        };
+        lines.push_str(&format!("\n  {name}: {shown}"));
+    }
+    lines.push_str(&format!("\n  body: {}", String::from_utf8_lossy(&req.body)));
+    log::debug!("{lines}");
+}
+
+/// The response body with secrets replaced, for `--debug`.
+pub fn redact_body(body: &[u8]) -> String {
+    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return format!("<{} bytes, not JSON>", body.len());
+    };
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, val) in map.iter_mut() {
+                    let lk = k.to_ascii_lowercase();
+                    if lk.contains("secret") || lk.contains("token") {
+                        *val = serde_json::Value::String("** redacted **".into());
+                    } else {
+                        walk(val);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut v);
+    v.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resp(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: headers
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn parses_success_and_rejects_incomplete() {
+        let ok = r#"{"credentialSet":[{"credentials":{"accessKeyId":"A","secretAccessKey":"S","sessionToken":"T","expiration":"2024-01-01T00:00:00Z"}}]}"#;
+        let c = parse_response(ok.as_bytes(), Some("1")).unwrap();
+        assert_eq!(c.access_key_id, "A");
+        assert_eq!(c.account_id.as_deref(), Some("1"));
+        for bad in [
+            r#"{}"#,
+            r#"{"credentialSet":[]}"#,
+            r#"{"credentialSet":[{}]}"#,
+            r#"{"credentialSet":[{"credentials":{"accessKeyId":"A"}}]}"#,
+            "nope",
+        ] {
+            let e = parse_response(bad.as_bytes(), None).unwrap_err();
+            assert!(
+                e.message()
+                    .contains("unable to obtain temporary security credentials"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn service_errors_read_like_the_sdk() {
+        let r = resp(
+            403,
+            &[
+                ("X-Amzn-ErrorType", "AccessDeniedException:http://x#y"),
+                ("x-amzn-RequestId", "rid"),
+            ],
+            r#"{"message":"Untrusted certificate. Insufficient certificate"}"#,
+        );
+        let se = ServiceError::from_response(&r);
+        assert_eq!(se.code, "AccessDeniedException");
+        assert!(!se.retryable());
+        let e = se.into_error(None);
+        assert_eq!(e.message(), "operation error RolesAnywhere: CreateSession, https response error StatusCode: 403, RequestID: rid, AccessDeniedException: Untrusted certificate. Insufficient certificate");
+        assert!(e.hint_text().unwrap().contains("clientAuth"));
+        let t = ServiceError::from_response(&resp(
+            400,
+            &[],
+            r#"{"__type":"com.amazon#ThrottlingException","Message":"slow"}"#,
+        ));
+        assert_eq!(t.code, "ThrottlingException");
+        assert!(t.retryable());
+        assert!(t.into_error(Some(3)).message().contains("exceeded maximum number of attempts, 3, https response error StatusCode: 400, RequestID: , api error ThrottlingException: slow"));
+        let empty = ServiceError::from_response(&resp(503, &[], ""));
+        assert_eq!(
+            (
+                empty.code.as_str(),
+                empty.message.as_str(),
+                empty.retryable()
+            ),
+            ("UnknownError", "UnknownError", true)
+        );
+    }
+
+    #[test]
+    fn params_are_checked_locally() {
+        let good = SessionParams {
+            role_arn: "arn:aws:iam::111122223333:role/R".into(),
+            profile_arn: "arn:aws:rolesanywhere:us-east-1:111122223333:profile/P".into(),
+            trust_anchor_arn: "arn:aws:rolesanywhere:us-east-1:111122223333:trust-anchor/T".into(),
+            duration_seconds: 3600,
+            role_session_name: None,
+        };
+        assert!(good.check().is_ok());
+        assert_eq!(good.body(), br#"{"durationSeconds":3600}"#);
+        let named = SessionParams {
+            role_session_name: Some("n".into()),
+            ..good.clone()
+        };
+        assert_eq!(
+            named.body(),
+            br#"{"durationSeconds":3600,"roleSessionName":"n"}"#
+        );
+        let region = SessionParams {
+            profile_arn: "arn:aws:rolesanywhere:eu-west-1:1:profile/P".into(),
+            ..good.clone()
+        };
+        assert!(region
+            .check()
+            .unwrap_err()
+            .message()
+            .starts_with("trust anchor and profile regions don't match"));
+        let bad = SessionParams {
+            trust_anchor_arn: "nope".into(),
+            ..good.clone()
+        };
+        assert!(bad
+            .check()
+            .unwrap_err()
+            .message()
+            .starts_with("failed to parse trust anchor arn: 'arn: invalid prefix'"));
+        let short = SessionParams {
+            duration_seconds: 899,
+            ..good.clone()
+        };
+        assert!(short
+            .check()
+            .unwrap_err()
+            .message()
+            .contains("out of range"));
+        assert_eq!(good.query(), "profileArn=arn%3Aaws%3Arolesanywhere%3Aus-east-1%3A111122223333%3Aprofile%2FP&roleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2FR&trustAnchorArn=arn%3Aaws%3Arolesanywhere%3Aus-east-1%3A111122223333%3Atrust-anchor%2FT");
+    }
+
+    #[test]
+    fn debug_body_is_redacted() {
+        let s = redact_body(br#"{"credentialSet":[{"credentials":{"accessKeyId":"A","secretAccessKey":"SEKRIT","sessionToken":"TOK"}}]}"#);
+        assert!(!s.contains("SEKRIT") && !s.contains("TOK") && s.contains("\"A\""));
+    }
+
+    #[test]
+    fn backoff_stays_under_its_cap() {
+        let p = RetryPolicy::default();
+        for attempt in 1..10 {
+            assert!(p.delay(attempt) <= p.max_delay);
+        }
+        assert!(p.delay(1) <= Duration::from_secs(1));
+    }
+}
