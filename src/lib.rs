@@ -9,6 +9,7 @@ pub mod aws_config;
 pub mod cli;
 pub mod commands;
 pub mod credentials;
+pub mod credentials_file;
 pub mod endpoint;
 pub mod error;
 pub mod http;

@@ -1,0 +1,374 @@
+//! The shared credentials file (`~/.aws/credentials`): a lossless editor and a safe writer.
+//!
+//! Editing touches only the three key lines of the target profile: every other byte (comments,
+//! blank lines, CRLF endings, other keys of the profile such as `region`, other and duplicate
+//! sections) stays as it was. The target profile is created at the end when missing.
+//!
+//! Writing holds an exclusive lock on a separate `<file>.lock` across read-modify-write (a lock
+//! on the file itself would protect nothing once we rename over it), writes a temporary file in
+//! the same directory, fsyncs it, keeps the old file's mode (0600 for a new file), and renames
+//! it over the original, so a reader or a crash sees the old file or the new one, never half.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::credentials::Credentials;
+use crate::error::{Error, Result};
+
+const KEYS: [&str; 3] = [
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+];
+
+/// The section name of a header line (`[name]`, optionally followed by a `#`/`;` comment).
+fn header_name(line: &str) -> Option<&str> {
+    let t = line.trim();
+    let t = t.strip_prefix('[')?;
+    let end = t.find(']')?;
+    let rest = t[end + 1..].trim();
+    if !(rest.is_empty() || rest.starts_with('#') || rest.starts_with(';')) {
+        return None;
+    }
+    Some(t[..end].trim())
+}
+
+/// The lower-case key of a `key = value` line, if it is one.
+fn key_of(line: &str) -> Option<String> {
+    let t = line.trim_start();
+    if t.starts_with('#') || t.starts_with(';') || t.starts_with('[') {
+        return None;
+    }
+    let (k, _) = t.split_once('=')?;
+    Some(k.trim().to_ascii_lowercase())
+}
+
+/// Returns `text` with `profile`'s credentials set to `creds`, everything else unchanged.
+pub fn set_profile(text: &str, profile: &str, creds: &Credentials) -> String {
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let values = [
+        creds.access_key_id.as_str(),
+        creds.secret_access_key.as_str(),
+        creds.session_token.as_str(),
+    ];
+    let line_for = |i: usize| format!("{} = {}", KEYS[i], values[i]);
+    // Lines with their endings, so that untouched lines are copied byte for byte.
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let split = |raw: &str| -> (String, String) {
+        let body = raw.trim_end_matches(['\n', '\r']);
+        (body.to_string(), raw[body.len()..].to_string())
+    };
+    let start = lines.iter().position(|l| header_name(l) == Some(profile));
+    let Some(start) = start else {
+        let mut out = text.to_string();
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push_str(eol);
+        }
+        if !out.is_empty() && !out.ends_with(&format!("{eol}{eol}")) {
+            out.push_str(eol);
+        }
+        out.push_str(&format!("[{profile}]{eol}"));
+        for i in 0..3 {
+            out.push_str(&line_for(i));
+            out.push_str(eol);
+        }
+        return out;
+    };
+    let end = lines[start + 1..]
+        .iter()
+        .position(|l| header_name(l).is_some())
+        .map_or(lines.len(), |p| start + 1 + p);
+    let mut out = String::with_capacity(text.len() + 256);
+    for l in &lines[..=start] {
+        out.push_str(l);
+    }
+    let mut seen = [false; 3];
+    let mut section: Vec<String> = Vec::new();
+    for raw in &lines[start + 1..end] {
+        let (body, ending) = split(raw);
+        match key_of(&body).and_then(|k| KEYS.iter().position(|x| *x == k)) {
+            Some(i) if !seen[i] => {
+                seen[i] = true;
+                let indent = &body[..body.len() - body.trim_start().len()];
+                section.push(format!("{indent}{}{ending}", line_for(i)));
+            }
+            Some(_) => {} // a repeated key line: drop it, the first one now holds the value
+            None => section.push(raw.to_string()),
+        }
+    }
+    // Missing keys go after the section's last non-blank line.
+    let last_content = section.iter().rposition(|l| !l.trim().is_empty());
+    let insert_at = last_content.map_or(0, |i| i + 1);
+    if let Some(i) = last_content {
+        if !section[i].ends_with('\n') {
+            section[i].push_str(eol);
+        }
+    } else if !out.ends_with('\n') {
+        out.push_str(eol);
+    }
+    let missing: Vec<String> = (0..3)
+        .filter(|i| !seen[*i])
+        .map(|i| format!("{}{eol}", line_for(i)))
+        .collect();
+    section.splice(insert_at..insert_at, missing);
+    for l in &section {
+        out.push_str(l);
+    }
+    for l in &lines[end..] {
+        out.push_str(l);
+    }
+    out
+}
+
+/// `$AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`.
+pub fn default_path() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("AWS_SHARED_CREDENTIALS_FILE").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    crate::aws_config::home_dir()
+        .map(|h| h.join(".aws").join("credentials"))
+        .ok_or_else(|| {
+            Error::new("unable to locate the home directory")
+                .hint("set HOME or AWS_SHARED_CREDENTIALS_FILE")
+        })
+}
+
+/// Sets `profile`'s credentials in the file at `path`, safely (see the module doc).
+pub fn write_profile(path: &Path, profile: &str, creds: &Credentials) -> Result<()> {
+    // Write through a symlink to its target, keeping the link.
+    let path = match std::fs::canonicalize(path) {
+        Ok(p) => p,
+        Err(_) => path.to_path_buf(),
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    create_private_dir(&dir)?;
+    let lock_path = {
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(".lock");
+        dir.join(name)
+    };
+    let lock = open_private(&lock_path, false).map_err(|e| {
+        Error::new(format!(
+            "unable to write to AWS credentials file: cannot open lock file {}: {e}",
+            lock_path.display()
+        ))
+    })?;
+    lock.lock().map_err(|e| {
+        Error::new(format!(
+            "unable to write to AWS credentials file: cannot lock {}: {e}",
+            lock_path.display()
+        ))
+    })?;
+    let result = rewrite(&path, &dir, profile, creds);
+    // The lock is released when `lock` is dropped, also on error.
+    drop(lock);
+    result
+}
+
+fn rewrite(path: &Path, dir: &Path, profile: &str, creds: &Credentials) -> Result<()> {
+    let fail = |what: &str, e: std::io::Error| {
+        Error::new(format!(
+            "unable to write to AWS credentials file {}: {what}: {e}",
+            path.display()
+        ))
+    };
+    let (old, mode) = match std::fs::read(path) {
+        Ok(bytes) => {
+            let text = String::from_utf8(bytes).map_err(|_| {
+                Error::new(format!(
+                    "unable to get credentials file contents: {} is not UTF-8 text",
+                    path.display()
+                ))
+                .hint("fix or move the file; it was left unchanged")
+            })?;
+            (text, file_mode(path))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (String::new(), 0o600),
+        Err(e) => {
+            return Err(Error::new(format!(
+                "unable to get credentials file contents: {}: {e}",
+                path.display()
+            )))
+        }
+    };
+    let new = zeroize::Zeroizing::new(set_profile(&old, profile, creds));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".credentials.")
+        .tempfile_in(dir)
+        .map_err(|e| fail("cannot create a temporary file beside it", e))?;
+    set_mode(tmp.as_file(), mode).map_err(|e| fail("cannot set the temporary file's mode", e))?;
+    tmp.write_all(new.as_bytes())
+        .map_err(|e| fail("cannot write the temporary file", e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| fail("cannot sync the temporary file", e))?;
+    tmp.persist(path)
+        .map_err(|e| fail("cannot rename the temporary file over it", e.error))?;
+    // Make the rename itself durable; a failure here leaves a correct file, so it is not fatal.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+fn open_private(path: &Path, truncate: bool) -> std::io::Result<File> {
+    let mut opts = OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(truncate);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir).map_err(|e| {
+        Error::new(format!(
+            "unable to create credentials file directory {}: {e}",
+            dir.display()
+        ))
+    })
+}
+
+#[cfg(unix)]
+fn file_mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).map_or(0o600, |m| m.permissions().mode() & 0o7777)
+}
+
+#[cfg(not(unix))]
+fn file_mode(_: &Path) -> u32 {
+    0o600
+}
+
+#[cfg(unix)]
+fn set_mode(f: &File, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    f.set_permissions(std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &File, _: u32) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zeroize::Zeroizing;
+
+    fn creds(n: &str) -> Credentials {
+        Credentials {
+            access_key_id: format!("AK{n}"),
+            secret_access_key: Zeroizing::new(format!("SK{n}")),
+            session_token: Zeroizing::new(format!("ST{n}")),
+            expiration: "2030-01-01T00:00:00Z".into(),
+            account_id: None,
+        }
+    }
+
+    #[test]
+    fn appends_missing_profile() {
+        assert_eq!(set_profile("", "default", &creds("1")), "[default]\naws_access_key_id = AK1\naws_secret_access_key = SK1\naws_session_token = ST1\n");
+        assert_eq!(
+            set_profile("[a]\nx = 1", "b", &creds("1")),
+            "[a]\nx = 1\n\n[b]\naws_access_key_id = AK1\naws_secret_access_key = SK1\naws_session_token = ST1\n"
+        );
+    }
+
+    #[test]
+    fn replaces_in_place_and_keeps_everything_else() {
+        let text = "# top comment\n[default]\nregion = eu-west-1\naws_access_key_id = OLD\n; note\naws_secret_access_key=OLD\naws_session_token = OLD\noutput = json\n\n[other]\naws_access_key_id = KEEP\n";
+        let out = set_profile(text, "default", &creds("2"));
+        assert_eq!(out, "# top comment\n[default]\nregion = eu-west-1\naws_access_key_id = AK2\n; note\naws_secret_access_key = SK2\naws_session_token = ST2\noutput = json\n\n[other]\naws_access_key_id = KEEP\n");
+    }
+
+    #[test]
+    fn last_section_keeps_its_last_line() {
+        // The official tool drops the file's last line here.
+        let out = set_profile(
+            "[p]\naws_access_key_id = OLD\nregion = us-east-1",
+            "p",
+            &creds("3"),
+        );
+        assert_eq!(out, "[p]\naws_access_key_id = AK3\nregion = us-east-1\naws_secret_access_key = SK3\naws_session_token = ST3\n");
+        let out = set_profile("[p]", "p", &creds("3"));
+        assert_eq!(
+            out,
+            "[p]\naws_access_key_id = AK3\naws_secret_access_key = SK3\naws_session_token = ST3\n"
+        );
+    }
+
+    #[test]
+    fn crlf_duplicates_and_lookalikes() {
+        let text = "[test]\r\nregion = x\r\n\r\n[test profile]\r\nk = v\r\n[test]\r\naws_access_key_id = SECOND\r\n";
+        let out = set_profile(text, "test", &creds("4"));
+        assert_eq!(out, "[test]\r\nregion = x\r\naws_access_key_id = AK4\r\naws_secret_access_key = SK4\r\naws_session_token = ST4\r\n\r\n[test profile]\r\nk = v\r\n[test]\r\naws_access_key_id = SECOND\r\n");
+        let out = set_profile("# [test]\n", "test", &creds("5"));
+        assert!(out.starts_with("# [test]\n\n[test]\n"));
+    }
+
+    #[test]
+    fn writes_atomically_with_private_modes() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new/.aws/credentials");
+        write_profile(&path, "default", &creds("6")).unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::metadata(path.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o700
+        );
+        write_profile(&path, "second", &creds("7")).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("AK6") && text.contains("AK7"));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_profile(&path, "default", &creds("8")).unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o640,
+            "an existing file keeps its mode"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().into_string().unwrap())
+            .filter(|n| n.starts_with(".credentials."))
+            .collect();
+        assert!(
+            leftovers.is_empty(),
+            "temporary files left behind: {leftovers:?}"
+        );
+    }
+
+    #[test]
+    fn non_utf8_file_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        std::fs::write(&path, b"[a]\n\xff\xfe\n").unwrap();
+        assert!(write_profile(&path, "a", &creds("9")).is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"[a]\n\xff\xfe\n");
+    }
+}
