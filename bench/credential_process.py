@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Whole-process cost of `credential-process` with an RSA-2048 file key against the local emulator.
+
+Prints the median and p90 CPU time (user+system) per invocation, the peak RSS, and the
+stripped release binary's size. Usage: python3 bench/credential_process.py [RUNS]
+(builds the release binary first; needs the openssl CLI).
+"""
+import os, resource, statistics, subprocess, sys, tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "aws_signing_helper")
+RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+
+
+def sh(*args, **kw):
+    return subprocess.run(args, check=True, capture_output=True, **kw)
+
+
+def measure(args, env):
+    """CPU seconds and peak RSS (KiB) of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    pid = os.posix_spawn(args[0], args, env)
+    _, status, usage = os.wait4(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"run failed: {args}")
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def main():
+    sh("cargo", "build", "--release", "--quiet", cwd=ROOT)
+    with tempfile.TemporaryDirectory() as d:
+        sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+           "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Bench CA",
+           "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign", cwd=d)
+        with open(os.path.join(d, "leaf.ext"), "w") as f:
+            f.write("keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n")
+        sh("openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "leaf.key", cwd=d)
+        sh("openssl", "req", "-new", "-key", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=bench", cwd=d)
+        sh("openssl", "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+           "-out", "leaf.pem", "-days", "1", "-extfile", "leaf.ext", cwd=d)
+        emu = subprocess.Popen([BIN, "emulator", "--trust-anchor", os.path.join(d, "ca.pem"), "--port", "0",
+                                "--server-ca-out", os.path.join(d, "server-ca.pem")],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            url = emu.stdout.readline().strip()
+            args = [BIN, "credential-process", "--certificate", os.path.join(d, "leaf.pem"),
+                    "--private-key", os.path.join(d, "leaf.key"),
+                    "--trust-anchor-arn", "arn:aws:rolesanywhere:us-east-1:111122223333:trust-anchor/t",
+                    "--profile-arn", "arn:aws:rolesanywhere:us-east-1:111122223333:profile/p",
+                    "--role-arn", "arn:aws:iam::111122223333:role/r", "--endpoint", url]
+            env = {"PATH": os.environ.get("PATH", ""), "HOME": d,
+                   "AWS_CA_BUNDLE": os.path.join(d, "server-ca.pem")}
+            for _ in range(5):
+                measure(args, env)
+            cpu, rss = zip(*(measure(args, env) for _ in range(RUNS)))
+        finally:
+            emu.terminate()
+            emu.wait()
+    cpu_ms = sorted(c * 1000 for c in cpu)
+    print(f"credential-process, RSA-2048 file key, local emulator over HTTPS, {RUNS} runs")
+    print(f"  CPU time per run: median {statistics.median(cpu_ms):.2f} ms, p90 {cpu_ms[int(len(cpu_ms) * 0.9)]:.2f} ms")
+    print(f"  peak RSS: {max(rss) / 1024:.1f} MiB")
+    print(f"  stripped release binary: {os.path.getsize(BIN) / (1 << 20):.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,295 @@
+//! Test support: a PKI made with the `openssl` CLI, the emulator started in-process on
+//! loopback, and a runner for the real binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use aws_signing_helper::emulator::{Config, Emulator};
+use aws_signing_helper::identity::file::load_certificates;
+
+pub const TA_ARN: &str = "arn:aws:rolesanywhere:us-east-1:111122223333:trust-anchor/ta-1";
+pub const PROFILE_ARN: &str = "arn:aws:rolesanywhere:us-east-1:111122223333:profile/p-1";
+pub const ROLE_ARN: &str = "arn:aws:iam::111122223333:role/TestRole";
+
+/// Path of the binary under test.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_aws_signing_helper")
+}
+
+/// Runs `openssl` with `args` in `dir`, panicking with its stderr on failure.
+pub fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the openssl CLI must be installed (apt-get install openssl)");
+    assert!(
+        out.status.success(),
+        "openssl {:?} failed: {}",
+        args,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A throwaway CA in a temporary directory, able to issue client certificates.
+pub struct Pki {
+    pub dir: tempfile::TempDir,
+}
+
+const CA_EXT: &str = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n";
+const LEAF_EXT: &str = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nauthorityKeyIdentifier=keyid\n";
+
+impl Pki {
+    /// A new root CA (`ca.pem`, `ca.key`) with an EC P-256 key.
+    pub fn new() -> Pki {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let p = dir.path();
+        std::fs::write(p.join("ca.ext"), CA_EXT).unwrap();
+        std::fs::write(p.join("leaf.ext"), LEAF_EXT).unwrap();
+        openssl(
+            p,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "30",
+                "-subj",
+                "/CN=Test Root CA",
+                "-extensions",
+                "v3_ca",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        );
+        Pki { dir }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Makes a key `NAME.key` (PKCS#8 PEM) of `alg` (`rsa:2048`, `ec:P-384`, …).
+    pub fn key(&self, name: &str, alg: &str) -> PathBuf {
+        let key = format!("{name}.key");
+        let (kind, param) = alg.split_once(':').unwrap();
+        let opt = if kind == "rsa" {
+            format!("rsa_keygen_bits:{param}")
+        } else {
+            format!("ec_paramgen_curve:{param}")
+        };
+        openssl(
+            self.dir.path(),
+            &[
+                "genpkey",
+                "-algorithm",
+                if kind == "rsa" { "RSA" } else { "EC" },
+                "-pkeyopt",
+                &opt,
+                "-out",
+                &key,
+            ],
+        );
+        self.path(&key)
+    }
+
+    /// Issues `NAME.pem` for the key `NAME.key`, signed by `issuer` (`ca` or an intermediate),
+    /// with the leaf extensions (or `ext`, a file in the directory).
+    pub fn issue(&self, name: &str, issuer: &str, ext: &str, days: &str) -> PathBuf {
+        let p = self.dir.path();
+        let csr = format!("{name}.csr");
+        openssl(
+            p,
+            &[
+                "req",
+                "-new",
+                "-key",
+                &format!("{name}.key"),
+                "-out",
+                &csr,
+                "-subj",
+                &format!("/CN={name}/O=Test"),
+            ],
+        );
+        openssl(
+            p,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                &format!("{issuer}.pem"),
+                "-CAkey",
+                &format!("{issuer}.key"),
+                "-CAcreateserial",
+                "-out",
+                &format!("{name}.pem"),
+                "-days",
+                days,
+                "-extfile",
+                ext,
+                "-sha256",
+            ],
+        );
+        self.path(&format!("{name}.pem"))
+    }
+
+    /// A client certificate and key of `alg` issued by the root CA.
+    pub fn leaf(&self, name: &str, alg: &str) -> (PathBuf, PathBuf) {
+        let key = self.key(name, alg);
+        let cert = self.issue(name, "ca", "leaf.ext", "10");
+        (cert, key)
+    }
+
+    /// An intermediate CA `NAME` under the root.
+    pub fn intermediate(&self, name: &str) -> PathBuf {
+        self.key(name, "ec:P-256");
+        self.issue(name, "ca", "ca.ext", "20")
+    }
+
+    pub fn write(&self, name: &str, contents: &[u8]) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, contents).unwrap();
+        p
+    }
+}
+
+/// Emulator settings for tests: trusts the PKI's root.
+pub fn emulator_config(pki: &Pki) -> Config {
+    Config {
+        trust_anchors: load_certificates(&pki.path("ca.pem")).expect("CA certificate loads"),
+        max_duration_seconds: 43200,
+        clock_skew: Duration::from_secs(300),
+        fail_first: 0,
+        fail_status: 503,
+        stall: false,
+        fail_after: None,
+    }
+}
+
+/// A running emulator plus the file holding its TLS CA (for AWS_CA_BUNDLE).
+pub struct Running {
+    pub emulator: Emulator,
+    pub ca_bundle: PathBuf,
+}
+
+pub fn start(pki: &Pki, config: Config) -> Running {
+    let emulator =
+        Emulator::start(config, "127.0.0.1:0".parse().unwrap(), true).expect("emulator starts");
+    let ca_bundle = pki.write(
+        "server-ca.pem",
+        emulator
+            .server_ca_pem()
+            .expect("TLS emulator has a CA")
+            .as_bytes(),
+    );
+    Running {
+        emulator,
+        ca_bundle,
+    }
+}
+
+/// The credential-process command line for `cert`/`key` against `run`.
+pub fn cp_args(run: &Running, cert: &Path, key: Option<&Path>) -> Vec<String> {
+    let mut args = vec![
+        "credential-process".to_string(),
+        "--certificate".into(),
+        cert.display().to_string(),
+        "--trust-anchor-arn".into(),
+        TA_ARN.into(),
+        "--profile-arn".into(),
+        PROFILE_ARN.into(),
+        "--role-arn".into(),
+        ROLE_ARN.into(),
+        "--endpoint".into(),
+        run.emulator.url(),
+    ];
+    if let Some(k) = key {
+        args.push("--private-key".into());
+        args.push(k.display().to_string());
+    }
+    args
+}
+
+/// Runs the binary with a clean AWS environment (HOME in a temp dir), plus `env`.
+pub fn run_bin(args: &[String], env: &[(&str, &str)]) -> Output {
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdin(std::process::Stdio::null());
+    cmd.output().expect("binary runs")
+}
+
+/// Runs credential-process against `run`, trusting its TLS CA.
+pub fn credential_process(
+    run: &Running,
+    cert: &Path,
+    key: Option<&Path>,
+    extra: &[&str],
+) -> Output {
+    let mut args = cp_args(run, cert, key);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    run_bin(&args, &[("AWS_CA_BUNDLE", run.ca_bundle.to_str().unwrap())])
+}
+
+/// Asserts success and a well-formed credential_process document; returns it.
+pub fn assert_credentials(out: &Output) -> serde_json::Value {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "credential-process failed: {stderr}");
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(!stdout.ends_with('\n'), "no trailing newline expected");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is JSON");
+    assert_eq!(v["Version"], 1);
+    assert!(v["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
+    assert!(!v["SecretAccessKey"].as_str().unwrap().is_empty());
+    assert!(!v["SessionToken"].as_str().unwrap().is_empty());
+    assert!(v["Expiration"]
+        .as_str()
+        .unwrap()
+        .parse::<jiff::Timestamp>()
+        .is_ok());
+    assert_eq!(v["AccountId"], "111122223333");
+    v
+}
+
+/// Asserts a clean failure: non-zero exit, nothing on stdout, exactly one stderr line that
+/// contains `needle`, no panic.
+pub fn assert_clean_failure(out: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected exit 1, stderr: {stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "stdout must be empty, got {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    let lines: Vec<_> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one stderr line, got: {stderr}");
+    assert!(
+        stderr.contains(needle),
+        "stderr {stderr:?} lacks {needle:?}"
+    );
+}
