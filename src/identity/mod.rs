@@ -5,6 +5,9 @@
 
 pub mod certificate;
 pub mod file;
+pub mod keys;
+pub mod pem;
+pub mod pkcs12;
 
 pub use certificate::Certificate;
 
