@@ -483,3 +483,7 @@ fn io_reason(e: &std::io::Error) -> String {
         None => text,
     }
 }
+
+#[cfg(test)]
+#[path = "file_tests.rs"]
+mod tests;
