@@ -308,10 +308,10 @@ fn key_from_blocks(
 fn key_error(path: &Path, problem: KeyProblem) -> Error {
     let file = path.display();
     match problem {
-        KeyProblem::Unsupported(what) => Error::new(format!(
-            "unsupported algorithm: the private key in {file} is a {what}"
-        ))
-        .hint("use an RSA, ECDSA P-256/P-384/P-521 or ML-DSA key"),
+        KeyProblem::Unsupported(what) => {
+            { Error::new(format!("unsupported algorithm: {what} in {file}")) }
+                .hint("use an RSA, ECDSA P-256/P-384/P-521 or ML-DSA key")
+        }
         KeyProblem::Invalid(why) => {
             Error::new(format!("unable to parse private key in {file}: {why}"))
         }

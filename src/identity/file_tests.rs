@@ -218,6 +218,71 @@ fn rsa_key_formats_and_sizes() {
 }
 
 #[test]
+fn rsa_1024_is_accepted_and_512_refused() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    rsa(d, "r1024", 1024);
+    openssl(
+        d,
+        &[
+            "rsa",
+            "-in",
+            "r1024.key.pem",
+            "-traditional",
+            "-out",
+            "pkcs1.pem",
+        ],
+    );
+    openssl(
+        d,
+        &["pkey", "-in", "r1024.key.pem", "-pubout", "-out", "pub.pem"],
+    );
+    std::fs::write(d.join("msg"), MESSAGE).unwrap();
+    for key in ["r1024.key.pem", "pkcs1.pem"] {
+        let src = source(&d.join("r1024.cert.pem"), Some(&d.join(key)));
+        let id = load_with(&src, &mut Script::default()).unwrap();
+        check_identity(&id, &src, jiff::Timestamp::now()).unwrap();
+        // aws-lc-rs verifies 1024-bit keys only for SHA-256/512; let OpenSSL check all three.
+        for (digest, name) in [
+            (Digest::Sha256, "-sha256"),
+            (Digest::Sha384, "-sha384"),
+            (Digest::Sha512, "-sha512"),
+        ] {
+            let sig = id.signer.sign(MESSAGE, digest).unwrap();
+            std::fs::write(d.join("sig"), &sig).unwrap();
+            openssl(
+                d,
+                &[
+                    "dgst",
+                    name,
+                    "-verify",
+                    "pub.pem",
+                    "-signature",
+                    "sig",
+                    "msg",
+                ],
+            );
+        }
+        let sig = id.signer.sign(MESSAGE, Digest::Sha256).unwrap();
+        let pk = lc::UnparsedPublicKey::new(
+            &lc::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+            id.certificate.as_ref().unwrap().public_key(),
+        );
+        assert!(pk.verify(MESSAGE, &sig).is_ok());
+        assert!(pk.verify(b"other", &sig).is_err());
+    }
+    rsa(d, "r512", 512);
+    let e = load_err(&source(
+        &d.join("r512.cert.pem"),
+        Some(&d.join("r512.key.pem")),
+    ));
+    assert!(
+        e.starts_with("unsupported algorithm: RSA key of 512 bits") && e.contains("r512.key.pem"),
+        "{e}"
+    );
+}
+
+#[test]
 fn ec_key_formats_and_curves() {
     let tmp = TempDir::new().unwrap();
     let d = tmp.path();

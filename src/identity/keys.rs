@@ -107,6 +107,7 @@ pub fn from_sec1(der: &[u8]) -> KeyResult<Box<dyn Signer>> {
 pub fn from_pkcs1(der: &[u8]) -> KeyResult<Box<dyn Signer>> {
     match lc::RsaKeyPair::from_der(der) {
         Ok(key) => Ok(Box::new(RsaSigner { key })),
+        Err(e) if e.description_() == "TooSmall" => legacy_rsa(der),
         Err(e) => Err(rsa_rejected(e)),
     }
 }
@@ -114,13 +115,22 @@ pub fn from_pkcs1(der: &[u8]) -> KeyResult<Box<dyn Signer>> {
 fn rsa_from_pkcs8(der: &[u8]) -> KeyResult<Box<dyn Signer>> {
     match lc::RsaKeyPair::from_pkcs8(der) {
         Ok(key) => Ok(Box::new(RsaSigner { key })),
+        Err(e) if e.description_() == "TooSmall" => {
+            let info = PrivateKeyInfoRef::from_der(der)
+                .map_err(|e| KeyProblem::Invalid(format!("not a PKCS#8 PrivateKeyInfo ({e})")))?;
+            legacy_rsa(info.private_key.as_bytes())
+        }
         Err(e) => Err(rsa_rejected(e)),
     }
 }
 
+/// RSA keys of 1024..2047 bits (see `rsa_legacy`).
+fn legacy_rsa(pkcs1: &[u8]) -> KeyResult<Box<dyn Signer>> {
+    super::rsa_legacy::LegacyRsa::from_pkcs1_der(pkcs1).map(|k| Box::new(k) as Box<dyn Signer>)
+}
+
 fn rsa_rejected(e: aws_lc_rs::error::KeyRejected) -> KeyProblem {
     match e.description_() {
-        "TooSmall" => KeyProblem::Unsupported("RSA key shorter than 2048 bits".into()),
         "TooLarge" => KeyProblem::Unsupported("RSA key longer than 8192 bits".into()),
         other => KeyProblem::Invalid(format!("invalid RSA key ({other})")),
     }

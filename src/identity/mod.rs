@@ -8,6 +8,7 @@ pub mod file;
 pub mod keys;
 pub mod pem;
 pub mod pkcs12;
+pub mod rsa_legacy;
 
 pub use certificate::Certificate;
 
