@@ -1058,3 +1058,57 @@ fn debug_output_hides_the_password() {
     };
     assert!(!format!("{src:?}").contains("hunter2"));
 }
+
+#[test]
+fn unsupported_encryption_is_refused_without_prompting() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    rsa(d, "r", 2048);
+    openssl(
+        d,
+        &[
+            "rsa",
+            "-in",
+            "r.key.pem",
+            "-aes256",
+            "-traditional",
+            "-passout",
+            "pass:x",
+            "-out",
+            "legacy.pem",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "pkcs8",
+            "-topk8",
+            "-v1",
+            "PBE-SHA1-3DES",
+            "-in",
+            "r.key.pem",
+            "-passout",
+            "pass:x",
+            "-out",
+            "pbes1.pem",
+        ],
+    );
+    for (file, text) in [
+        ("legacy.pem", "Proc-Type: 4,ENCRYPTED"),
+        ("pbes1.pem", "not supported"),
+    ] {
+        let mut script = Script {
+            answers: vec!["x"],
+            ..Script::default()
+        };
+        let e = load_private_key_with(&d.join(file), None, &mut script)
+            .err()
+            .unwrap();
+        assert!(
+            e.message().starts_with("unable to parse private key in") && e.message().contains(file),
+            "{e}"
+        );
+        assert!(e.to_string().contains(text), "{e}");
+        assert!(script.prompts.is_empty(), "prompted for {file}");
+    }
+}
