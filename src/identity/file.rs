@@ -1,17 +1,489 @@
-//! File key loaders (the real implementation arrives on the `keys` branch).
-use super::Identity;
-use crate::error::{Error, Result};
-use std::path::PathBuf;
+//! Certificates and private keys from files (`--certificate`, `--private-key`, `--intermediates`).
+//!
+//! Certificates: PEM (every `CERTIFICATE` block) or one DER certificate. Keys: PEM or DER PKCS#8,
+//! encrypted PKCS#8, SEC1, PKCS#1, or a PKCS#12 file given as `--certificate`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
 use zeroize::Zeroizing;
+
+use super::keys::{self, DecryptProblem, KeyProblem};
+use super::{pem, pkcs12, Certificate, Identity, Signer};
+use crate::error::{Error, Result};
+
+pub use super::keys::signer_from_pkcs8_der;
+
+/// The file flags of a credential command.
+#[derive(Clone, Default)]
 pub struct FileSource {
+    /// `--certificate`: PEM (maybe with the chain and/or the key), DER, or PKCS#12.
     pub certificate: Option<PathBuf>,
+    /// `--private-key` (None: the key may be inside `--certificate`: combined PEM or PKCS#12).
     pub private_key: Option<PathBuf>,
+    /// `--intermediates`: more chain certificates.
     pub intermediates: Option<PathBuf>,
+    /// `--pkcs8-password` (also used as the PKCS#12 password).
     pub password: Option<Zeroizing<String>>,
 }
-pub fn load(_src: &FileSource) -> Result<Identity> {
-    Err(Error::new("not yet"))
+
+impl std::fmt::Debug for FileSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileSource")
+            .field("certificate", &self.certificate)
+            .field("private_key", &self.private_key)
+            .field("intermediates", &self.intermediates)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
-pub fn check_identity(_i: &Identity, _s: &FileSource, _n: jiff::Timestamp) -> Result<()> {
+
+/// Asks the user for a password; `None` when there is nobody to ask.
+pub trait Prompter {
+    fn ask(&mut self, prompt: &str) -> Option<Zeroizing<String>>;
+}
+
+/// Prompts on the terminal (`/dev/tty`) when standard input is a terminal.
+pub struct TerminalPrompter;
+
+impl Prompter for TerminalPrompter {
+    fn ask(&mut self, prompt: &str) -> Option<Zeroizing<String>> {
+        if !std::io::stdin().is_terminal() {
+            return None;
+        }
+        rpassword::prompt_password(format!("{prompt} "))
+            .ok()
+            .map(Zeroizing::new)
+    }
+}
+
+/// The texts of one kind of password prompt.
+pub struct PasswordPrompts {
+    pub first: &'static str,
+    pub retry: &'static str,
+    /// `PKCS#8 private key` or `PKCS#12`, for the error messages.
+    pub what: &'static str,
+}
+
+const PKCS8_PROMPTS: PasswordPrompts = PasswordPrompts {
+    first: "Please enter your PKC8 private key password:",
+    retry: "Incorrect PKCS#8 private key password. Please try again:",
+    what: "PKCS#8 private key",
+};
+
+const MAX_TRIES: usize = 3;
+
+/// Prompts up to three times until `try_password` accepts a password.
+pub fn ask_password(
+    path: &Path,
+    prompts: &PasswordPrompts,
+    prompter: &mut dyn Prompter,
+    mut try_password: impl FnMut(&str) -> bool,
+) -> Result<()> {
+    let file = path.display();
+    for attempt in 0..MAX_TRIES {
+        let prompt = if attempt == 0 {
+            prompts.first
+        } else {
+            prompts.retry
+        };
+        let Some(password) = prompter.ask(prompt) else {
+            return Err(Error::new(format!(
+                "unable to read your {} password for {file}",
+                prompts.what
+            ))
+            .hint("pass the password with --pkcs8-password"));
+        };
+        if try_password(&password) {
+            return Ok(());
+        }
+    }
+    Err(
+        Error::new(format!("incorrect {} password for {file}", prompts.what))
+            .hint("gave up after 3 attempts; pass the password with --pkcs8-password"),
+    )
+}
+
+/// Loads the certificate, its chain and the signer. Prompts on the terminal for the password of
+/// an encrypted key when none is given and standard input is a terminal.
+pub fn load(src: &FileSource) -> Result<Identity> {
+    load_with(src, &mut TerminalPrompter)
+}
+
+/// [`load`] with a chosen way of asking for passwords.
+pub fn load_with(src: &FileSource, prompter: &mut dyn Prompter) -> Result<Identity> {
+    let Some(cert_path) = src.certificate.as_deref() else {
+        return Err(Error::new("undefined certificate value").hint("pass --certificate"));
+    };
+    let data = read(cert_path, "certificate")?;
+    let file = cert_path.display();
+    if data.is_empty() {
+        return Err(Error::new(format!(
+            "could not parse PEM data in {file}: the file is empty"
+        )));
+    }
+
+    let (leaf, mut chain, signer) = if pem::is_pem(&data) {
+        let blocks = pem::parse(&data)
+            .map_err(|e| Error::new(format!("could not parse PEM data in {file}: {e}")))?;
+        let mut certs = certificates_from_blocks(cert_path, &blocks)?;
+        if certs.is_empty() {
+            return Err(Error::new(format!(
+                "could not parse PEM data in {file}: no CERTIFICATE block found"
+            )));
+        }
+        let signer = match src.private_key.as_deref() {
+            Some(key_path) => load_private_key_with(key_path, src.password.as_ref(), prompter)?,
+            None => {
+                if !blocks.iter().any(|b| is_key_label(&b.label)) {
+                    return Err(Error::new(format!(
+                        "unable to parse private key: no --private-key given and {file} contains no private key"
+                    ))
+                    .hint("pass --private-key"));
+                }
+                key_from_blocks(cert_path, &blocks, src.password.as_ref(), prompter)?
+            }
+        };
+        let leaf = certs.remove(0);
+        (leaf, certs, signer)
+    } else if let Ok(cert) = Certificate::from_der(&data) {
+        let Some(key_path) = src.private_key.as_deref() else {
+            return Err(Error::new(format!(
+                "unable to parse private key: no --private-key given and {file} is a DER certificate without a key"
+            ))
+            .hint("pass --private-key"));
+        };
+        let signer = load_private_key_with(key_path, src.password.as_ref(), prompter)?;
+        (cert, Vec::new(), signer)
+    } else if pkcs12::looks_like_pfx(&data) {
+        if src.private_key.is_some() {
+            return Err(Error::new(format!(
+                "could not parse certificate in {file}: it is a PKCS#12 file, which cannot be combined with --private-key"
+            ))
+            .hint("drop --private-key; the key is read from the PKCS#12 file"));
+        }
+        if src.intermediates.is_some() {
+            return Err(Error::new(
+                "can't specify certificate chain when using PKCS#12 files; certificate bundle should be provided within the PKCS#12 file",
+            ));
+        }
+        let contents = pkcs12::load(cert_path, &data, src.password.as_ref(), prompter)?;
+        (contents.leaf, contents.chain, contents.signer)
+    } else {
+        return Err(Error::new(format!(
+            "could not parse certificate in {file}: neither PEM, a DER certificate nor PKCS#12"
+        )));
+    };
+
+    if let Some(int_path) = src.intermediates.as_deref() {
+        for cert in load_intermediates(int_path)? {
+            if cert != leaf && !chain.contains(&cert) {
+                chain.push(cert);
+            }
+        }
+    }
+    Ok(Identity {
+        certificate: Some(leaf),
+        chain,
+        signer,
+    })
+}
+
+/// Loads a private key file alone (e.g. for `sign-string`).
+pub fn load_private_key(
+    path: &Path,
+    password: Option<&Zeroizing<String>>,
+) -> Result<Box<dyn Signer>> {
+    load_private_key_with(path, password, &mut TerminalPrompter)
+}
+
+/// [`load_private_key`] with a chosen way of asking for passwords.
+pub fn load_private_key_with(
+    path: &Path,
+    password: Option<&Zeroizing<String>>,
+    prompter: &mut dyn Prompter,
+) -> Result<Box<dyn Signer>> {
+    let data = Zeroizing::new(read(path, "private key")?);
+    let file = path.display();
+    if data.is_empty() {
+        return Err(Error::new(format!(
+            "unable to parse private key in {file}: the file is empty"
+        )));
+    }
+    if pem::is_pem(&data) {
+        let blocks = pem::parse(&data).map_err(|e| {
+            Error::new(format!(
+                "unable to parse private key in {file}: could not parse PEM data ({e})"
+            ))
+        })?;
+        return key_from_blocks(path, &blocks, password, prompter);
+    }
+    // DER: PKCS#8, then encrypted PKCS#8, SEC1, PKCS#1.
+    let result = if keys::is_pkcs8(&data) {
+        keys::from_pkcs8(&data)
+    } else if keys::is_encrypted_pkcs8(&data) {
+        let plain = decrypt(path, &data, password, prompter)?;
+        keys::from_pkcs8(&plain)
+    } else if is_sec1(&data) {
+        keys::from_sec1(&data)
+    } else if is_pkcs1(&data) {
+        keys::from_pkcs1(&data)
+    } else {
+        Err(KeyProblem::Invalid(
+            "neither PEM nor a DER PKCS#8, SEC1 or PKCS#1 private key".into(),
+        ))
+    };
+    result.map_err(|p| key_error(path, p))
+}
+
+fn is_sec1(der: &[u8]) -> bool {
+    use der::Decode;
+    sec1::EcPrivateKey::from_der(der).is_ok()
+}
+
+fn is_pkcs1(der: &[u8]) -> bool {
+    use der::Decode;
+    pkcs1::RsaPrivateKeyRef::from_der(der).is_ok()
+}
+
+const KEY_LABELS: [&str; 4] = [
+    "PRIVATE KEY",
+    "ENCRYPTED PRIVATE KEY",
+    "EC PRIVATE KEY",
+    "RSA PRIVATE KEY",
+];
+
+fn is_key_label(label: &str) -> bool {
+    KEY_LABELS.contains(&label) || label.ends_with("PRIVATE KEY")
+}
+
+/// Uses the first private-key block of a PEM file (other blocks, e.g. `EC PARAMETERS`, skipped).
+fn key_from_blocks(
+    path: &Path,
+    blocks: &[pem::Block],
+    password: Option<&Zeroizing<String>>,
+    prompter: &mut dyn Prompter,
+) -> Result<Box<dyn Signer>> {
+    let file = path.display();
+    let Some(block) = blocks.iter().find(|b| is_key_label(&b.label)) else {
+        return Err(Error::new(format!(
+            "unable to parse private key in {file}: no PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY block found"
+        )));
+    };
+    if block.has_headers {
+        return Err(Error::new(format!(
+            "unable to parse private key in {file}: legacy OpenSSL-encrypted PEM keys (Proc-Type: 4,ENCRYPTED) are not supported"
+        ))
+        .hint(format!(
+            "convert it to encrypted PKCS#8: openssl pkcs8 -topk8 -v2 aes-256-cbc -in {file} -out key.p8.pem"
+        )));
+    }
+    let result = match block.label.as_str() {
+        "PRIVATE KEY" => keys::from_pkcs8(&block.der),
+        "ENCRYPTED PRIVATE KEY" => {
+            let plain = decrypt(path, &block.der, password, prompter)?;
+            keys::from_pkcs8(&plain)
+        }
+        "EC PRIVATE KEY" => keys::from_sec1(&block.der),
+        "RSA PRIVATE KEY" => keys::from_pkcs1(&block.der),
+        "DSA PRIVATE KEY" => Err(KeyProblem::Unsupported("DSA key".into())),
+        "OPENSSH PRIVATE KEY" => {
+            return Err(Error::new(format!(
+                "unable to parse private key in {file}: OpenSSH private keys are not supported"
+            ))
+            .hint("convert it to PKCS#8: ssh-keygen -p -m PKCS8 -f <copy of the key>"))
+        }
+        "TSS2 PRIVATE KEY" => {
+            return Err(Error::new(format!(
+                "unable to parse private key in {file}: TPM key files (TSS2 PRIVATE KEY) are not software keys"
+            )))
+        }
+        other => Err(KeyProblem::Invalid(format!(
+            "{other} blocks are not supported; no PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY block found"
+        ))),
+    };
+    result.map_err(|p| key_error(path, p))
+}
+
+fn key_error(path: &Path, problem: KeyProblem) -> Error {
+    let file = path.display();
+    match problem {
+        KeyProblem::Unsupported(what) => {
+            { Error::new(format!("unsupported algorithm: {what} in {file}")) }
+                .hint("use an RSA, ECDSA P-256/P-384/P-521 or ML-DSA key")
+        }
+        KeyProblem::Invalid(why) => {
+            Error::new(format!("unable to parse private key in {file}: {why}"))
+        }
+    }
+}
+
+/// Decrypts an `EncryptedPrivateKeyInfo` with the given password or, failing that, a prompt.
+fn decrypt(
+    path: &Path,
+    der: &[u8],
+    password: Option<&Zeroizing<String>>,
+    prompter: &mut dyn Prompter,
+) -> Result<Zeroizing<Vec<u8>>> {
+    let file = path.display();
+    let problem = |p: DecryptProblem| match p {
+        DecryptProblem::WrongPassword => {
+            Error::new(format!("incorrect PKCS#8 private key password for {file}"))
+                .hint("check the --pkcs8-password value")
+        }
+        DecryptProblem::Unsupported(why) | DecryptProblem::Malformed(why) => {
+            Error::new(format!("unable to parse private key in {file}: {why}"))
+        }
+    };
+    // Refuse unsupported schemes before asking for a password that could never work.
+    keys::check_encrypted_pkcs8(der).map_err(problem)?;
+    if let Some(pw) = password.filter(|p| !p.is_empty()) {
+        return keys::decrypt_pkcs8(der, pw.as_bytes()).map_err(problem);
+    }
+    let mut result = None;
+    ask_password(
+        path,
+        &PKCS8_PROMPTS,
+        prompter,
+        |pw| match keys::decrypt_pkcs8(der, pw.as_bytes()) {
+            Ok(plain) => {
+                result = Some(Ok(plain));
+                true
+            }
+            Err(DecryptProblem::WrongPassword) => false,
+            Err(other) => {
+                result = Some(Err(other));
+                true
+            }
+        },
+    )?;
+    match result {
+        Some(r) => r.map_err(problem),
+        // ask_password only returns Ok after the closure stored a result.
+        None => Err(problem(DecryptProblem::WrongPassword)),
+    }
+}
+
+/// All certificates of a file: every `CERTIFICATE` block of a PEM file in order (other blocks and
+/// text ignored), or one DER certificate.
+pub fn load_certificates(path: &Path) -> Result<Vec<Certificate>> {
+    let data = read(path, "certificate")?;
+    let file = path.display();
+    if data.is_empty() {
+        return Err(Error::new(format!(
+            "could not parse PEM data in {file}: the file is empty"
+        )));
+    }
+    if pem::is_pem(&data) {
+        let blocks = pem::parse(&data)
+            .map_err(|e| Error::new(format!("could not parse PEM data in {file}: {e}")))?;
+        let certs = certificates_from_blocks(path, &blocks)?;
+        if certs.is_empty() {
+            return Err(Error::new(format!(
+                "could not parse PEM data in {file}: no CERTIFICATE block found"
+            )));
+        }
+        return Ok(certs);
+    }
+    Certificate::from_der(&data)
+        .map(|c| vec![c])
+        .map_err(|e| Error::new(format!("{} in {file}", e.message())))
+}
+
+fn certificates_from_blocks(path: &Path, blocks: &[pem::Block]) -> Result<Vec<Certificate>> {
+    blocks
+        .iter()
+        .filter(|b| b.label == "CERTIFICATE")
+        .map(|b| {
+            Certificate::from_der(&b.der)
+                .map_err(|e| Error::new(format!("{} in {}", e.message(), path.display())))
+        })
+        .collect()
+}
+
+/// The `--intermediates` file: PEM with only `CERTIFICATE` blocks, or one DER certificate.
+fn load_intermediates(path: &Path) -> Result<Vec<Certificate>> {
+    let data = read(path, "certificate bundle")?;
+    let file = path.display();
+    if pem::is_pem(&data) {
+        let blocks = pem::parse(&data)
+            .map_err(|e| Error::new(format!("invalid certificate chain in {file}: {e}")))?;
+        if let Some(other) = blocks.iter().find(|b| b.label != "CERTIFICATE") {
+            return Err(Error::new(format!(
+                "invalid certificate chain in {file}: it contains a {} block",
+                other.label
+            ))
+            .hint("--intermediates must hold only CERTIFICATE blocks"));
+        }
+        return certificates_from_blocks(path, &blocks)
+            .map_err(|e| Error::new(format!("invalid certificate chain: {}", e.message())));
+    }
+    Certificate::from_der(&data).map(|c| vec![c]).map_err(|e| {
+        Error::new(format!(
+            "invalid certificate chain in {file}: neither PEM nor a DER certificate ({})",
+            e.message()
+        ))
+    })
+}
+
+/// Checks made before any network call: the private key belongs to the certificate, and `now`
+/// lies within the certificate's validity period.
+pub fn check_identity(identity: &Identity, src: &FileSource, now: jiff::Timestamp) -> Result<()> {
+    let Some(cert) = identity.certificate.as_ref() else {
+        return Err(Error::new("undefined certificate value").hint("pass --certificate"));
+    };
+    let cert_file = src.certificate.as_deref().map_or_else(
+        || "the certificate".to_string(),
+        |p| p.display().to_string(),
+    );
+    let key_file = src
+        .private_key
+        .as_deref()
+        .or(src.certificate.as_deref())
+        .map_or_else(|| "the key".to_string(), |p| p.display().to_string());
+    if !pkcs12::key_matches(identity.signer.as_ref(), cert) {
+        return Err(Error::new(format!(
+            "the private key in {key_file} does not match the certificate in {cert_file}"
+        ))
+        .hint("pass the private key that was used to create the certificate"));
+    }
+    if now < cert.not_before() {
+        return Err(Error::new(format!(
+            "the certificate in {cert_file} is not valid before {}",
+            cert.not_before()
+        ))
+        .hint("check the system clock, or wait until the certificate becomes valid"));
+    }
+    if now > cert.not_after() {
+        return Err(Error::new(format!(
+            "the certificate in {cert_file} expired at {}",
+            cert.not_after()
+        ))
+        .hint("renew the certificate"));
+    }
     Ok(())
 }
+
+/// Reads a whole file; the error names the file and the OS reason.
+fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| {
+        Error::new(format!(
+            "cannot read {what} file {}: {}",
+            path.display(),
+            io_reason(&e)
+        ))
+    })
+}
+
+/// `No such file or directory` rather than `No such file or directory (os error 2)`.
+fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+#[path = "file_tests.rs"]
+mod tests;

@@ -5,6 +5,10 @@
 
 pub mod certificate;
 pub mod file;
+pub mod keys;
+pub mod pem;
+pub mod pkcs12;
+pub mod rsa_legacy;
 pub mod source;
 
 pub use certificate::Certificate;

@@ -1,0 +1,443 @@
+//! Software signers built from private-key DER (PKCS#8, SEC1, PKCS#1) and PKCS#8 decryption.
+//!
+//! Errors here do not name a file: the caller (see `file.rs`) knows which file it read and turns a
+//! [`KeyProblem`] into a one-line message.
+
+use aws_lc_rs::signature::{self as lc, KeyPair as _};
+use der::asn1::{AnyRef, ObjectIdentifier as Oid};
+use der::{Decode, Tagged};
+use ecdsa::signature::hazmat::PrehashSigner;
+use pkcs8::{EncryptedPrivateKeyInfoRef, PrivateKeyInfoRef};
+use zeroize::Zeroizing;
+
+use super::certificate::{key_type_of, oid};
+use super::{Curve, Digest, KeyType, MlDsaLevel, Signer};
+use crate::error::{Error, Result};
+
+/// Why a private key could not be turned into a signer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyProblem {
+    /// The key is well-formed but of a type we cannot sign with (the text names the type).
+    Unsupported(String),
+    /// The bytes are not a key we can read (the text says what is wrong, never the key bytes).
+    Invalid(String),
+}
+
+impl KeyProblem {
+    /// The message without a file name: `unsupported algorithm: …` / `unable to parse private key: …`.
+    pub fn into_error(self) -> Error {
+        match self {
+            KeyProblem::Unsupported(what) => Error::new(format!("unsupported algorithm: {what}"))
+                .hint("use an RSA, ECDSA P-256/P-384/P-521 or ML-DSA key"),
+            KeyProblem::Invalid(why) => Error::new(format!("unable to parse private key: {why}")),
+        }
+    }
+}
+
+type KeyResult<T> = std::result::Result<T, KeyProblem>;
+
+/// Builds a signer from an unencrypted PKCS#8 `PrivateKeyInfo`.
+pub fn signer_from_pkcs8_der(der: &[u8]) -> Result<Box<dyn Signer>> {
+    from_pkcs8(der).map_err(KeyProblem::into_error)
+}
+
+/// Whether `der` is structurally a PKCS#8 `PrivateKeyInfo` (whatever its algorithm).
+pub fn is_pkcs8(der: &[u8]) -> bool {
+    PrivateKeyInfoRef::from_der(der).is_ok()
+}
+
+/// Whether `der` is structurally an `EncryptedPrivateKeyInfo` (whatever its scheme).
+pub fn is_encrypted_pkcs8(der: &[u8]) -> bool {
+    // A scheme the pkcs5 crate does not know fails to decode; fall back to the outer shape.
+    EncryptedPrivateKeyInfoRef::from_der(der).is_ok() || encrypted_shape(der)
+}
+
+/// `SEQUENCE { SEQUENCE { OID, … }, OCTET STRING }`: the outer shape of `EncryptedPrivateKeyInfo`.
+fn encrypted_shape(der: &[u8]) -> bool {
+    let Ok(outer) = AnyRef::from_der(der) else {
+        return false;
+    };
+    if outer.tag() != der::Tag::Sequence {
+        return false;
+    }
+    let Ok(mut reader) = der::SliceReader::new(outer.value()) else {
+        return false;
+    };
+    use der::Reader;
+    let alg: der::Result<AnyRef<'_>> = reader.decode();
+    let data: der::Result<AnyRef<'_>> = reader.decode();
+    match (alg, data) {
+        (Ok(alg), Ok(data)) => {
+            alg.tag() == der::Tag::Sequence
+                && data.tag() == der::Tag::OctetString
+                && reader.is_finished()
+        }
+        _ => false,
+    }
+}
+
+/// Builds a signer from PKCS#8 DER: RSA, EC (named P-256/P-384/P-521) or ML-DSA.
+pub fn from_pkcs8(der: &[u8]) -> KeyResult<Box<dyn Signer>> {
+    let info = PrivateKeyInfoRef::from_der(der)
+        .map_err(|e| KeyProblem::Invalid(format!("not a PKCS#8 PrivateKeyInfo ({e})")))?;
+    let alg = spki::AlgorithmIdentifierOwned {
+        oid: info.algorithm.oid,
+        parameters: info.algorithm.parameters.map(der::Any::from),
+    };
+    match key_type_of(&alg) {
+        Some(KeyType::Rsa) => rsa_from_pkcs8(der),
+        Some(KeyType::Ec(curve)) => ec_from_sec1(info.private_key.as_bytes(), Some(curve)),
+        Some(KeyType::MlDsa(level)) => mldsa_from_pkcs8(der, level),
+        None if alg.oid == oid::EC_PUBLIC_KEY => Err(KeyProblem::Unsupported(ec_params_name(
+            info.algorithm.parameters,
+        ))),
+        None => Err(KeyProblem::Unsupported(format!(
+            "{} key",
+            algorithm_name(&alg.oid)
+        ))),
+    }
+}
+
+/// Builds a signer from SEC1 `ECPrivateKey` DER (`EC PRIVATE KEY`).
+pub fn from_sec1(der: &[u8]) -> KeyResult<Box<dyn Signer>> {
+    ec_from_sec1(der, None)
+}
+
+/// Builds a signer from PKCS#1 `RSAPrivateKey` DER (`RSA PRIVATE KEY`).
+pub fn from_pkcs1(der: &[u8]) -> KeyResult<Box<dyn Signer>> {
+    match lc::RsaKeyPair::from_der(der) {
+        Ok(key) => Ok(Box::new(RsaSigner { key })),
+        Err(e) if e.description_() == "TooSmall" => legacy_rsa(der),
+        Err(e) => Err(rsa_rejected(e)),
+    }
+}
+
+fn rsa_from_pkcs8(der: &[u8]) -> KeyResult<Box<dyn Signer>> {
+    match lc::RsaKeyPair::from_pkcs8(der) {
+        Ok(key) => Ok(Box::new(RsaSigner { key })),
+        Err(e) if e.description_() == "TooSmall" => {
+            let info = PrivateKeyInfoRef::from_der(der)
+                .map_err(|e| KeyProblem::Invalid(format!("not a PKCS#8 PrivateKeyInfo ({e})")))?;
+            legacy_rsa(info.private_key.as_bytes())
+        }
+        Err(e) => Err(rsa_rejected(e)),
+    }
+}
+
+/// RSA keys of 1024..2047 bits (see `rsa_legacy`).
+fn legacy_rsa(pkcs1: &[u8]) -> KeyResult<Box<dyn Signer>> {
+    super::rsa_legacy::LegacyRsa::from_pkcs1_der(pkcs1).map(|k| Box::new(k) as Box<dyn Signer>)
+}
+
+fn rsa_rejected(e: aws_lc_rs::error::KeyRejected) -> KeyProblem {
+    match e.description_() {
+        "TooLarge" => KeyProblem::Unsupported("RSA key longer than 8192 bits".into()),
+        other => KeyProblem::Invalid(format!("invalid RSA key ({other})")),
+    }
+}
+
+fn mldsa_from_pkcs8(der: &[u8], level: MlDsaLevel) -> KeyResult<Box<dyn Signer>> {
+    let alg = match level {
+        MlDsaLevel::MlDsa44 => &lc::ML_DSA_44_SIGNING,
+        MlDsaLevel::MlDsa65 => &lc::ML_DSA_65_SIGNING,
+        MlDsaLevel::MlDsa87 => &lc::ML_DSA_87_SIGNING,
+    };
+    let key = lc::PqdsaKeyPair::from_pkcs8(alg, der).map_err(|e| {
+        KeyProblem::Invalid(format!(
+            "invalid {} key ({}); seed, expanded and seed+expanded encodings are accepted",
+            level.name(),
+            e.description_()
+        ))
+    })?;
+    Ok(Box::new(MlDsaSigner { key, level }))
+}
+
+/// Parses SEC1 `ECPrivateKey`; `curve` comes from the PKCS#8 algorithm parameters if any.
+fn ec_from_sec1(der: &[u8], curve: Option<Curve>) -> KeyResult<Box<dyn Signer>> {
+    let key = sec1::EcPrivateKey::from_der(der)
+        .map_err(|e| KeyProblem::Invalid(format!("not an EC private key ({e})")))?;
+    let inner_curve = match key.parameters.and_then(|p| p.named_curve()) {
+        None => None,
+        Some(o) => Some(curve_of(&o).ok_or_else(|| {
+            KeyProblem::Unsupported(format!("EC key on curve {}", curve_name(&o)))
+        })?),
+    };
+    let curve = match (curve, inner_curve) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(KeyProblem::Invalid(
+                "the curve in the PKCS#8 header differs from the one in the EC key".into(),
+            ))
+        }
+        (Some(c), _) | (None, Some(c)) => c,
+        // No named curve anywhere: the scalar length tells the curve (32, 48 or 66 bytes).
+        (None, None) => match key.private_key.len() {
+            32 => Curve::P256,
+            48 => Curve::P384,
+            66 => Curve::P521,
+            _ => {
+                return Err(KeyProblem::Unsupported(
+                    "EC key without a named curve".into(),
+                ))
+            }
+        },
+    };
+    let signer = EcSigner::new(curve, key.private_key)?;
+    if let Some(public) = key.public_key {
+        if !same_ec_point(curve, public, &signer.public_point()) {
+            return Err(KeyProblem::Invalid(
+                "the EC public key stored with the private key does not match it".into(),
+            ));
+        }
+    }
+    Ok(Box::new(signer))
+}
+
+fn curve_of(o: &Oid) -> Option<Curve> {
+    match *o {
+        oid::SECP256R1 => Some(Curve::P256),
+        oid::SECP384R1 => Some(Curve::P384),
+        oid::SECP521R1 => Some(Curve::P521),
+        _ => None,
+    }
+}
+
+fn curve_name(o: &Oid) -> String {
+    match o.to_string().as_str() {
+        "1.3.132.0.10" => "secp256k1".into(),
+        "1.2.840.10045.3.1.1" => "P-192".into(),
+        "1.3.132.0.33" => "P-224".into(),
+        s if s.starts_with("1.3.36.3.3.2.8.1.1.") => format!("brainpool ({s})"),
+        s => s.to_string(),
+    }
+}
+
+fn ec_params_name(params: Option<AnyRef<'_>>) -> String {
+    match params.map(|p| p.decode_as::<Oid>()) {
+        Some(Ok(o)) => format!("EC key on curve {}", curve_name(&o)),
+        _ => "EC key with explicit curve parameters".into(),
+    }
+}
+
+/// A readable name for a PKCS#8 algorithm OID we do not sign with.
+fn algorithm_name(o: &Oid) -> String {
+    let s = o.to_string();
+    let name = match s.as_str() {
+        "1.3.101.112" => "Ed25519",
+        "1.3.101.113" => "Ed448",
+        "1.3.101.110" => "X25519",
+        "1.3.101.111" => "X448",
+        "1.2.840.10040.4.1" => "DSA",
+        "1.2.840.113549.1.1.10" => "RSASSA-PSS",
+        "1.2.840.113549.1.3.1" | "1.2.840.10046.2.1" => "Diffie-Hellman",
+        "1.2.156.10197.1.301" => "SM2",
+        s if s.starts_with("2.16.840.1.101.3.4.3.") => "SLH-DSA",
+        s if s.starts_with("2.16.840.1.101.3.4.4.") => "ML-KEM",
+        _ => return format!("algorithm {s}"),
+    };
+    name.to_string()
+}
+
+/// Whether two SEC1 encodings (compressed or not) denote the same point on `curve`.
+pub fn same_ec_point(curve: Curve, a: &[u8], b: &[u8]) -> bool {
+    if a == b {
+        return true;
+    }
+    match (uncompressed(curve, a), uncompressed(curve, b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// The uncompressed `04‖X‖Y` form of a SEC1 point, or `None` if it is not a point on `curve`.
+pub fn uncompressed(curve: Curve, point: &[u8]) -> Option<Vec<u8>> {
+    match curve {
+        Curve::P256 => ecdsa::VerifyingKey::<p256::NistP256>::from_sec1_bytes(point)
+            .ok()
+            .map(|k| k.to_sec1_point(false).as_bytes().to_vec()),
+        Curve::P384 => ecdsa::VerifyingKey::<p384::NistP384>::from_sec1_bytes(point)
+            .ok()
+            .map(|k| k.to_sec1_point(false).as_bytes().to_vec()),
+        Curve::P521 => ecdsa::VerifyingKey::<p521::NistP521>::from_sec1_bytes(point)
+            .ok()
+            .map(|k| k.to_sec1_point(false).as_bytes().to_vec()),
+    }
+}
+
+/// RSA PKCS#1 v1.5 via aws-lc-rs.
+struct RsaSigner {
+    key: lc::RsaKeyPair,
+}
+
+impl Signer for RsaSigner {
+    fn key_type(&self) -> KeyType {
+        KeyType::Rsa
+    }
+
+    fn public_key(&self) -> Option<Vec<u8>> {
+        Some(self.key.public_key().as_ref().to_vec())
+    }
+
+    fn sign(&self, message: &[u8], digest: Digest) -> Result<Vec<u8>> {
+        let padding = match digest {
+            Digest::Sha256 => &lc::RSA_PKCS1_SHA256,
+            Digest::Sha384 => &lc::RSA_PKCS1_SHA384,
+            Digest::Sha512 => &lc::RSA_PKCS1_SHA512,
+        };
+        let mut sig = vec![0u8; self.key.public_modulus_len()];
+        self.key
+            .sign(
+                padding,
+                &aws_lc_rs::rand::SystemRandom::new(),
+                message,
+                &mut sig,
+            )
+            .map_err(|_| Error::new("RSA signing failed"))?;
+        Ok(sig)
+    }
+}
+
+/// ECDSA over a prehash, via the RustCrypto curve crates (any digest on any curve).
+enum EcSigner {
+    P256(p256::ecdsa::SigningKey),
+    P384(p384::ecdsa::SigningKey),
+    P521(p521::ecdsa::SigningKey),
+}
+
+impl EcSigner {
+    fn new(curve: Curve, scalar: &[u8]) -> KeyResult<Self> {
+        let bad = |_| KeyProblem::Invalid("invalid EC private key scalar".into());
+        Ok(match curve {
+            Curve::P256 => {
+                EcSigner::P256(p256::ecdsa::SigningKey::from_slice(scalar).map_err(bad)?)
+            }
+            Curve::P384 => {
+                EcSigner::P384(p384::ecdsa::SigningKey::from_slice(scalar).map_err(bad)?)
+            }
+            Curve::P521 => {
+                EcSigner::P521(p521::ecdsa::SigningKey::from_slice(scalar).map_err(bad)?)
+            }
+        })
+    }
+
+    fn public_point(&self) -> Vec<u8> {
+        match self {
+            EcSigner::P256(k) => k.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
+            EcSigner::P384(k) => k.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
+            EcSigner::P521(k) => k.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
+        }
+    }
+}
+
+impl Signer for EcSigner {
+    fn key_type(&self) -> KeyType {
+        KeyType::Ec(match self {
+            EcSigner::P256(_) => Curve::P256,
+            EcSigner::P384(_) => Curve::P384,
+            EcSigner::P521(_) => Curve::P521,
+        })
+    }
+
+    fn public_key(&self) -> Option<Vec<u8>> {
+        Some(self.public_point())
+    }
+
+    fn sign(&self, message: &[u8], digest: Digest) -> Result<Vec<u8>> {
+        let prehash = digest.hash(message);
+        let fail = |_| Error::new("ECDSA signing failed");
+        Ok(match self {
+            EcSigner::P256(k) => {
+                let sig: p256::ecdsa::DerSignature = k.sign_prehash(&prehash).map_err(fail)?;
+                sig.as_bytes().to_vec()
+            }
+            EcSigner::P384(k) => {
+                let sig: p384::ecdsa::DerSignature = k.sign_prehash(&prehash).map_err(fail)?;
+                sig.as_bytes().to_vec()
+            }
+            EcSigner::P521(k) => {
+                let sig: p521::ecdsa::DerSignature = k.sign_prehash(&prehash).map_err(fail)?;
+                sig.as_bytes().to_vec()
+            }
+        })
+    }
+}
+
+/// Pure ML-DSA via aws-lc-rs (the digest is ignored).
+struct MlDsaSigner {
+    key: lc::PqdsaKeyPair,
+    level: MlDsaLevel,
+}
+
+impl Signer for MlDsaSigner {
+    fn key_type(&self) -> KeyType {
+        KeyType::MlDsa(self.level)
+    }
+
+    fn public_key(&self) -> Option<Vec<u8>> {
+        Some(self.key.public_key().as_ref().to_vec())
+    }
+
+    fn sign(&self, message: &[u8], _digest: Digest) -> Result<Vec<u8>> {
+        let mut sig = vec![0u8; self.key.algorithm().signature_len()];
+        let len = self
+            .key
+            .sign(message, &mut sig)
+            .map_err(|_| Error::new(format!("{} signing failed", self.level.name())))?;
+        sig.truncate(len);
+        Ok(sig)
+    }
+}
+
+/// Why an `EncryptedPrivateKeyInfo` could not be decrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecryptProblem {
+    /// Decryption failed or gave something that is not DER: the password is wrong.
+    WrongPassword,
+    /// The encryption scheme is not one we implement (text names it).
+    Unsupported(String),
+    /// The structure itself is broken.
+    Malformed(String),
+}
+
+/// Decrypts an `EncryptedPrivateKeyInfo` (PBES2: PBKDF2 or scrypt, AES-CBC) to PKCS#8 DER.
+pub fn decrypt_pkcs8(
+    der: &[u8],
+    password: &[u8],
+) -> std::result::Result<Zeroizing<Vec<u8>>, DecryptProblem> {
+    check_encrypted_pkcs8(der)?;
+    let info = EncryptedPrivateKeyInfoRef::from_der(der)
+        .map_err(|e| DecryptProblem::Malformed(e.to_string()))?;
+    let plain = info
+        .encryption_algorithm
+        .decrypt(password, info.encrypted_data.as_bytes())
+        .map_err(|e| match e {
+            pkcs8::pkcs5::Error::DecryptFailed => DecryptProblem::WrongPassword,
+            other => unsupported_scheme(&other.to_string()),
+        })?;
+    let plain = Zeroizing::new(plain);
+    // A wrong password that happens to leave valid padding yields garbage, not a PKCS#8 structure.
+    if !is_pkcs8(&plain) {
+        return Err(DecryptProblem::WrongPassword);
+    }
+    Ok(plain)
+}
+
+/// Checks, without a password, that an `EncryptedPrivateKeyInfo` uses a scheme we can decrypt.
+pub fn check_encrypted_pkcs8(der: &[u8]) -> std::result::Result<(), DecryptProblem> {
+    let info = EncryptedPrivateKeyInfoRef::from_der(der).map_err(|e| {
+        if encrypted_shape(der) {
+            unsupported_scheme(&e.to_string())
+        } else {
+            DecryptProblem::Malformed(format!("not an encrypted PKCS#8 key ({e})"))
+        }
+    })?;
+    match info.encryption_algorithm {
+        pkcs8::pkcs5::EncryptionScheme::Pbes2(_) => Ok(()),
+        _ => Err(unsupported_scheme("legacy PBES1")),
+    }
+}
+
+fn unsupported_scheme(why: &str) -> DecryptProblem {
+    DecryptProblem::Unsupported(format!(
+        "the key encryption scheme is not supported ({why}); re-encrypt it with PBES2: openssl pkcs8 -topk8 -v2 aes-256-cbc"
+    ))
+}
