@@ -2,6 +2,7 @@
 //!
 //! See the README for the commands; `DESIGN.md` in the shared folder for the architecture.
 
+pub mod commands;
 pub mod emulator;
 pub mod error;
 pub mod identity;

@@ -1,0 +1,3 @@
+//! Subcommands (argument structs and their `run` functions).
+
+pub mod emulator;
