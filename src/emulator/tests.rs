@@ -344,6 +344,28 @@ fn chain_through_an_intermediate() {
     );
     req.chain = vec![intermediate.cert.clone()];
     run_with(&config, &key, &leaf, &req).unwrap();
+    // PKCS#12 / PKCS#11 clients send the leaf first in the chain, and may include the root.
+    req.chain = vec![leaf.clone(), intermediate.cert.clone(), root.cert.clone()];
+    run_with(&config, &key, &leaf, &req).unwrap();
+    // The chain header is signed: appending to it breaks the signature.
+    let (query, mut headers, body) = req.sign(&key, &leaf);
+    for (name, value) in &mut headers {
+        if name == "X-Amz-X509-Chain" {
+            value.push_str(",AAAA");
+        }
+    }
+    let e = verify_request(
+        &config,
+        "POST",
+        "/sessions",
+        &query,
+        &headers,
+        &body,
+        fixed_now(),
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "AccessDeniedException");
+    assert!(e.message.contains("signature"), "{e}");
     // The chain header must be signed when present.
     req.unsigned = vec!["x-amz-x509-chain"];
     assert_err(
