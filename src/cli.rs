@@ -32,12 +32,18 @@ pub enum Command {
     /// Print credentials as JSON for the credential_process setting of the AWS CLI and SDKs
     #[command(name = "credential-process")]
     CredentialProcess(CredentialProcessArgs),
+    /// Keep a profile of the AWS shared credentials file filled with fresh credentials
+    Update(crate::commands::update::UpdateArgs),
     /// Print the version
     Version,
+    /// Run a local IAM Roles Anywhere CreateSession emulator (for tests and trying things out)
+    Emulator(crate::commands::emulator::EmulatorArgs),
+    /// Show the main job end to end against the local emulator, no AWS account needed
+    Demo(crate::commands::demo::DemoArgs),
 }
 
 /// Go's strconv.ParseBool spellings.
-fn go_bool(s: &str) -> Result<bool, String> {
+pub fn go_bool(s: &str) -> Result<bool, String> {
     match s {
         "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
         "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),

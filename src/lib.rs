@@ -1,8 +1,8 @@
 //! aws-signing-helper: IAM Roles Anywhere credentials for workloads outside AWS.
 //!
 //! Data flows one way: flags → [`identity`] (certificate, chain, signer) → [`sigv4`] →
-//! [`rolesanywhere`] over [`http`] → [`credentials`] → an output. See the README for the
-//! commands.
+//! [`rolesanywhere`] over [`http`] → [`credentials`] → an output. The [`emulator`] is a local
+//! CreateSession verifier used by the tests and the `demo` command. See the README.
 
 pub mod arn;
 pub mod aws_config;
@@ -10,10 +10,12 @@ pub mod cli;
 pub mod commands;
 pub mod credentials;
 pub mod credentials_file;
+pub mod emulator;
 pub mod endpoint;
 pub mod error;
 pub mod http;
 pub mod identity;
 pub mod logger;
+pub mod pki;
 pub mod rolesanywhere;
 pub mod sigv4;

@@ -58,6 +58,18 @@ fn run(command: Command) -> Result<()> {
             logger::init(args.credentials.debug);
             commands::credential_process::run(&args)
         }
+        Command::Update(args) => {
+            logger::init(args.credentials.debug);
+            commands::update::run(&args)
+        }
+        Command::Emulator(args) => {
+            logger::init(false);
+            commands::emulator::run(&args)
+        }
+        Command::Demo(args) => {
+            logger::init(false);
+            commands::demo::run(&args)
+        }
         Command::Version => {
             println!("{}", cli::VERSION);
             Ok(())

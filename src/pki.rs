@@ -42,7 +42,8 @@ impl KeyAlg {
 
     /// A new key pair of this type.
     pub fn generate(self) -> Result<KeyPair> {
-        KeyPair::generate_for(self.rcgen()).map_err(|e| Error::new(format!("cannot generate a {self:?} key: {e}")))
+        KeyPair::generate_for(self.rcgen())
+            .map_err(|e| Error::new(format!("cannot generate a {self:?} key: {e}")))
     }
 }
 
@@ -77,10 +78,19 @@ pub fn new_ca(common_name: &str, alg: KeyAlg, days: i64) -> Result<Issued> {
     let mut params = CertificateParams::default();
     params.distinguished_name = name(common_name, None);
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     validity(&mut params, days);
-    let cert = params.self_signed(&key).map_err(pki_err("create the CA certificate"))?;
-    Ok(Issued { cert_pem: cert.pem(), key_pem: Zeroizing::new(key.serialize_pem()) })
+    let cert = params
+        .self_signed(&key)
+        .map_err(pki_err("create the CA certificate"))?;
+    Ok(Issued {
+        cert_pem: cert.pem(),
+        key_pem: Zeroizing::new(key.serialize_pem()),
+    })
 }
 
 /// Options for a client certificate.
@@ -95,17 +105,24 @@ pub struct ClientSpec<'a> {
 /// A client certificate for Roles Anywhere, signed by the CA in `ca_cert_pem`/`ca_key_pem`.
 pub fn issue_client(ca_cert_pem: &str, ca_key_pem: &str, spec: &ClientSpec) -> Result<Issued> {
     let ca_key = KeyPair::from_pem(ca_key_pem).map_err(pki_err("read the CA private key"))?;
-    let issuer = Issuer::from_ca_cert_pem(ca_cert_pem, ca_key).map_err(pki_err("read the CA certificate"))?;
+    let issuer = Issuer::from_ca_cert_pem(ca_cert_pem, ca_key)
+        .map_err(pki_err("read the CA certificate"))?;
     let key = spec.alg.generate()?;
-    let mut params = CertificateParams::new(spec.dns_names.clone()).map_err(pki_err("use the subject alternative names"))?;
+    let mut params = CertificateParams::new(spec.dns_names.clone())
+        .map_err(pki_err("use the subject alternative names"))?;
     params.distinguished_name = name(spec.common_name, spec.organization);
     params.is_ca = IsCa::ExplicitNoCa;
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     params.use_authority_key_identifier_extension = true;
     validity(&mut params, spec.days);
-    let cert = params.signed_by(&key, &issuer).map_err(pki_err("sign the client certificate"))?;
-    Ok(Issued { cert_pem: cert.pem(), key_pem: Zeroizing::new(key.serialize_pem()) })
+    let cert = params
+        .signed_by(&key, &issuer)
+        .map_err(pki_err("sign the client certificate"))?;
+    Ok(Issued {
+        cert_pem: cert.pem(),
+        key_pem: Zeroizing::new(key.serialize_pem()),
+    })
 }
 
 /// Writes `contents` to `path` with mode 0600 (new file, or truncating an existing one).

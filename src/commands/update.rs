@@ -55,7 +55,9 @@ pub fn run(args: &UpdateArgs) -> Result<()> {
         .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
         .unwrap_or_else(|| "default".to_string());
     if profile.contains([']', '[', '\n', '\r']) {
-        return Err(Error::new(format!("invalid --profile {profile:?}: a profile name cannot contain brackets or line breaks")));
+        return Err(Error::new(format!(
+            "invalid --profile {profile:?}: a profile name cannot contain brackets or line breaks"
+        )));
     }
     let path = credentials_file::default_path()?;
     let mut creds = fetch(&args.credentials)?;
@@ -67,7 +69,10 @@ pub fn run(args: &UpdateArgs) -> Result<()> {
         let now = Timestamp::now();
         let expiration = creds.expiration_time().unwrap_or(now);
         let at = next_refresh(now, expiration);
-        log::warn!("Credentials will be refreshed at {}", at.strftime("%Y-%m-%d %H:%M:%S UTC"));
+        log::warn!(
+            "Credentials will be refreshed at {}",
+            at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        );
         sleep_until(at);
         let mut failures = 0u32;
         creds = loop {
@@ -75,12 +80,18 @@ pub fn run(args: &UpdateArgs) -> Result<()> {
                 Ok(c) => break c,
                 Err(e) => {
                     failures += 1;
-                    let still_valid = creds.expiration_time().is_some_and(|x| x > Timestamp::now());
+                    let still_valid = creds
+                        .expiration_time()
+                        .is_some_and(|x| x > Timestamp::now());
                     let delay = backoff(failures);
                     log::warn!(
                         "refresh failed ({e}); the credentials in {} are {}; retrying in {} s",
                         path.display(),
-                        if still_valid { "still valid" } else { "expired" },
+                        if still_valid {
+                            "still valid"
+                        } else {
+                            "expired"
+                        },
                         delay.as_secs()
                     );
                     std::thread::sleep(delay);
@@ -92,7 +103,8 @@ pub fn run(args: &UpdateArgs) -> Result<()> {
 
 /// 5 s, 10 s, 20 s … capped at 5 minutes.
 fn backoff(failures: u32) -> Duration {
-    Duration::from_secs(5u64.saturating_mul(1 << failures.min(6).saturating_sub(1))).min(Duration::from_secs(300))
+    Duration::from_secs(5u64.saturating_mul(1 << failures.min(6).saturating_sub(1)))
+        .min(Duration::from_secs(300))
 }
 
 fn sleep_until(at: Timestamp) {
@@ -101,7 +113,11 @@ fn sleep_until(at: Timestamp) {
         if left.is_negative() || left.is_zero() {
             return;
         }
-        std::thread::sleep(Duration::try_from(left).unwrap_or_default().min(Duration::from_secs(60)));
+        std::thread::sleep(
+            Duration::try_from(left)
+                .unwrap_or_default()
+                .min(Duration::from_secs(60)),
+        );
     }
 }
 
@@ -113,9 +129,15 @@ mod tests {
     fn refreshes_fifteen_minutes_early_or_at_half_life() {
         let now: Timestamp = "2024-01-01T00:00:00Z".parse().unwrap();
         let hour: Timestamp = "2024-01-01T01:00:00Z".parse().unwrap();
-        assert_eq!(next_refresh(now, hour), "2024-01-01T00:45:00Z".parse::<Timestamp>().unwrap());
+        assert_eq!(
+            next_refresh(now, hour),
+            "2024-01-01T00:45:00Z".parse::<Timestamp>().unwrap()
+        );
         let soon: Timestamp = "2024-01-01T00:20:00Z".parse().unwrap();
-        assert_eq!(next_refresh(now, soon), "2024-01-01T00:10:00Z".parse::<Timestamp>().unwrap());
+        assert_eq!(
+            next_refresh(now, soon),
+            "2024-01-01T00:10:00Z".parse::<Timestamp>().unwrap()
+        );
         assert_eq!(next_refresh(now, now), now);
     }
 
@@ -123,6 +145,9 @@ mod tests {
     fn backoff_is_capped() {
         assert_eq!(backoff(1), Duration::from_secs(5));
         assert_eq!(backoff(2), Duration::from_secs(10));
-        assert_eq!(backoff(50), Duration::from_secs(160).min(Duration::from_secs(300)));
+        assert_eq!(
+            backoff(50),
+            Duration::from_secs(160).min(Duration::from_secs(300))
+        );
     }
 }

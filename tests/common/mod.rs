@@ -177,6 +177,7 @@ pub fn emulator_config(pki: &Pki) -> Config {
         fail_status: 503,
         stall: false,
         fail_after: None,
+        log_requests: false,
     }
 }
 

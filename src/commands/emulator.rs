@@ -1,0 +1,128 @@
+//! `emulator`: a local IAM Roles Anywhere CreateSession endpoint for testing clients.
+
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::emulator::{Config, Emulator};
+use crate::error::{Error, Result};
+use crate::identity::Certificate;
+
+/// Options of the `emulator` command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EmulatorArgs {
+    /// PEM file with trust anchor (CA) certificates; may be repeated and hold several certificates
+    #[arg(long = "trust-anchor", value_name = "FILE", required = true)]
+    pub trust_anchor: Vec<PathBuf>,
+    /// Port to listen on (0 picks a free port)
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Serve plain HTTP instead of HTTPS
+    #[arg(long)]
+    pub http: bool,
+    /// Write the PEM of the CA that signed the TLS server certificate here (for AWS_CA_BUNDLE)
+    #[arg(long, value_name = "FILE")]
+    pub server_ca_out: Option<PathBuf>,
+    /// Largest durationSeconds accepted (900-43200)
+    #[arg(long, value_name = "SECONDS", default_value_t = 43200,
+          value_parser = clap::value_parser!(u32).range(900..=43200))]
+    pub max_duration: u32,
+    /// Answer the first N requests with --fail-status
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub fail_first: u32,
+    /// HTTP status of injected failures (e.g. 503, 429, 500)
+    #[arg(long, value_name = "STATUS", default_value_t = 503,
+          value_parser = clap::value_parser!(u16).range(100..=599))]
+    pub fail_status: u16,
+    /// After N successful sessions, answer every request with 500
+    #[arg(long, value_name = "N")]
+    pub fail_after: Option<u32>,
+    /// Accept connections but never answer (for client time-out tests)
+    #[arg(long)]
+    pub stall: bool,
+}
+
+/// Reads every certificate of a PEM file.
+fn load_trust_anchors(path: &PathBuf) -> Result<Vec<Certificate>> {
+    use der::Encode;
+    let context = || format!("--trust-anchor {}", path.display());
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::new(format!("could not read: {e}")).context(context()))?;
+    let parsed = x509_cert::Certificate::load_pem_chain(&bytes).map_err(|e| {
+        Error::new(format!("not a PEM certificate file: {e}"))
+            .context(context())
+            .hint("pass the CA certificate(s) in PEM (-----BEGIN CERTIFICATE-----)")
+    })?;
+    if parsed.is_empty() {
+        return Err(Error::new("no certificate found").context(context()));
+    }
+    parsed
+        .iter()
+        .map(|c| {
+            let der = c
+                .to_der()
+                .map_err(|e| Error::new(format!("could not encode certificate: {e}")))?;
+            Certificate::from_der(&der).map_err(|e| e.context(context()))
+        })
+        .collect()
+}
+
+/// Starts the emulator, prints its URL on stdout, and serves until SIGTERM or SIGINT.
+pub fn run(args: &EmulatorArgs) -> Result<()> {
+    let mut trust_anchors = Vec::new();
+    for path in &args.trust_anchor {
+        trust_anchors.extend(load_trust_anchors(path)?);
+    }
+    let config = Config {
+        trust_anchors,
+        max_duration_seconds: args.max_duration,
+        clock_skew: Duration::from_secs(300),
+        fail_first: args.fail_first,
+        fail_status: args.fail_status,
+        stall: args.stall,
+        fail_after: args.fail_after,
+        log_requests: true,
+    };
+    // Signal handlers first, so a signal right after the URL is printed is not missed.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::new(format!("could not start the runtime: {e}")))?;
+    let mut sigterm = runtime
+        .block_on(async {
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        })
+        .map_err(|e| Error::new(format!("could not install a SIGTERM handler: {e}")))?;
+    let mut sigint = runtime
+        .block_on(async {
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        })
+        .map_err(|e| Error::new(format!("could not install a SIGINT handler: {e}")))?;
+
+    let emulator = Emulator::start(config, SocketAddr::new(args.bind, args.port), !args.http)?;
+    if let (Some(path), Some(pem)) = (&args.server_ca_out, emulator.server_ca_pem()) {
+        std::fs::write(path, pem).map_err(|e| {
+            Error::new(format!("could not write: {e}"))
+                .context(format!("--server-ca-out {}", path.display()))
+        })?;
+    }
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", emulator.url())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Error::new(format!("could not write to stdout: {e}")))?;
+    drop(stdout);
+
+    runtime.block_on(async {
+        tokio::select! {
+            _ = sigterm.recv() => {}
+            _ = sigint.recv() => {}
+        }
+    });
+    eprintln!("emulator: shutting down");
+    emulator.shutdown();
+    Ok(())
+}

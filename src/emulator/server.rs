@@ -1,0 +1,322 @@
+//! The HTTP(S) server: hyper http1 on a tokio current-thread runtime on its own thread.
+
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::sync::{oneshot, Semaphore};
+
+use super::{request_id, verify_request, Config, ServiceError};
+use crate::error::{Error, Result};
+
+/// Largest request body we read.
+const MAX_BODY: usize = 64 * 1024;
+/// Most connections served at once; further ones are closed at once.
+const MAX_CONNECTIONS: usize = 256;
+
+struct Shared {
+    config: Config,
+    requests: AtomicU64,
+    sessions: AtomicU64,
+}
+
+/// A running emulator. Dropping it stops the server without waiting; [`Emulator::shutdown`] waits.
+pub struct Emulator {
+    url: String,
+    server_ca_pem: Option<String>,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator").field("url", &self.url).finish()
+    }
+}
+
+impl Emulator {
+    /// Binds `bind` (port 0 picks a free port) and serves on a background thread.
+    pub fn start(config: Config, bind: SocketAddr, tls: bool) -> Result<Emulator> {
+        if StatusCode::from_u16(config.fail_status).is_err() {
+            return Err(Error::new(format!(
+                "invalid fail status {}: must be an HTTP status code (100-999)",
+                config.fail_status
+            )));
+        }
+        let server_tls = if tls {
+            Some(super::tls::generate()?)
+        } else {
+            None
+        };
+        let listener = std::net::TcpListener::bind(bind)
+            .map_err(|e| Error::new(format!("could not listen on {bind}: {e}")))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| Error::new(format!("could not listen on {bind}: {e}")))?;
+        let mut local = listener
+            .local_addr()
+            .map_err(|e| Error::new(format!("could not listen on {bind}: {e}")))?;
+        // Clients cannot connect to the unspecified address; point them at loopback.
+        match local.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => local.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+            IpAddr::V6(ip) if ip.is_unspecified() => local.set_ip(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+            _ => {}
+        }
+        let scheme = if tls { "https" } else { "http" };
+        let url = format!("{scheme}://{local}");
+
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::new(format!("could not start the emulator runtime: {e}")))?;
+        let shared = Arc::new(Shared {
+            config,
+            requests: AtomicU64::new(0),
+            sessions: AtomicU64::new(0),
+        });
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let acceptor = server_tls
+            .as_ref()
+            .map(|t| tokio_rustls::TlsAcceptor::from(t.config.clone()));
+        let thread_shared = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("emulator".to_string())
+            .spawn(move || runtime.block_on(serve(listener, acceptor, thread_shared, stop_rx)))
+            .map_err(|e| Error::new(format!("could not start the emulator thread: {e}")))?;
+        Ok(Emulator {
+            url,
+            server_ca_pem: server_tls.map(|t| t.ca_pem),
+            shared,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// The base URL, e.g. `https://127.0.0.1:41234`.
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// PEM of the CA that signed the TLS server certificate (`None` for plain HTTP).
+    pub fn server_ca_pem(&self) -> Option<String> {
+        self.server_ca_pem.clone()
+    }
+
+    /// Successful CreateSession answers so far.
+    pub fn sessions_created(&self) -> u64 {
+        self.shared.sessions.load(Ordering::SeqCst)
+    }
+
+    /// Requests received so far (including failed and stalled ones).
+    pub fn requests_seen(&self) -> u64 {
+        self.shared.requests.load(Ordering::SeqCst)
+    }
+
+    /// Stops the server and waits for its thread to finish.
+    pub fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+async fn serve(
+    listener: std::net::TcpListener,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    shared: Arc<Shared>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("emulator: could not listen: {e}");
+            return;
+        }
+    };
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        tokio::select! {
+            // A send or a dropped sender both mean stop.
+            _ = &mut stop => break,
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(_) => {
+                        // E.g. out of file descriptors: back off briefly instead of spinning.
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    }
+                };
+                let Ok(permit) = slots.clone().try_acquire_owned() else {
+                    continue; // over the connection cap: close it
+                };
+                let acceptor = acceptor.clone();
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    connection(stream, acceptor, shared).await;
+                    drop(permit);
+                });
+            }
+        }
+    }
+}
+
+async fn connection(
+    stream: tokio::net::TcpStream,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    shared: Arc<Shared>,
+) {
+    let service = hyper::service::service_fn(move |req| handle(req, shared.clone()));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30));
+    match acceptor {
+        Some(acceptor) => {
+            let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
+                .await
+            {
+                Ok(Ok(tls)) => tls,
+                _ => return,
+            };
+            let _ = http.serve_connection(TokioIo::new(tls), service).await;
+        }
+        None => {
+            let _ = http.serve_connection(TokioIo::new(stream), service).await;
+        }
+    }
+}
+
+/// The error code and message of an injected failure with this status.
+fn injected(status: u16) -> ServiceError {
+    let (code, message) = match status {
+        429 => ("ThrottlingException", "Rate exceeded"),
+        500 => ("InternalServerException", "Internal Server Error"),
+        502 => ("", "Bad Gateway"),
+        503 => ("ServiceUnavailableException", "Service Unavailable"),
+        504 => ("", "Gateway Timeout"),
+        _ => ("", "Injected failure"),
+    };
+    ServiceError {
+        status,
+        code,
+        message: message.to_string(),
+    }
+}
+
+fn respond(status: u16, code: &str, body: String) -> Response<Full<Bytes>> {
+    let mut builder = Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header("content-type", "application/json")
+        .header("x-amzn-RequestId", request_id());
+    if !code.is_empty() {
+        builder = builder.header("X-Amzn-ErrorType", code);
+    }
+    builder
+        .body(Full::new(Bytes::from(body)))
+        // Every header above is a valid static name and value, so building cannot fail.
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+fn error_response(e: &ServiceError) -> Response<Full<Bytes>> {
+    respond(e.status, e.code, e.body())
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    shared: Arc<Shared>,
+) -> std::result::Result<Response<Full<Bytes>>, Infallible> {
+    let config = &shared.config;
+    let seen = shared.requests.fetch_add(1, Ordering::SeqCst) + 1;
+    let method = req.method().as_str().to_string();
+    let path = req.uri().path().to_string();
+    let log = |outcome: &str| {
+        if config.log_requests {
+            eprintln!("emulator: request {seen}: {method} {path} -> {outcome}");
+        }
+    };
+
+    if config.stall {
+        log("stalled (never answered)");
+        std::future::pending::<()>().await;
+    }
+    if seen <= u64::from(config.fail_first) {
+        let e = injected(config.fail_status);
+        log(&format!("injected {e}"));
+        return Ok(error_response(&e));
+    }
+    if let Some(n) = config.fail_after {
+        if shared.sessions.load(Ordering::SeqCst) >= u64::from(n) {
+            let e = injected(500);
+            log(&format!("injected after {n} sessions: {e}"));
+            return Ok(error_response(&e));
+        }
+    }
+
+    let query = req.uri().query().unwrap_or("").to_string();
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            let too_large = e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
+            let e = if too_large {
+                ServiceError {
+                    status: 413,
+                    code: "",
+                    message: "Request entity too large".to_string(),
+                }
+            } else {
+                ServiceError {
+                    status: 400,
+                    code: "SerializationException",
+                    message: "Could not read request body".to_string(),
+                }
+            };
+            log(&e.to_string());
+            return Ok(error_response(&e));
+        }
+    };
+
+    match verify_request(
+        config,
+        &method,
+        &path,
+        &query,
+        &headers,
+        &body,
+        jiff::Timestamp::now(),
+    ) {
+        Ok(grant) => {
+            shared.sessions.fetch_add(1, Ordering::SeqCst);
+            log(&format!(
+                "201 session '{}' for {} (serial {}, {}s)",
+                grant.session_name, grant.role_arn, grant.serial, grant.duration_seconds
+            ));
+            Ok(respond(201, "", grant.response_json()))
+        }
+        Err(e) => {
+            log(&e.to_string());
+            Ok(error_response(&e))
+        }
+    }
+}
