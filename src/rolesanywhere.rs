@@ -651,3 +651,65 @@ mod tests {
         assert!(p.delay(1) <= Duration::from_secs(1));
     }
 }
+
+/// Golden vector: fixed clock and a fixed RSA key (tests/data) give fixed signature bytes. The
+/// expected signature was computed independently with `openssl dgst -sha256 -sign`.
+#[cfg(test)]
+mod golden {
+    use super::*;
+    use crate::endpoint;
+    use crate::identity::file::{load, FileSource};
+
+    fn identity() -> Identity {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        load(&FileSource {
+            certificate: Some(dir.join("golden-rsa.pem")),
+            private_key: Some(dir.join("golden-rsa.key")),
+            intermediates: None,
+            password: None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn rsa_request_matches_golden_vector() {
+        let id = identity();
+        let params = SessionParams {
+            role_arn: "arn:aws:iam::111122223333:role/MyRole".into(),
+            profile_arn: "arn:aws:rolesanywhere:us-east-1:111122223333:profile/PID".into(),
+            trust_anchor_arn: "arn:aws:rolesanywhere:us-east-1:111122223333:trust-anchor/TAID"
+                .into(),
+            duration_seconds: 3600,
+            role_session_name: None,
+        };
+        let target = endpoint::resolve("", "us-east-1", "", &Default::default()).unwrap();
+        let now: Timestamp = "2024-01-01T00:00:00Z".parse().unwrap();
+        let req = sign_request(&id, &target, &params, now, &[]).unwrap();
+        let cert_b64 = id.certificate.as_ref().unwrap().base64();
+        assert_eq!(
+            req.canonical_request,
+            format!(
+                "POST\n/sessions\nprofileArn=arn%3Aaws%3Arolesanywhere%3Aus-east-1%3A111122223333%3Aprofile%2FPID&roleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2FMyRole&trustAnchorArn=arn%3Aaws%3Arolesanywhere%3Aus-east-1%3A111122223333%3Atrust-anchor%2FTAID\ncontent-type:application/json\nhost:rolesanywhere.us-east-1.amazonaws.com\nx-amz-date:20240101T000000Z\nx-amz-x509:{cert_b64}\n\ncontent-type;host;x-amz-date;x-amz-x509\n1a15f67f6619aa540b13e9a4c37d149fb2c9bdea25d82b73a3878826694dfe27"
+            )
+        );
+        assert!(req.string_to_sign.starts_with("AWS4-X509-RSA-SHA256\n20240101T000000Z\n20240101/us-east-1/rolesanywhere/aws4_request\n"));
+        let auth = &req
+            .headers
+            .iter()
+            .find(|(n, _)| n == "Authorization")
+            .unwrap()
+            .1;
+        let prefix = "AWS4-X509-RSA-SHA256 Credential=123456789/20240101/us-east-1/rolesanywhere/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-x509, Signature=";
+        assert!(auth.starts_with(prefix), "{auth}");
+        assert_eq!(&auth[prefix.len()..], GOLDEN_SIGNATURE);
+        assert_eq!(
+            req.url,
+            format!(
+                "https://rolesanywhere.us-east-1.amazonaws.com/sessions?{}",
+                params.query()
+            )
+        );
+    }
+
+    const GOLDEN_SIGNATURE: &str = "27f90789db7d2be6f61197852ca8151b9d7bd5f8b87b2aa16522686f32eed9a83d3fe241b5c8554e471a0865a6bced4a1981f9d55fd3024f0418ddc3b193f97c90def835722a1f44f775848bac5e8a8b6fcb52adc32c8a22b58731ebcf6c397b1167c947a16d2181547f11ac3a6e6e97316cbc1b91e0f5d1162d0f2eb5bbd922e286905395b54f20004ceeb97696daf53057acee0494655075fcf96f8a9d47860a27a861d06b806dd0af58028b488354bb90935a4b51eb9121112ebae536ed110b9fd74c708cf2df758e57811d01eb47bd3f9e01b15e84a7b4effb9e9e1b9a81c86d8242fab442a830ea9f11822e9ae1893a35ddc1afedf2ceafa60b07cd58b9";
+}
