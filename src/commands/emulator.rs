@@ -41,6 +41,9 @@ pub struct EmulatorArgs {
     /// After N successful sessions, answer every request with 500
     #[arg(long, value_name = "N")]
     pub fail_after: Option<u32>,
+    /// Issue credentials that expire after this many seconds, whatever was asked (for testing refresh logic)
+    #[arg(long, value_name = "SECONDS")]
+    pub credential_lifetime: Option<u64>,
     /// Accept connections but never answer (for client time-out tests)
     #[arg(long)]
     pub stall: bool,
@@ -86,6 +89,7 @@ pub fn run(args: &EmulatorArgs) -> Result<()> {
         stall: args.stall,
         fail_after: args.fail_after,
         log_requests: true,
+        credential_lifetime: args.credential_lifetime.map(Duration::from_secs),
     };
     // Signal handlers first, so a signal right after the URL is printed is not missed.
     let runtime = tokio::runtime::Builder::new_current_thread()

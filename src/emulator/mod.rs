@@ -34,6 +34,9 @@ pub struct Config {
     pub fail_after: Option<u32>,
     /// Log each request's outcome as one line on stderr (never credentials or signatures).
     pub log_requests: bool,
+    /// Test knob: credentials expire after this long, whatever `durationSeconds` asked for
+    /// (lets refresh logic be tested in seconds rather than a quarter of an hour).
+    pub credential_lifetime: Option<Duration>,
 }
 
 impl Default for Config {
@@ -47,6 +50,7 @@ impl Default for Config {
             stall: false,
             fail_after: None,
             log_requests: false,
+            credential_lifetime: None,
         }
     }
 }

@@ -304,8 +304,12 @@ pub fn verify_request(
         None => leaf.serial_hex_upper().to_ascii_lowercase(),
     };
 
+    let lifetime = match config.credential_lifetime {
+        Some(l) => jiff::SignedDuration::try_from(l).unwrap_or(jiff::SignedDuration::MAX),
+        None => jiff::SignedDuration::from_secs(i64::from(duration_seconds)),
+    };
     let expiration = now
-        .checked_add(jiff::SignedDuration::from_secs(i64::from(duration_seconds)))
+        .checked_add(lifetime)
         .map_err(|_| ServiceError::validation("durationSeconds out of range"))?;
     let role_name = role
         .resource

@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::Duration;
 
 use aws_signing_helper::emulator::{Config, Emulator};
 use aws_signing_helper::identity::file::load_certificates;
@@ -171,13 +170,7 @@ impl Pki {
 pub fn emulator_config(pki: &Pki) -> Config {
     Config {
         trust_anchors: load_certificates(&pki.path("ca.pem")).expect("CA certificate loads"),
-        max_duration_seconds: 43200,
-        clock_skew: Duration::from_secs(300),
-        fail_first: 0,
-        fail_status: 503,
-        stall: false,
-        fail_after: None,
-        log_requests: false,
+        ..Config::default()
     }
 }
 
@@ -225,19 +218,26 @@ pub fn cp_args(run: &Running, cert: &Path, key: Option<&Path>) -> Vec<String> {
     args
 }
 
-/// Runs the binary with a clean AWS environment (HOME in a temp dir), plus `env`.
-pub fn run_bin(args: &[String], env: &[(&str, &str)]) -> Output {
-    let home = tempfile::tempdir().unwrap();
+/// The binary as a command with a clean AWS environment (HOME is `home`), plus `env`.
+pub fn bin_command(args: &[String], env: &[(&str, &str)], home: &Path) -> Command {
     let mut cmd = Command::new(bin());
     cmd.args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home.path());
+        .env("HOME", home);
     for (k, v) in env {
         cmd.env(k, v);
     }
     cmd.stdin(std::process::Stdio::null());
-    cmd.output().expect("binary runs")
+    cmd
+}
+
+/// Runs the binary with a clean AWS environment (HOME in a temp dir), plus `env`.
+pub fn run_bin(args: &[String], env: &[(&str, &str)]) -> Output {
+    let home = tempfile::tempdir().unwrap();
+    bin_command(args, env, home.path())
+        .output()
+        .expect("binary runs")
 }
 
 /// Runs credential-process against `run`, trusting its TLS CA.
