@@ -13,6 +13,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
     name = "aws_signing_helper",
     version = VERSION,
     disable_version_flag = true,
+    arg_required_else_help = true,
     about = "Temporary AWS credentials for workloads outside AWS, from IAM Roles Anywhere.",
     long_about = "Temporary AWS credentials for workloads outside AWS.\n\n\
         Proves your identity to IAM Roles Anywhere with an X.509 certificate and its private key, \
@@ -83,22 +84,22 @@ pub fn go_int(s: &str) -> Result<i64, String> {
 #[derive(Debug, Clone, Args, Default)]
 pub struct CredentialArgs {
     /// ARN of the IAM role to assume (query parameter roleArn)
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub role_arn: String,
     /// ARN of the Roles Anywhere profile
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub profile_arn: String,
     /// ARN of the Roles Anywhere trust anchor; its region is the default signing region
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub trust_anchor_arn: String,
     /// Duration of the session in seconds (the service accepts 900 to 43200, capped by the profile)
     #[arg(long, default_value = "3600", value_parser = go_int)]
     pub session_duration: i64,
     /// Signing region and endpoint region (default: the trust anchor ARN's region)
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub region: String,
     /// Base URL of the CreateSession endpoint, e.g. https://host:port
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub endpoint: String,
     /// Skip TLS certificate verification (insecure; prints a warning)
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = go_bool)]
@@ -110,16 +111,16 @@ pub struct CredentialArgs {
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = go_bool)]
     pub debug: bool,
     /// Certificate file (PEM or DER, may hold the chain after the leaf; PKCS#12 when no --private-key)
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub certificate: String,
     /// Private key file (PEM or DER: PKCS#1, SEC1, PKCS#8, encrypted PKCS#8)
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub private_key: String,
     /// PEM file of intermediate CA certificates, sent as the chain in file order
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub intermediates: String,
     /// Select a certificate from an OS certificate store (inline Key=...,Value=... pairs or file://PATH)
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub cert_selector: String,
     /// Windows system certificate store name
     #[arg(long, default_value = "MY")]
@@ -128,22 +129,22 @@ pub struct CredentialArgs {
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = go_bool)]
     pub use_latest_expiring_certificate: bool,
     /// PKCS#11 module to load (default: p11-kit-proxy)
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub pkcs11_lib: String,
     /// Use the PKCS#11 user PIN as the context-specific PIN too
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = go_bool)]
     pub reuse_pin: bool,
     /// Password of the TPM key
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub tpm_key_password: String,
     /// The TPM key (by handle) has no password
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = go_bool)]
     pub no_tpm_key_password: bool,
     /// Role session name (sent only when not empty)
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub role_session_name: String,
     /// Password of an encrypted PKCS#8 private key or a PKCS#12 file (prompted for on a terminal if needed)
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub pkcs8_password: String,
     /// Seconds to wait for each CreateSession attempt before giving up on it
     #[arg(long, default_value = "30", value_parser = go_int)]

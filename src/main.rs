@@ -38,9 +38,12 @@ fn main() -> ExitCode {
 fn clap_exit(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     match e.kind() {
-        ErrorKind::DisplayHelp
-        | ErrorKind::DisplayVersion
-        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // Like the official tool: the root without a command prints help on stdout, exit 0.
+            println!("{}", Cli::command().render_long_help());
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
             // Printing help can only fail if stdout is closed; nothing to do then.
             let _ = e.print();
             ExitCode::SUCCESS

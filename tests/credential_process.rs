@@ -569,6 +569,12 @@ fn debug_output_shows_the_exchange_without_secrets() {
 
 #[test]
 fn cli_matches_the_official_surface() {
+    let out = run_bin(&[], &[]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("credential-process"),
+        "root help goes to stdout"
+    );
     let out = run_bin(&["version".to_string()], &[]);
     assert!(out.status.success());
     assert_eq!(
