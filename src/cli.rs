@@ -41,6 +41,10 @@ pub enum Command {
     Emulator(crate::commands::emulator::EmulatorArgs),
     /// Show the main job end to end against the local emulator, no AWS account needed
     Demo(crate::commands::demo::DemoArgs),
+    /// Generate the autocompletion script for a shell (bash, zsh, fish, powershell)
+    Completion(crate::commands::completion::CompletionArgs),
+    /// Print the manual page (roff): aws_signing_helper man | man -l -
+    Man,
 }
 
 /// Go's strconv.ParseBool spellings.

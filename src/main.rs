@@ -73,6 +73,8 @@ fn run(command: Command) -> Result<()> {
             logger::init(false);
             commands::demo::run(&args)
         }
+        Command::Completion(args) => commands::completion::completion(&args),
+        Command::Man => commands::completion::man(),
         Command::Version => {
             println!("{}", cli::VERSION);
             Ok(())

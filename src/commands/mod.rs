@@ -1,5 +1,6 @@
 //! One module per subcommand: glue between flags and the library, no protocol logic.
 
+pub mod completion;
 pub mod credential_process;
 pub mod demo;
 pub mod emulator;
