@@ -431,13 +431,92 @@ pub fn check_encrypted_pkcs8(der: &[u8]) -> std::result::Result<(), DecryptProbl
         }
     })?;
     match info.encryption_algorithm {
-        pkcs8::pkcs5::EncryptionScheme::Pbes2(_) => Ok(()),
+        pkcs8::pkcs5::EncryptionScheme::Pbes2(params) => check_kdf_cost(&params.kdf),
         _ => Err(unsupported_scheme("legacy PBES1")),
     }
+}
+
+/// The most memory a key file's scrypt parameters may ask for (OpenSSL writes 16 MiB).
+const MAX_SCRYPT_MEMORY: u64 = 1 << 30;
+
+/// Refuses KDF parameters that would take unbounded memory or time: a key file is input too.
+fn check_kdf_cost(kdf: &pkcs8::pkcs5::pbes2::Kdf) -> std::result::Result<(), DecryptProblem> {
+    if let pkcs8::pkcs5::pbes2::Kdf::Scrypt(p) = kdf {
+        let memory = 128u64
+            .saturating_mul(p.cost_parameter)
+            .saturating_mul(u64::from(p.block_size));
+        if memory > MAX_SCRYPT_MEMORY || p.parallelization > 16 {
+            return Err(DecryptProblem::Unsupported(format!(
+                "the key's scrypt parameters (N={}, r={}, p={}) would need {} MiB of memory or too much time; re-encrypt it with openssl pkcs8 -topk8 -scrypt",
+                p.cost_parameter,
+                p.block_size,
+                p.parallelization,
+                memory >> 20
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn unsupported_scheme(why: &str) -> DecryptProblem {
     DecryptProblem::Unsupported(format!(
         "the key encryption scheme is not supported ({why}); re-encrypt it with PBES2: openssl pkcs8 -topk8 -v2 aes-256-cbc"
     ))
+}
+
+#[cfg(test)]
+mod kdf_cost_tests {
+    use super::*;
+    use der::{Decode, Encode};
+    use pkcs8::pkcs5::{pbes2::Kdf, EncryptionScheme};
+    use pkcs8::EncryptedPrivateKeyInfoOwned;
+
+    /// A real scrypt-encrypted key (openssl CLI), with N raised in its parameters afterwards.
+    #[test]
+    fn scrypt_parameters_that_need_too_much_memory_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| {
+            let ok = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .status()
+                .unwrap();
+            assert!(ok.success());
+        };
+        run(&[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "k.pem",
+        ]);
+        run(&[
+            "pkcs8", "-topk8", "-scrypt", "-in", "k.pem", "-outform", "DER", "-out", "k.der",
+            "-passout", "pass:pw",
+        ]);
+        let der = std::fs::read(dir.path().join("k.der")).unwrap();
+        assert!(
+            check_encrypted_pkcs8(&der).is_ok(),
+            "OpenSSL's own parameters are fine"
+        );
+        let mut info = EncryptedPrivateKeyInfoOwned::from_der(&der).unwrap();
+        let EncryptionScheme::Pbes2(params) = &mut info.encryption_algorithm else {
+            panic!("not PBES2")
+        };
+        let Kdf::Scrypt(scrypt) = &mut params.kdf else {
+            panic!("not scrypt")
+        };
+        scrypt.cost_parameter = 1 << 24;
+        let hostile = info.to_der().unwrap();
+        match check_encrypted_pkcs8(&hostile) {
+            Err(DecryptProblem::Unsupported(msg)) => assert!(msg.contains("MiB"), "{msg}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert!(matches!(
+            decrypt_pkcs8(&hostile, b"pw"),
+            Err(DecryptProblem::Unsupported(_))
+        ));
+    }
 }
