@@ -59,10 +59,7 @@ impl HttpClient {
             .provider(TlsProvider::Rustls)
             .unversioned_rustls_crypto_provider(provider);
         if opts.no_verify_ssl {
-            log::warn!("--no-verify-ssl: TLS certificates are not verified; anyone on the network path can read and alter this exchange");
-            eprintln!(
-                "warning: --no-verify-ssl is set: the server's TLS certificate is not verified"
-            );
+            log::warn!("warning: --no-verify-ssl is set: the server's TLS certificate is not verified, so anyone on the network path can read and alter this exchange");
             tls = tls.disable_verification(true);
         } else if url.starts_with("https:") {
             let roots = match &opts.ca_bundle {
