@@ -3,4 +3,6 @@
 pub mod credential_process;
 pub mod demo;
 pub mod emulator;
+pub mod read_certificate_data;
+pub mod sign_string;
 pub mod update;
