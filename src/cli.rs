@@ -35,6 +35,12 @@ pub enum Command {
     CredentialProcess(CredentialProcessArgs),
     /// Keep a profile of the AWS shared credentials file filled with fresh credentials
     Update(crate::commands::update::UpdateArgs),
+    /// Sign a fixed test string with the selected key, to check that the key works
+    #[command(name = "sign-string")]
+    SignString(SignStringArgs),
+    /// Show the certificate of a file, or list the certificates a PKCS#11 URI matches
+    #[command(name = "read-certificate-data")]
+    ReadCertificateData(ReadCertificateDataArgs),
     /// Print the version
     Version,
     /// Run a local IAM Roles Anywhere CreateSession emulator (for tests and trying things out)
@@ -159,6 +165,153 @@ pub struct CredentialArgs {
 pub struct CredentialProcessArgs {
     #[command(flatten)]
     pub credentials: CredentialArgs,
+}
+
+/// `sign-string --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SignFormat {
+    #[default]
+    Json,
+    Text,
+    Bin,
+}
+
+fn parse_format(s: &str) -> Result<SignFormat, String> {
+    match s {
+        "json" => Ok(SignFormat::Json),
+        "text" => Ok(SignFormat::Text),
+        "bin" => Ok(SignFormat::Bin),
+        _ => Err(format!("{s} is not included in json,text,bin")),
+    }
+}
+
+fn parse_digest(s: &str) -> Result<crate::identity::Digest, String> {
+    use crate::identity::Digest;
+    match s {
+        "SHA256" => Ok(Digest::Sha256),
+        "SHA384" => Ok(Digest::Sha384),
+        "SHA512" => Ok(Digest::Sha512),
+        _ => Err(format!("{s} is not included in SHA256,SHA384,SHA512")),
+    }
+}
+
+/// The flags of `sign-string` (SPEC §1.3).
+#[derive(Debug, Clone, Args)]
+pub struct SignStringArgs {
+    /// Certificate file or PKCS#11 URI (optional: a key alone can sign)
+    #[arg(long, default_value = "")]
+    pub certificate: String,
+    /// Private key file, PKCS#11 URI, TPM key file or handle:0x81000001
+    #[arg(long, default_value = "")]
+    pub private_key: String,
+    /// Describe what is signed on stderr
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = go_bool)]
+    pub debug: bool,
+    /// Select a certificate from an OS certificate store (not available on Linux)
+    #[arg(long, default_value = "")]
+    pub cert_selector: String,
+    /// Windows system certificate store name
+    #[arg(long, default_value = "MY")]
+    pub system_store_name: String,
+    /// Among several matching store certificates, use the one that expires last
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = go_bool)]
+    pub use_latest_expiring_certificate: bool,
+    /// PKCS#11 module to load (default: p11-kit-proxy)
+    #[arg(long, default_value = "")]
+    pub pkcs11_lib: String,
+    /// Use the PKCS#11 user PIN as the context-specific PIN too
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = go_bool)]
+    pub reuse_pin: bool,
+    /// Password of the TPM key
+    #[arg(long, default_value = "")]
+    pub tpm_key_password: String,
+    /// The TPM key (by handle) has no password
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = go_bool)]
+    pub no_tpm_key_password: bool,
+    /// Password of an encrypted PKCS#8 private key
+    #[arg(long, default_value = "")]
+    pub pkcs8_password: String,
+    /// Output format: json (hex in quotes), text (hex) or bin (raw bytes)
+    #[arg(long, default_value = "json", value_parser = parse_format)]
+    pub format: SignFormat,
+    /// Digest: SHA256, SHA384 or SHA512 (ignored for ML-DSA)
+    #[arg(long, default_value = "SHA256", value_parser = parse_digest)]
+    pub digest: crate::identity::Digest,
+}
+
+impl SignStringArgs {
+    /// The key flags as credential flags, for the shared key loader.
+    pub fn key_args(&self) -> CredentialArgs {
+        CredentialArgs {
+            certificate: self.certificate.clone(),
+            private_key: self.private_key.clone(),
+            debug: self.debug,
+            cert_selector: self.cert_selector.clone(),
+            system_store_name: self.system_store_name.clone(),
+            use_latest_expiring_certificate: self.use_latest_expiring_certificate,
+            pkcs11_lib: self.pkcs11_lib.clone(),
+            reuse_pin: self.reuse_pin,
+            tpm_key_password: self.tpm_key_password.clone(),
+            no_tpm_key_password: self.no_tpm_key_password,
+            pkcs8_password: self.pkcs8_password.clone(),
+            ..CredentialArgs::default()
+        }
+    }
+}
+
+/// The flags of `read-certificate-data` (SPEC §1.3).
+#[derive(Debug, Clone, Args)]
+pub struct ReadCertificateDataArgs {
+    /// Certificate file, or a PKCS#11 URI whose certificates are listed
+    #[arg(long, default_value = "")]
+    pub certificate: String,
+    /// Select certificates from an OS certificate store (not available on Linux)
+    #[arg(long, default_value = "")]
+    pub cert_selector: String,
+    /// Windows system certificate store name
+    #[arg(long, default_value = "MY")]
+    pub system_store_name: String,
+    /// PKCS#11 module to load (default: p11-kit-proxy)
+    #[arg(long, default_value = "")]
+    pub pkcs11_lib: String,
+    /// Accepted for compatibility; has no effect
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = go_bool)]
+    pub debug: bool,
+}
+
+/// The mutually exclusive flag pairs of `sign-string`: the credential list without the two
+/// `intermediates` pairs, plus no-tpm-key-password×reuse-pin (SPEC §1.3).
+pub const SIGN_STRING_EXCLUSIONS: &[(&str, &str)] = &[
+    ("certificate", "cert-selector"),
+    ("certificate", "system-store-name"),
+    ("private-key", "cert-selector"),
+    ("private-key", "system-store-name"),
+    ("private-key", "use-latest-expiring-certificate"),
+    ("use-latest-expiring-certificate", "reuse-pin"),
+    ("cert-selector", "reuse-pin"),
+    ("system-store-name", "reuse-pin"),
+    ("tpm-key-password", "cert-selector"),
+    ("tpm-key-password", "reuse-pin"),
+    ("no-tpm-key-password", "cert-selector"),
+    ("no-tpm-key-password", "tpm-key-password"),
+    ("no-tpm-key-password", "reuse-pin"),
+    ("pkcs8-password", "tpm-key-password"),
+];
+
+/// The mutually exclusive flag pairs of `read-certificate-data` (SPEC §1.3).
+pub const READ_CERTIFICATE_DATA_EXCLUSIONS: &[(&str, &str)] = &[
+    ("certificate", "cert-selector"),
+    ("certificate", "system-store-name"),
+];
+
+/// The exclusion list of a subcommand (by its name), if it has one.
+pub fn exclusions_for(subcommand: &str) -> &'static [(&'static str, &'static str)] {
+    match subcommand {
+        "credential-process" | "update" | "serve" => CREDENTIAL_EXCLUSIONS,
+        "sign-string" => SIGN_STRING_EXCLUSIONS,
+        "read-certificate-data" => READ_CERTIFICATE_DATA_EXCLUSIONS,
+        _ => &[],
+    }
 }
 
 /// The mutually exclusive flag pairs of the credential commands (SPEC §1.2), in cobra's order.

@@ -14,8 +14,8 @@ fn main() -> ExitCode {
         Ok(m) => m,
         Err(e) => return clap_exit(e),
     };
-    if let Some((_, sub)) = matches.subcommand() {
-        if let Err(msg) = cli::check_exclusions(sub, cli::CREDENTIAL_EXCLUSIONS) {
+    if let Some((name, sub)) = matches.subcommand() {
+        if let Err(msg) = cli::check_exclusions(sub, cli::exclusions_for(name)) {
             eprintln!("Error: {msg}");
             eprintln!("{} {msg}", logger::timestamp());
             return ExitCode::from(1);
@@ -64,6 +64,14 @@ fn run(command: Command) -> Result<()> {
         Command::Update(args) => {
             logger::init(args.credentials.debug);
             commands::update::run(&args)
+        }
+        Command::SignString(args) => {
+            logger::init(args.debug);
+            commands::sign_string::run(&args)
+        }
+        Command::ReadCertificateData(args) => {
+            logger::init(false);
+            commands::read_certificate_data::run(&args)
         }
         Command::Emulator(args) => {
             logger::init(false);

@@ -4,4 +4,6 @@ pub mod completion;
 pub mod credential_process;
 pub mod demo;
 pub mod emulator;
+pub mod read_certificate_data;
+pub mod sign_string;
 pub mod update;

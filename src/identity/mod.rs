@@ -4,12 +4,16 @@
 //! downstream (SigV4-X509 signing, `sign-string`) talks to the [`Signer`] trait only.
 
 pub mod certificate;
+pub mod chain;
 pub mod file;
 pub mod keys;
 pub mod pem;
+pub mod pkcs11;
 pub mod pkcs12;
 pub mod rsa_legacy;
+pub mod selector;
 pub mod source;
+pub mod tpm;
 
 pub use certificate::Certificate;
 

@@ -1,17 +1,26 @@
 //! Chooses the key source from the flags (SPEC §8.1) and loads the identity.
+//!
+//! `--certificate` = C, `--private-key` = K, key reference R = K, or C when K is empty:
+//! R `pkcs11:` → PKCS#11 (C may be a file: hybrid); R `handle:` or a file holding a
+//! `TSS2 PRIVATE KEY` block → TPM 2.0; otherwise key files. `--cert-selector` is parsed and
+//! validated, then refused: OS certificate stores do not exist on Linux.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
 use super::file::{self, FileSource};
-use super::Identity;
+use super::selector::{self, CertSelector};
+use super::{pkcs11, tpm, Identity};
 use crate::cli::CredentialArgs;
 use crate::error::{Error, Result};
 
-fn not_yet(what: &str) -> Error {
-    Error::new(format!("{what} is not supported yet by this build"))
-        .hint("use --certificate and --private-key files for now")
+/// What the identity is for: credential commands need a valid certificate; `sign-string` only
+/// needs a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Credentials,
+    SignString,
 }
 
 /// The file source described by the flags, if they describe files.
@@ -28,27 +37,108 @@ pub fn file_source(args: &CredentialArgs) -> FileSource {
 
 /// Loads the identity the credential flags describe, and checks it before any network call.
 pub fn load(args: &CredentialArgs) -> Result<Identity> {
-    if !args.cert_selector.is_empty()
-        || (args.certificate.is_empty() && args.private_key.is_empty())
-    {
-        if args.certificate.is_empty()
-            && args.private_key.is_empty()
-            && args.cert_selector.is_empty()
-        {
-            return Err(Error::new("unable to use cert store signer on linux: no --certificate or --private-key given")
-                .hint("pass --certificate and --private-key (OS certificate stores exist only on macOS and Windows)"));
-        }
-        return Err(Error::new("unable to use cert store signer on linux: --cert-selector needs an OS certificate store")
-            .hint("OS certificate stores are not available on Linux; pass --certificate and --private-key"));
+    load_for(args, Purpose::Credentials)
+}
+
+/// Loads the identity for `purpose`.
+pub fn load_for(args: &CredentialArgs, purpose: Purpose) -> Result<Identity> {
+    if !args.cert_selector.is_empty() {
+        CertSelector::parse(&args.cert_selector)?;
+        return Err(selector::no_store_on_linux());
     }
-    if args.certificate.starts_with("pkcs11:") || args.private_key.starts_with("pkcs11:") {
-        return Err(not_yet("PKCS#11 (pkcs11: URIs)"));
+    if args.certificate.is_empty() && args.private_key.is_empty() {
+        return Err(Error::new("unable to use cert store signer on linux: no --certificate or --private-key given")
+            .hint("pass --certificate and --private-key (OS certificate stores exist only on macOS and Windows)"));
     }
-    if args.private_key.starts_with("handle:") {
-        return Err(not_yet("TPM 2.0 keys (handle:)"));
+    let key_ref = if args.private_key.is_empty() {
+        &args.certificate
+    } else {
+        &args.private_key
+    };
+    let identity = if key_ref.starts_with("pkcs11:") {
+        pkcs11::load(args, purpose)?
+    } else if args.certificate.starts_with("pkcs11:") {
+        return Err(Error::new(format!(
+            "--certificate is a PKCS#11 URI but --private-key {} is not",
+            args.private_key
+        ))
+        .hint("give the key as a pkcs11: URI too, or drop --private-key to use the key of the token certificate"));
+    } else if key_ref.starts_with("handle:") || is_tpm_key_file(Path::new(key_ref)) {
+        tpm::load(args)?
+    } else {
+        return load_files(args, purpose);
+    };
+    if purpose == Purpose::Credentials {
+        check_certificate(&identity, jiff::Timestamp::now())?;
     }
-    let src = file_source(args);
-    let identity = file::load(&src)?;
-    file::check_identity(&identity, &src, jiff::Timestamp::now())?;
     Ok(identity)
+}
+
+fn load_files(args: &CredentialArgs, purpose: Purpose) -> Result<Identity> {
+    let src = file_source(args);
+    if purpose == Purpose::SignString && src.certificate.is_none() {
+        // A key alone is enough to sign (the official tool wants a certificate too).
+        let key = src.private_key.as_deref().unwrap_or(Path::new(""));
+        let signer = file::load_private_key(key, src.password.as_ref())?;
+        return Ok(Identity {
+            certificate: None,
+            chain: Vec::new(),
+            signer,
+        });
+    }
+    let identity = file::load(&src)?;
+    match purpose {
+        Purpose::Credentials => file::check_identity(&identity, &src, jiff::Timestamp::now())?,
+        Purpose::SignString => {
+            if let Some(cert) = &identity.certificate {
+                if !super::pkcs12::key_matches(identity.signer.as_ref(), cert) {
+                    return Err(Error::new(format!(
+                        "the private key in {} does not match the certificate in {}",
+                        args.private_key, args.certificate
+                    ))
+                    .hint("pass the private key that was used to create the certificate"));
+                }
+            }
+        }
+    }
+    Ok(identity)
+}
+
+/// Whether `path` is a file holding a `TSS2 PRIVATE KEY` PEM block.
+pub fn is_tpm_key_file(path: &Path) -> bool {
+    // Key files are small; anything large or unreadable is left to the file loader's errors.
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() && m.len() < 1024 * 1024 => {}
+        _ => return false,
+    }
+    std::fs::read(path)
+        .map(|data| {
+            data.windows(tpm::PEM_BEGIN.len())
+                .any(|w| w == tpm::PEM_BEGIN.as_bytes())
+        })
+        .unwrap_or(false)
+}
+
+/// Credential commands need the certificate of a token or TPM key, valid now.
+pub fn check_certificate(identity: &Identity, now: jiff::Timestamp) -> Result<()> {
+    let Some(cert) = identity.certificate.as_ref() else {
+        return Err(Error::new(
+            "unable to find certificate: CreateSession needs the certificate of the private key",
+        )
+        .hint("pass --certificate (a PEM file or a pkcs11: URI of the certificate on the token)"));
+    };
+    if now < cert.not_before() {
+        return Err(Error::new(format!(
+            "the certificate is not valid before {}",
+            cert.not_before()
+        ))
+        .hint("check the system clock, or wait until the certificate becomes valid"));
+    }
+    if now > cert.not_after() {
+        return Err(
+            Error::new(format!("the certificate expired at {}", cert.not_after()))
+                .hint("renew the certificate"),
+        );
+    }
+    Ok(())
 }

@@ -1,0 +1,248 @@
+//! sign-string and read-certificate-data with files, --cert-selector, and their flag rules.
+
+mod common;
+
+use std::process::Output;
+
+use aws_signing_helper::identity::file::load_certificates;
+use aws_signing_helper::identity::{chain, Digest};
+use common::*;
+
+fn args(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+fn payload(public_key: Option<&[u8]>) -> Vec<u8> {
+    let mut m = b"AWS Roles Anywhere Credential Helper Signing Test1".to_vec();
+    if let Some(p) = public_key {
+        let mut input = b"IAM RA".to_vec();
+        input.extend_from_slice(p);
+        m.extend_from_slice(&Digest::Sha256.hash(&input));
+    }
+    m
+}
+
+fn decode(out: &Output, format: &str) -> Vec<u8> {
+    assert!(
+        out.status.success(),
+        "sign-string failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.stdout.ends_with(b"\n"));
+    match format {
+        "bin" => out.stdout.clone(),
+        "text" => hex::decode(&out.stdout).unwrap(),
+        _ => hex::decode(serde_json::from_slice::<String>(&out.stdout).unwrap()).unwrap(),
+    }
+}
+
+#[test]
+fn sign_string_with_files_verifies_for_every_format_and_digest() {
+    let pki = Pki::new();
+    for alg in ["rsa:2048", "ec:P-256", "ec:P-384", "ec:P-521"] {
+        let name = alg.replace(':', "-");
+        let (cert_path, key) = pki.leaf(&name, alg);
+        let cert = load_certificates(&cert_path).unwrap().remove(0);
+        for format in ["json", "text", "bin"] {
+            for (digest, d) in [
+                ("SHA256", Digest::Sha256),
+                ("SHA384", Digest::Sha384),
+                ("SHA512", Digest::Sha512),
+            ] {
+                let mut a = args(&["sign-string", "--private-key", key.to_str().unwrap()]);
+                a.extend(args(&["--format", format, "--digest", digest]));
+                // With and without the certificate: the key alone is enough.
+                for with_cert in [false, true] {
+                    let mut a = a.clone();
+                    if with_cert {
+                        a.extend(args(&["--certificate", cert_path.to_str().unwrap()]));
+                    }
+                    let sig = decode(&run_bin(&a, &[]), format);
+                    assert!(
+                        chain::verify(&cert, d, &payload(Some(cert.public_key())), &sig),
+                        "{alg} {format} {digest}"
+                    );
+                }
+            }
+        }
+    }
+    // Default format is json.
+    let out = run_bin(
+        &args(&[
+            "sign-string",
+            "--private-key",
+            pki.path("ec-P-256.key").to_str().unwrap(),
+        ]),
+        &[],
+    );
+    assert!(out.stdout.starts_with(b"\"30"));
+}
+
+#[test]
+fn sign_string_flag_errors() {
+    let pki = Pki::new();
+    let (cert, key) = pki.leaf("k", "ec:P-256");
+    let (other_cert, _) = pki.leaf("other", "ec:P-256");
+    let k = key.to_str().unwrap();
+    let out = run_bin(
+        &args(&["sign-string", "--private-key", k, "--format", "JSON"]),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("JSON is not included in json,text,bin"));
+    let out = run_bin(
+        &args(&["sign-string", "--private-key", k, "--digest", "sha256"]),
+        &[],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("sha256 is not included in SHA256,SHA384,SHA512"));
+    let out = run_bin(
+        &args(&[
+            "sign-string",
+            "--private-key",
+            k,
+            "--no-tpm-key-password",
+            "--reuse-pin",
+        ]),
+        &[],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains(
+        "if any flags in the group [no-tpm-key-password reuse-pin] are set none of the others can be; [no-tpm-key-password reuse-pin] were all set"
+    ));
+    // sign-string has no --intermediates.
+    let out = run_bin(
+        &args(&["sign-string", "--private-key", k, "--intermediates", "x"]),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let out = run_bin(
+        &args(&[
+            "sign-string",
+            "--private-key",
+            k,
+            "--certificate",
+            other_cert.to_str().unwrap(),
+        ]),
+        &[],
+    );
+    assert_clean_failure(&out, "does not match the certificate");
+    let out = run_bin(&args(&["sign-string"]), &[]);
+    assert_clean_failure(&out, "unable to use cert store signer on linux");
+    let out = run_bin(
+        &args(&[
+            "sign-string",
+            "--cert-selector",
+            "Key=x509Subject,Value=CN=k",
+        ]),
+        &[],
+    );
+    assert_clean_failure(&out, "OS certificate stores are not available on Linux");
+    let out = run_bin(
+        &args(&[
+            "sign-string",
+            "--private-key",
+            "handle:0x81000001",
+            "--tpm-key-password",
+            "x",
+        ]),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    let _ = cert;
+}
+
+#[test]
+fn read_certificate_data_of_files() {
+    let pki = Pki::new();
+    let (ec, _) = pki.leaf("ec", "ec:P-384");
+    let (rsa, _) = pki.leaf("rsa", "rsa:2048");
+    for (path, key_type, algs) in [
+        (&ec, "EC", ["ECSHA256", "ECSHA384", "ECSHA512"]),
+        (&rsa, "RSA", ["RSASHA256", "RSASHA384", "RSASHA512"]),
+    ] {
+        let out = run_bin(
+            &args(&[
+                "read-certificate-data",
+                "--certificate",
+                path.to_str().unwrap(),
+            ]),
+            &[],
+        );
+        assert!(out.status.success());
+        let cert = load_certificates(path).unwrap().remove(0);
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "{{\"keyType\":\"{key_type}\",\"certificateData\":\"{}\",\"serialNumber\":\"{}\",\"supportedAlgorithms\":[\"{}\",\"{}\",\"{}\"]}}",
+                cert.base64(),
+                cert.serial_decimal(),
+                algs[0],
+                algs[1],
+                algs[2]
+            )
+        );
+    }
+    let out = run_bin(
+        &args(&["read-certificate-data", "--certificate", "/nonexistent.pem"]),
+        &[],
+    );
+    assert_clean_failure(&out, "/nonexistent.pem");
+    let out = run_bin(&args(&["read-certificate-data"]), &[]);
+    assert_clean_failure(&out, "unable to use cert store signer on linux");
+    let out = run_bin(
+        &args(&[
+            "read-certificate-data",
+            "--certificate",
+            "a",
+            "--system-store-name",
+            "MY",
+        ]),
+        &[],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[certificate system-store-name]"));
+}
+
+#[test]
+fn cert_selector_is_validated_then_refused() {
+    let pki = Pki::new();
+    let file = pki.write("sel.json", br#"[{"Key":"x509Subject","Value":"CN=a"}]"#);
+    for cmd in ["read-certificate-data", "sign-string", "credential-process"] {
+        let ok = format!("file://{}", file.display());
+        for (sel, needle) in [
+            (
+                "Key=x509Subject,Value=CN=a Key=x509Serial,Value=0A",
+                "OS certificate stores are not available on Linux",
+            ),
+            (
+                ok.as_str(),
+                "OS certificate stores are not available on Linux",
+            ),
+            ("laksdjadf", "unable to parse cert selector string"),
+            ("Key=x509Foo,Value=1", "cert selector contained invalid key"),
+            (
+                "Key=x509Issuer,Value=a Key=x509Issuer,Value=b",
+                "duplicate x509Issuer keys can't be present in cert selector",
+            ),
+            (
+                "file:///nonexistent.json",
+                "unable to read cert selector file",
+            ),
+        ] {
+            let mut a = args(&[cmd, "--cert-selector", sel]);
+            if cmd == "credential-process" {
+                a.extend(args(&[
+                    "--trust-anchor-arn",
+                    TA_ARN,
+                    "--profile-arn",
+                    PROFILE_ARN,
+                    "--role-arn",
+                    ROLE_ARN,
+                ]));
+            }
+            let out = run_bin(&a, &[]);
+            assert_clean_failure(&out, needle);
+        }
+    }
+}

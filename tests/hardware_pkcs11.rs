@@ -1,0 +1,659 @@
+//! PKCS#11 end to end against SoftHSM2: a token made by each test (keys imported with
+//! softhsm2-util, certificates written with pkcs11-tool), the real binary, the emulator.
+//! Without softhsm2/opensc the tests fail when `CI` is set and are skipped (with a reason) otherwise.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use aws_signing_helper::identity::file::load_certificates;
+use aws_signing_helper::identity::{chain, Certificate, Digest};
+use common::*;
+
+const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+const PIN: &str = "pinXYZ-1234";
+const PIN_ENV: &str = "AWS_SIGNING_HELPER_PKCS11_PIN";
+
+/// Whether SoftHSM2 and pkcs11-tool are here; panics in CI when not.
+fn have_tools() -> bool {
+    let tool = |t: &str| {
+        Command::new(t)
+            .arg("--version")
+            .output()
+            .map(|_| true)
+            .unwrap_or(false)
+    };
+    let ok = Path::new(MODULE).exists() && tool("softhsm2-util") && tool("pkcs11-tool");
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs softhsm2 and opensc (apt-get install softhsm2 opensc p11-kit)"
+        );
+        eprintln!(
+            "skipping: softhsm2/opensc not installed (apt-get install softhsm2 opensc p11-kit)"
+        );
+    }
+    ok
+}
+
+/// A SoftHSM2 configuration with its token directory in a temp dir, and one token `L`.
+struct Hsm {
+    dir: tempfile::TempDir,
+    conf: PathBuf,
+}
+
+impl Hsm {
+    fn new(label: &str) -> Hsm {
+        let dir = tempfile::tempdir().unwrap();
+        let tokens = dir.path().join("tokens");
+        std::fs::create_dir(&tokens).unwrap();
+        let conf = dir.path().join("softhsm2.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+                tokens.display()
+            ),
+        )
+        .unwrap();
+        let hsm = Hsm { dir, conf };
+        hsm.tool(
+            "softhsm2-util",
+            &[
+                "--init-token",
+                "--free",
+                "--label",
+                label,
+                "--pin",
+                PIN,
+                "--so-pin",
+                "5678",
+            ],
+        );
+        hsm
+    }
+
+    fn tool(&self, program: &str, args: &[&str]) -> Output {
+        let out = Command::new(program)
+            .args(args)
+            .env("SOFTHSM2_CONF", &self.conf)
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{program} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    fn import_key(&self, token: &str, key: &Path, label: &str, id: &str) {
+        self.tool(
+            "softhsm2-util",
+            &[
+                "--import",
+                key.to_str().unwrap(),
+                "--token",
+                token,
+                "--label",
+                label,
+                "--id",
+                id,
+                "--pin",
+                PIN,
+            ],
+        );
+    }
+
+    fn write_cert(&self, token: &str, cert_pem: &Path, label: &str, id: &str) {
+        let der = self.dir.path().join(format!("{label}-{id}.der"));
+        openssl(
+            self.dir.path(),
+            &[
+                "x509",
+                "-in",
+                cert_pem.to_str().unwrap(),
+                "-outform",
+                "DER",
+                "-out",
+                der.to_str().unwrap(),
+            ],
+        );
+        self.tool(
+            "pkcs11-tool",
+            &[
+                "--module",
+                MODULE,
+                "--token-label",
+                token,
+                "--write-object",
+                der.to_str().unwrap(),
+                "--type",
+                "cert",
+                "--label",
+                label,
+                "--id",
+                id,
+                "--login",
+                "--pin",
+                PIN,
+            ],
+        );
+    }
+
+    fn env<'a>(&'a self, run: Option<&'a Running>) -> Vec<(&'a str, &'a str)> {
+        let mut env = vec![("SOFTHSM2_CONF", self.conf.to_str().unwrap())];
+        if let Some(run) = run {
+            env.push(("AWS_CA_BUNDLE", run.ca_bundle.to_str().unwrap()));
+        }
+        env
+    }
+}
+
+fn args(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+/// credential-process with `--certificate`/`--private-key` values as given (URIs or files).
+fn cp(
+    run: &Running,
+    hsm: &Hsm,
+    cert: &str,
+    key: Option<&str>,
+    extra_env: &[(&str, &str)],
+    extra: &[&str],
+) -> Output {
+    let mut a = args(&[
+        "credential-process",
+        "--certificate",
+        cert,
+        "--pkcs11-lib",
+        MODULE,
+        "--trust-anchor-arn",
+        TA_ARN,
+        "--profile-arn",
+        PROFILE_ARN,
+        "--role-arn",
+        ROLE_ARN,
+    ]);
+    a.push("--endpoint".into());
+    a.push(run.emulator.url());
+    if let Some(k) = key {
+        a.push("--private-key".into());
+        a.push(k.into());
+    }
+    a.extend(extra.iter().map(|s| s.to_string()));
+    let mut env = hsm.env(Some(run));
+    env.extend_from_slice(extra_env);
+    run_bin(&a, &env)
+}
+
+/// The chain certificates sent, from the canonical request printed by --debug.
+fn chain_sent(out: &Output) -> Vec<String> {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("x-amz-x509-chain:"))
+        .map(|v| v.split(',').map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// A token `L` with an RSA and an EC key+certificate (issued by an intermediate CA), the
+/// intermediate and the root on the token too, and an unrelated self-signed certificate.
+struct Setup {
+    pki: Pki,
+    hsm: Hsm,
+    intermediate: Certificate,
+}
+
+fn setup() -> Setup {
+    let pki = Pki::new();
+    let hsm = Hsm::new("L");
+    let int_pem = pki.intermediate("int");
+    for (name, alg, id) in [("rsa", "rsa:2048", "01"), ("ec", "ec:P-256", "02")] {
+        pki.key(name, alg);
+        let cert = pki.issue(name, "int", "leaf.ext", "10");
+        hsm.import_key("L", &pki.path(&format!("{name}.key")), name, id);
+        hsm.write_cert("L", &cert, name, id);
+    }
+    hsm.write_cert("L", &int_pem, "int", "10");
+    hsm.write_cert("L", &pki.path("ca.pem"), "root", "11");
+    // An unrelated self-signed certificate: must never be sent.
+    openssl(
+        pki.dir.path(),
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "other.key",
+            "-out",
+            "other.pem",
+            "-days",
+            "3",
+            "-subj",
+            "/CN=Other",
+        ],
+    );
+    hsm.write_cert("L", &pki.path("other.pem"), "other", "12");
+    let intermediate = load_certificates(&int_pem).unwrap().remove(0);
+    Setup {
+        pki,
+        hsm,
+        intermediate,
+    }
+}
+
+#[test]
+fn token_keys_and_certificates_get_credentials_with_real_issuers_only() {
+    if !have_tools() {
+        return;
+    }
+    let s = setup();
+    let run = start(&s.pki, emulator_config(&s.pki));
+    let pin_env = [(PIN_ENV, PIN)];
+    for uri in [
+        "pkcs11:token=L;object=rsa",
+        "pkcs11:token=L;object=ec",
+        "pkcs11:token=L;id=%01;type=cert",
+        "pkcs11:id=%02",
+    ] {
+        let out = cp(&run, &s.hsm, uri, None, &pin_env, &["--debug"]);
+        assert_credentials(&out);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains(PIN), "the PIN was printed");
+        assert_eq!(
+            chain_sent(&out),
+            vec![s.intermediate.base64()],
+            "chain of {uri}: only the intermediate (the root is the trust anchor; others are unrelated)"
+        );
+    }
+    // Key URI given separately, PIN from a file named by pin-source.
+    let pin_file = s.pki.write("pin", format!("{PIN}\n").as_bytes());
+    let key = format!(
+        "pkcs11:token=L;object=ec;type=private?pin-source=file:{}",
+        pin_file.display()
+    );
+    assert_credentials(&cp(
+        &run,
+        &s.hsm,
+        "pkcs11:token=L;object=ec",
+        Some(&key),
+        &[],
+        &[],
+    ));
+    // pin-value in the certificate URI.
+    let cert = format!("pkcs11:token=L;object=rsa?pin-value={PIN}");
+    assert_credentials(&cp(&run, &s.hsm, &cert, None, &[], &[]));
+    assert_eq!(run.emulator.sessions_created(), 6);
+}
+
+#[test]
+fn file_certificate_with_token_key() {
+    if !have_tools() {
+        return;
+    }
+    let s = setup();
+    let run = start(&s.pki, emulator_config(&s.pki));
+    let pin_env = [(PIN_ENV, PIN)];
+    for name in ["rsa", "ec"] {
+        let cert = s.pki.path(&format!("{name}.pem"));
+        let key = format!("pkcs11:token=L;object={name}");
+        let out = cp(
+            &run,
+            &s.hsm,
+            cert.to_str().unwrap(),
+            Some(&key),
+            &pin_env,
+            &["--intermediates", s.pki.path("int.pem").to_str().unwrap()],
+        );
+        assert_credentials(&out);
+    }
+    // The key of another certificate is refused before any request.
+    let out = cp(
+        &run,
+        &s.hsm,
+        s.pki.path("ec.pem").to_str().unwrap(),
+        Some("pkcs11:token=L;object=rsa"),
+        &pin_env,
+        &[],
+    );
+    assert_clean_failure(&out, "unable to find matching private key");
+    assert_eq!(run.emulator.sessions_created(), 2);
+}
+
+#[test]
+fn clear_errors() {
+    if !have_tools() {
+        return;
+    }
+    let s = setup();
+    let run = start(&s.pki, emulator_config(&s.pki));
+    let wrong = [(PIN_ENV, "000000")];
+    let pin_env = [(PIN_ENV, PIN)];
+    let out = cp(&run, &s.hsm, "pkcs11:token=L;object=ec", None, &wrong, &[]);
+    assert_clean_failure(&out, "incorrect PIN");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("000000"));
+    let out = cp(&run, &s.hsm, "pkcs11:token=L", None, &pin_env, &[]);
+    assert_clean_failure(&out, "multiple matching certificates");
+    let out = cp(&run, &s.hsm, "pkcs11:token=Nope", None, &pin_env, &[]);
+    assert_clean_failure(&out, "no matching slots");
+    let out = cp(
+        &run,
+        &s.hsm,
+        "pkcs11:token=L;object=missing",
+        None,
+        &pin_env,
+        &[],
+    );
+    assert_clean_failure(&out, "no matching certificates");
+    let out = cp(
+        &run,
+        &s.hsm,
+        "pkcs11:token=L;object=ec;id=%zz",
+        None,
+        &pin_env,
+        &[],
+    );
+    assert_clean_failure(&out, "Malformed pkcs11 URI");
+    // No PIN and no terminal.
+    let out = cp(
+        &run,
+        &s.hsm,
+        s.pki.path("ec.pem").to_str().unwrap(),
+        Some("pkcs11:token=L;object=ec"),
+        &[],
+        &[],
+    );
+    assert_clean_failure(&out, "no user PIN provided");
+    // A key without a certificate cannot get credentials.
+    let out = run_bin(
+        &args(&[
+            "credential-process",
+            "--private-key",
+            "pkcs11:token=L;object=ec",
+            "--pkcs11-lib",
+            MODULE,
+            "--trust-anchor-arn",
+            TA_ARN,
+            "--profile-arn",
+            PROFILE_ARN,
+            "--role-arn",
+            ROLE_ARN,
+        ]),
+        &[
+            ("SOFTHSM2_CONF", s.hsm.conf.to_str().unwrap()),
+            (PIN_ENV, PIN),
+        ],
+    );
+    assert_clean_failure(&out, "unable to find certificate");
+    let out = run_bin(
+        &args(&[
+            "sign-string",
+            "--certificate",
+            "pkcs11:token=L;object=ec",
+            "--pkcs11-lib",
+            "/nonexistent/module.so",
+        ]),
+        &[(PIN_ENV, PIN)],
+    );
+    assert_clean_failure(
+        &out,
+        "Failed to load provider library /nonexistent/module.so",
+    );
+    assert_eq!(run.emulator.sessions_created(), 0);
+}
+
+/// The payload of sign-string (SPEC §6).
+fn payload(public_key: Option<&[u8]>) -> Vec<u8> {
+    let mut m = b"AWS Roles Anywhere Credential Helper Signing Test1".to_vec();
+    if let Some(p) = public_key {
+        let mut input = b"IAM RA".to_vec();
+        input.extend_from_slice(p);
+        m.extend_from_slice(&Digest::Sha256.hash(&input));
+    }
+    m
+}
+
+fn decode_output(out: &Output, format: &str) -> Vec<u8> {
+    assert!(
+        out.status.success(),
+        "sign-string failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    match format {
+        "bin" => out.stdout.clone(),
+        "text" => hex::decode(&out.stdout).unwrap(),
+        _ => {
+            let s: String = serde_json::from_slice(&out.stdout).unwrap();
+            hex::decode(s).unwrap()
+        }
+    }
+}
+
+fn digest_of(name: &str) -> Digest {
+    match name {
+        "SHA256" => Digest::Sha256,
+        "SHA384" => Digest::Sha384,
+        _ => Digest::Sha512,
+    }
+}
+
+#[test]
+fn sign_string_signatures_verify_for_every_format_and_digest() {
+    if !have_tools() {
+        return;
+    }
+    let s = setup();
+    for name in ["rsa", "ec"] {
+        let cert = load_certificates(&s.pki.path(&format!("{name}.pem")))
+            .unwrap()
+            .remove(0);
+        for format in ["json", "text", "bin"] {
+            for digest in ["SHA256", "SHA384", "SHA512"] {
+                // Token certificate: the public key is known, so D is present.
+                let out = run_bin(
+                    &args(&[
+                        "sign-string",
+                        "--certificate",
+                        &format!("pkcs11:token=L;object={name}"),
+                        "--pkcs11-lib",
+                        MODULE,
+                        "--format",
+                        format,
+                        "--digest",
+                        digest,
+                    ]),
+                    &[
+                        ("SOFTHSM2_CONF", s.hsm.conf.to_str().unwrap()),
+                        (PIN_ENV, PIN),
+                    ],
+                );
+                let sig = decode_output(&out, format);
+                assert!(
+                    chain::verify(
+                        &cert,
+                        digest_of(digest),
+                        &payload(Some(cert.public_key())),
+                        &sig
+                    ),
+                    "{name} {format} {digest}"
+                );
+                // Token key alone: no public key, D is empty.
+                let out = run_bin(
+                    &args(&[
+                        "sign-string",
+                        "--private-key",
+                        &format!("pkcs11:token=L;object={name}?pin-value={PIN}"),
+                        "--pkcs11-lib",
+                        MODULE,
+                        "--format",
+                        format,
+                        "--digest",
+                        digest,
+                    ]),
+                    &[("SOFTHSM2_CONF", s.hsm.conf.to_str().unwrap())],
+                );
+                let sig = decode_output(&out, format);
+                assert!(chain::verify(
+                    &cert,
+                    digest_of(digest),
+                    &payload(None),
+                    &sig
+                ));
+            }
+        }
+    }
+}
+
+#[test]
+fn always_authenticate_key_with_reuse_pin() {
+    if !have_tools() {
+        return;
+    }
+    let s = setup();
+    s.hsm.tool(
+        "pkcs11-tool",
+        &[
+            "--module",
+            MODULE,
+            "--token-label",
+            "L",
+            "--login",
+            "--pin",
+            PIN,
+            "--keypairgen",
+            "--key-type",
+            "EC:prime256v1",
+            "--label",
+            "aa",
+            "--id",
+            "aa",
+            "--always-auth",
+            "--usage-sign",
+        ],
+    );
+    let out = s.hsm.tool(
+        "pkcs11-tool",
+        &[
+            "--module",
+            MODULE,
+            "--token-label",
+            "L",
+            "--read-object",
+            "--type",
+            "pubkey",
+            "--label",
+            "aa",
+        ],
+    );
+    let spki = out.stdout;
+    let env = [
+        ("SOFTHSM2_CONF", s.hsm.conf.to_str().unwrap()),
+        (PIN_ENV, PIN),
+    ];
+    let out = run_bin(
+        &args(&[
+            "sign-string",
+            "--private-key",
+            "pkcs11:token=L;object=aa",
+            "--pkcs11-lib",
+            MODULE,
+            "--reuse-pin",
+            "--format",
+            "text",
+        ]),
+        &env,
+    );
+    let sig = decode_output(&out, "text");
+    let spki = spki::SubjectPublicKeyInfoRef::try_from(spki.as_slice()).unwrap();
+    let public = spki.subject_public_key.raw_bytes();
+    assert!(aws_lc_rs::signature::UnparsedPublicKey::new(
+        &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1,
+        public
+    )
+    .verify(&payload(None), &sig)
+    .is_ok());
+    // Without --reuse-pin there is nobody to ask for the context-specific PIN.
+    let out = run_bin(
+        &args(&[
+            "sign-string",
+            "--private-key",
+            "pkcs11:token=L;object=aa",
+            "--pkcs11-lib",
+            MODULE,
+        ]),
+        &env,
+    );
+    assert_clean_failure(&out, "--reuse-pin");
+}
+
+#[test]
+fn read_certificate_data_lists_token_certificates() {
+    if !have_tools() {
+        return;
+    }
+    let s = setup();
+    let env = [("SOFTHSM2_CONF", s.hsm.conf.to_str().unwrap())];
+    let out = run_bin(
+        &args(&[
+            "read-certificate-data",
+            "--certificate",
+            "pkcs11:token=L;type=cert",
+            "--pkcs11-lib",
+            MODULE,
+        ]),
+        &env,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("Matching identities\n1) Hex Fingerprint: "),
+        "{text}"
+    );
+    assert_eq!(text.matches("Hex Fingerprint").count(), 5);
+    assert!(
+        text.contains("Subject: CN=ec,O=Test\nIssuer: CN=int,O=Test\n"),
+        "{text}"
+    );
+    // Every listed URI selects exactly its certificate.
+    let uri = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("URI: "))
+        .find(|u| u.contains("object=ec"))
+        .unwrap()
+        .to_string();
+    let out = run_bin(
+        &args(&["sign-string", "--certificate", &uri, "--pkcs11-lib", MODULE]),
+        &[env[0], (PIN_ENV, PIN)],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run_bin(
+        &args(&[
+            "read-certificate-data",
+            "--certificate",
+            "pkcs11:token=L;object=none",
+            "--pkcs11-lib",
+            MODULE,
+        ]),
+        &env,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "No matching identities\n"
+    );
+}
