@@ -1,6 +1,11 @@
 //! One module per subcommand: glue between flags and the library, no protocol logic.
 
+pub mod assume_role;
 pub mod credential_process;
 pub mod demo;
 pub mod emulator;
+pub mod exec;
+pub mod session_token;
+pub mod sts_common;
 pub mod update;
+pub mod whoami;
