@@ -51,6 +51,16 @@ pub enum Command {
     Completion(crate::commands::completion::CompletionArgs),
     /// Print the manual page (roff): aws_signing_helper man | man -l -
     Man,
+    /// STS GetSessionToken with long-term keys, usually with MFA (cached)
+    #[command(name = "session-token")]
+    SessionToken(crate::commands::session_token::SessionTokenArgs),
+    /// STS AssumeRole from env keys, a profile, an MFA session or Roles Anywhere (cached)
+    #[command(name = "assume-role")]
+    AssumeRole(crate::commands::assume_role::AssumeRoleCommand),
+    /// Run a command with temporary credentials in its environment: exec [FLAGS] -- CMD ARGS...
+    Exec(crate::commands::exec::ExecArgs),
+    /// Show which credentials this environment holds (no secrets); --verify asks STS
+    Whoami(crate::commands::whoami::WhoamiArgs),
 }
 
 /// Go's strconv.ParseBool spellings.
@@ -165,6 +175,9 @@ pub struct CredentialArgs {
 pub struct CredentialProcessArgs {
     #[command(flatten)]
     pub credentials: CredentialArgs,
+    /// How to print the credentials (default: the official credential_process JSON)
+    #[arg(long, value_enum, default_value = "process")]
+    pub output: crate::output::Format,
 }
 
 /// `sign-string --format`.

@@ -4,8 +4,11 @@
 //! [`rolesanywhere`] over [`http`] → [`credentials`] → an output. The [`emulator`] is a local
 //! CreateSession verifier used by the tests and the `demo` command. See the README.
 
+pub mod accounts;
 pub mod arn;
 pub mod aws_config;
+pub mod aws_keys;
+pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod credentials;
@@ -16,6 +19,8 @@ pub mod error;
 pub mod http;
 pub mod identity;
 pub mod logger;
+pub mod output;
 pub mod pki;
 pub mod rolesanywhere;
 pub mod sigv4;
+pub mod sts;

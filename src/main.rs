@@ -25,6 +25,16 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return clap_exit(e),
     };
+    if let Command::Exec(args) = &cli.command {
+        logger::init(args.args.sts.debug);
+        return match commands::exec::run(args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("{} {e}", logger::timestamp());
+                ExitCode::from(1)
+            }
+        };
+    }
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -83,6 +93,20 @@ fn run(command: Command) -> Result<()> {
         }
         Command::Completion(args) => commands::completion::completion(&args),
         Command::Man => commands::completion::man(),
+        Command::SessionToken(args) => {
+            logger::init(args.sts.debug);
+            commands::session_token::run(&args)
+        }
+        Command::AssumeRole(cmd) => {
+            logger::init(cmd.args.sts.debug);
+            commands::assume_role::run(&cmd)
+        }
+        Command::Whoami(args) => {
+            logger::init(args.sts.debug);
+            commands::whoami::run(&args)
+        }
+        // Handled in main: it returns the child's exit status.
+        Command::Exec(_) => Ok(()),
         Command::Version => {
             println!("{}", cli::VERSION);
             Ok(())

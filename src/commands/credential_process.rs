@@ -65,9 +65,10 @@ pub fn fetch(args: &CredentialArgs) -> Result<Credentials> {
 /// Runs the command.
 pub fn run(args: &CredentialProcessArgs) -> Result<()> {
     let creds = fetch(&args.credentials)?;
-    let json = creds.to_process_json();
+    let meta = crate::commands::sts_common::rolesanywhere_meta(&args.credentials);
+    let text = crate::output::render(args.output, &creds, &meta);
     let mut out = std::io::stdout().lock();
-    out.write_all(json.as_bytes())
+    out.write_all(text.as_bytes())
         .and_then(|_| out.flush())
         .map_err(|e| Error::new(format!("cannot write the credentials to stdout: {e}")))
 }

@@ -1,9 +1,14 @@
 //! One module per subcommand: glue between flags and the library, no protocol logic.
 
+pub mod assume_role;
 pub mod completion;
 pub mod credential_process;
 pub mod demo;
 pub mod emulator;
+pub mod exec;
 pub mod read_certificate_data;
+pub mod session_token;
 pub mod sign_string;
+pub mod sts_common;
 pub mod update;
+pub mod whoami;

@@ -1,0 +1,147 @@
+//! The accounts file: short names for accounts, so that `--account work --role Admin` means
+//! `arn:aws:iam::012123456789:role/Admin`.
+//!
+//! JSON object, name → account ARN prefix: `{"work": "arn:aws:iam::012123456789:"}` (a bare
+//! 12-digit account id is accepted as a value too). Found at `--accounts-file`, else
+//! `$AWS_SIGNING_HELPER_ACCOUNTS`, else `$XDG_CONFIG_HOME/aws-signing-helper/accounts.json`,
+//! else `~/.config/aws-signing-helper/accounts.json`. A 12-digit `--account` needs no file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The environment variable naming the accounts file.
+pub const FILE_ENV: &str = "AWS_SIGNING_HELPER_ACCOUNTS";
+
+/// Where the accounts file is looked for when no flag names it.
+pub fn default_path() -> Option<PathBuf> {
+    let env = |n: &str| std::env::var_os(n).filter(|v| !v.is_empty());
+    if let Some(p) = env(FILE_ENV) {
+        return Some(PathBuf::from(p));
+    }
+    let base = env("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| crate::aws_config::home_dir().map(|h| h.join(".config")))?;
+    Some(base.join("aws-signing-helper").join("accounts.json"))
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Turns an accounts-file value into an ARN prefix ending in `:`.
+fn prefix_of(name: &str, value: &str, file: &Path) -> Result<String> {
+    if is_account_id(value) {
+        return Ok(format!("arn:aws:iam::{value}:"));
+    }
+    let parts: Vec<&str> = value.split(':').collect();
+    let ok = parts.len() >= 5
+        && parts[0] == "arn"
+        && !parts[1].is_empty()
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && is_account_id(parts[4])
+        && parts[5..].iter().all(|p| p.is_empty());
+    if !ok {
+        return Err(Error::new(format!(
+            "invalid account {name:?} in {}: {value:?} is not an account ARN prefix",
+            file.display()
+        ))
+        .hint("write it like \"arn:aws:iam::012123456789:\""));
+    }
+    Ok(format!("arn:{}:iam::{}:", parts[1], parts[4]))
+}
+
+/// The role ARN for `--account ACCOUNT --role ROLE`.
+pub fn role_arn(account: &str, role: &str, file: Option<&Path>) -> Result<String> {
+    if role.is_empty() || role.starts_with('/') || role.starts_with("role/") {
+        return Err(Error::new(format!("invalid --role {role:?}"))
+            .hint("pass the role's name (optionally with its path), like Admin or team/Admin"));
+    }
+    let file_path = file.map(Path::to_path_buf).or_else(default_path);
+    let text = match &file_path {
+        Some(p) => match std::fs::read_to_string(p) {
+            Ok(t) => Some(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && file.is_none() => None,
+            Err(e) => {
+                return Err(Error::new(format!(
+                    "cannot read accounts file {}: {e}",
+                    p.display()
+                ))
+                .hint("pass --accounts-file naming a JSON file like {\"work\": \"arn:aws:iam::012123456789:\"}"))
+            }
+        },
+        None => None,
+    };
+    if let (Some(text), Some(p)) = (text, &file_path) {
+        let map: BTreeMap<String, String> = serde_json::from_str(&text).map_err(|e| {
+            Error::new(format!("invalid accounts file {}: {e}", p.display()))
+                .hint("it must be a JSON object of name to account ARN prefix, like {\"work\": \"arn:aws:iam::012123456789:\"}")
+        })?;
+        if let Some(value) = map.get(account) {
+            return Ok(format!("{}role/{role}", prefix_of(account, value, p)?));
+        }
+        if !is_account_id(account) {
+            let known: Vec<&str> = map.keys().map(String::as_str).collect();
+            return Err(Error::new(format!(
+                "unknown --account {account:?}: not in {} (known: {})",
+                p.display(),
+                known.join(", ")
+            ))
+            .hint("add it to the accounts file, or pass a 12-digit account id"));
+        }
+    }
+    if is_account_id(account) {
+        return Ok(format!("arn:aws:iam::{account}:role/{role}"));
+    }
+    Err(Error::new(format!(
+        "unknown --account {account:?}: no accounts file at {}",
+        file_path
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "~/.config/aws-signing-helper/accounts.json".into())
+    ))
+    .hint("create it as {\"NAME\": \"arn:aws:iam::012123456789:\"}, pass --accounts-file, or pass a 12-digit account id"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_names_ids_and_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("accounts.json");
+        std::fs::write(
+            &f,
+            r#"{"work": "arn:aws:iam::012123456789:", "cn": "arn:aws-cn:iam::111122223333:", "id": "222233334444", "bad": "nope"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            role_arn("work", "Admin", Some(&f)).unwrap(),
+            "arn:aws:iam::012123456789:role/Admin"
+        );
+        assert_eq!(
+            role_arn("cn", "a/b", Some(&f)).unwrap(),
+            "arn:aws-cn:iam::111122223333:role/a/b"
+        );
+        assert_eq!(
+            role_arn("id", "R", Some(&f)).unwrap(),
+            "arn:aws:iam::222233334444:role/R"
+        );
+        assert_eq!(
+            role_arn("999988887777", "R", Some(&f)).unwrap(),
+            "arn:aws:iam::999988887777:role/R"
+        );
+        assert!(role_arn("bad", "R", Some(&f)).is_err());
+        assert!(role_arn("nobody", "R", Some(&f))
+            .unwrap_err()
+            .message()
+            .contains("known: bad, cn, id, work"));
+        assert!(role_arn("work", "", Some(&f)).is_err());
+        assert!(role_arn("work", "R", Some(&dir.path().join("missing.json"))).is_err());
+        std::fs::write(&f, "[1]").unwrap();
+        assert!(role_arn("work", "R", Some(&f)).is_err());
+    }
+}

@@ -1,0 +1,122 @@
+//! `assume-role`: AssumeRole into a role (by ARN, or `--account NAME --role ROLE` through the
+//! accounts file) with keys from the environment, a profile (through a cached MFA session when
+//! `--serial-number` is given), or IAM Roles Anywhere, so that one command chains
+//! Roles Anywhere → AssumeRole into another account. Results are cached per source identity.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::accounts;
+use crate::commands::sts_common::{
+    self, AssumeParams, CacheArgs, Ctx, MfaArgs, OutputArgs, RaSourceArgs, Source, SourceArgs,
+    StsEndpointArgs,
+};
+use crate::error::{Error, Result};
+use crate::output;
+
+#[derive(Debug, Clone, Args)]
+pub struct AssumeRoleArgs {
+    /// ARN of the role to assume
+    #[arg(long, default_value = "")]
+    pub role_arn: String,
+    /// Account name from the accounts file (or a 12-digit account id), with --role
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Role name (with its path, if any) in --account
+    #[arg(long)]
+    pub role: Option<String>,
+    /// Accounts file: JSON {"name": "arn:aws:iam::012123456789:"} [default: $AWS_SIGNING_HELPER_ACCOUNTS, else ~/.config/aws-signing-helper/accounts.json]
+    #[arg(long)]
+    pub accounts_file: Option<PathBuf>,
+    /// Role session name [default: aws-signing-helper-<unix time>]
+    #[arg(long)]
+    pub role_session_name: Option<String>,
+    /// External id the role's trust policy requires
+    #[arg(long)]
+    pub external_id: Option<String>,
+    #[command(flatten)]
+    pub mfa: MfaArgs,
+    /// Session duration in seconds: 900 to 43200, capped by the role (and at 3600 when chaining)
+    #[arg(long, default_value = "3600", value_parser = crate::cli::go_int)]
+    pub duration: i64,
+    /// Source identity to set on the session
+    #[arg(long)]
+    pub source_identity: Option<String>,
+    /// Session tag KEY=VALUE (repeatable)
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// Session tag key that passes on to chained sessions (repeatable)
+    #[arg(long = "transitive-tag-key", value_name = "KEY")]
+    pub transitive_tag_keys: Vec<String>,
+    /// Duration of the MFA session started with long-term keys and --serial-number
+    #[arg(long, default_value = "43200", value_parser = crate::cli::go_int)]
+    pub mfa_session_duration: i64,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub ra: RaSourceArgs,
+    #[command(flatten)]
+    pub sts: StsEndpointArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AssumeRoleCommand {
+    #[command(flatten)]
+    pub args: AssumeRoleArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+impl AssumeRoleArgs {
+    /// The role ARN from --role-arn or --account/--role; `None` when neither is given.
+    pub fn role_arn(&self) -> Result<Option<String>> {
+        match (&self.account, &self.role, self.role_arn.is_empty()) {
+            (None, None, true) => Ok(None),
+            (None, None, false) => Ok(Some(self.role_arn.clone())),
+            (Some(a), Some(r), true) => {
+                accounts::role_arn(a, r, self.accounts_file.as_deref()).map(Some)
+            }
+            (Some(_), Some(_), false) => Err(Error::new(
+                "--role-arn cannot be combined with --account and --role",
+            )
+            .hint("pass either --role-arn ARN, or --account NAME --role ROLE")),
+            (Some(_), None, _) => {
+                Err(Error::new("--account needs --role").hint("pass --role ROLE_NAME too"))
+            }
+            (None, Some(_), _) => Err(Error::new("--role needs --account")
+                .hint("pass --account NAME (from the accounts file) or a 12-digit account id")),
+        }
+    }
+
+    /// The AssumeRole parameters for `role_arn`.
+    pub fn params(&self, role_arn: String) -> Result<AssumeParams> {
+        Ok(AssumeParams {
+            role_arn,
+            session_name: self.role_session_name.clone(),
+            external_id: self.external_id.clone(),
+            duration: self.duration,
+            source_identity: self.source_identity.clone(),
+            tags: sts_common::parse_tags(&self.tags)?,
+            transitive_tag_keys: self.transitive_tag_keys.clone(),
+            mfa_session_duration: self.mfa_session_duration,
+        })
+    }
+}
+
+/// Runs the command.
+pub fn run(cmd: &AssumeRoleCommand) -> Result<()> {
+    let args = &cmd.args;
+    let role_arn = args.role_arn()?.ok_or_else(|| {
+        Error::new("no role to assume: pass --role-arn, or --account and --role")
+            .hint("a role ARN looks like arn:aws:iam::123456789012:role/NAME")
+    })?;
+    let params = args.params(role_arn)?;
+    params.check()?;
+    let source = Source::resolve(&args.source, Some(&args.ra))?;
+    let ctx = Ctx::new(&args.sts, Some(&args.cache))?;
+    let (creds, meta) = sts_common::assume_role(&ctx, &args.sts, &source, &args.mfa, &params)?;
+    output::print(&output::render(cmd.output.output, &creds, &meta))
+}

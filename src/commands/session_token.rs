@@ -1,0 +1,42 @@
+//! `session-token`: GetSessionToken with an IAM user's long-term keys, usually with MFA; the
+//! session is cached and reused (also by `assume-role --serial-number`) until it nears expiry.
+
+use clap::Args;
+
+use crate::commands::sts_common::{
+    self, CacheArgs, Ctx, MfaArgs, OutputArgs, Source, SourceArgs, StsEndpointArgs,
+};
+use crate::error::Result;
+use crate::output;
+
+#[derive(Debug, Clone, Args)]
+pub struct SessionTokenArgs {
+    #[command(flatten)]
+    pub mfa: MfaArgs,
+    /// Session duration in seconds: 900 to 129600 (36 hours)
+    #[arg(long, default_value = "43200", value_parser = crate::cli::go_int)]
+    pub duration: i64,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub sts: StsEndpointArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Runs the command.
+pub fn run(args: &SessionTokenArgs) -> Result<()> {
+    let source = Source::resolve(&args.source, None)?;
+    let Source::Keys { keys, label } = &source else {
+        // resolve() without Roles Anywhere flags only returns keys.
+        return Err(crate::error::Error::new(
+            "session-token needs long-term keys",
+        ));
+    };
+    let ctx = Ctx::new(&args.sts, Some(&args.cache))?;
+    let (creds, meta) =
+        sts_common::session_token(&ctx, keys, label, &args.mfa, args.duration, "--duration")?;
+    output::print(&output::render(args.output.output, &creds, &meta))
+}

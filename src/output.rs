@@ -1,0 +1,230 @@
+//! The output formats of every credential-producing command.
+//!
+//! - `process`: the `credential_process` JSON, exactly as the official tool prints it (no
+//!   trailing newline).
+//! - `env` (bash/zsh/sh), `env-fish`, `env-powershell`: statements to `eval` / `Invoke-Expression`.
+//! - `dotenv`: `NAME=value` lines for `.env` files and `docker --env-file`.
+//! - `json`: the process JSON plus what we know about the credentials, pretty-printed.
+//!
+//! Shell outputs set the current variable names and the legacy ones (`AWS_SECURITY_TOKEN` of
+//! old boto, `AWS_ACCESS_KEY`/`AWS_SECRET_KEY`/`AWS_DELEGATION_TOKEN` of the old EC2 CLI), plus
+//! `AWS_SIGNING_HELPER_*` variables describing where the credentials came from, which `whoami`
+//! reads. Values are quoted for each shell, so nothing in them is interpreted.
+
+use std::io::Write;
+
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::credentials::Credentials;
+use crate::error::{Error, Result};
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// credential_process JSON (the official output)
+    Process,
+    /// export statements for bash, zsh and sh: eval "$(… --output env)"
+    Env,
+    /// set -gx statements for fish: … --output env-fish | source
+    EnvFish,
+    /// $Env: assignments for PowerShell: … --output env-powershell | Invoke-Expression
+    EnvPowershell,
+    /// NAME=value lines (.env files, docker --env-file)
+    Dotenv,
+    /// pretty JSON with the credentials and where they came from
+    Json,
+}
+
+/// What we know about a set of credentials besides the keys (never secret).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Meta {
+    /// How they were obtained, e.g. `assume-role arn:aws:iam::…:role/x via profile default`.
+    pub source: String,
+    /// Whether an MFA code went into them.
+    pub mfa: bool,
+    /// The identity's ARN (an assumed-role ARN), when known.
+    pub arn: Option<String>,
+}
+
+/// Variable names we set besides the standard ones.
+pub const SOURCE_VAR: &str = "AWS_SIGNING_HELPER_SOURCE";
+pub const MFA_VAR: &str = "AWS_SIGNING_HELPER_MFA";
+pub const ARN_VAR: &str = "AWS_SIGNING_HELPER_ARN";
+
+/// The variables, in output order, with their values.
+pub fn env_vars(creds: &Credentials, meta: &Meta) -> Vec<(&'static str, Zeroizing<String>)> {
+    let z = |s: &str| Zeroizing::new(s.to_string());
+    let mut v = vec![
+        ("AWS_ACCESS_KEY_ID", z(&creds.access_key_id)),
+        ("AWS_SECRET_ACCESS_KEY", creds.secret_access_key.clone()),
+        ("AWS_SESSION_TOKEN", creds.session_token.clone()),
+        ("AWS_SECURITY_TOKEN", creds.session_token.clone()),
+        ("AWS_CREDENTIAL_EXPIRATION", z(&creds.expiration)),
+        ("AWS_ACCESS_KEY", z(&creds.access_key_id)),
+        ("AWS_SECRET_KEY", creds.secret_access_key.clone()),
+        ("AWS_DELEGATION_TOKEN", creds.session_token.clone()),
+    ];
+    if let Some(account) = &creds.account_id {
+        v.push(("AWS_ACCOUNT_ID", z(account)));
+    }
+    v.push((SOURCE_VAR, z(&meta.source)));
+    v.push((MFA_VAR, z(if meta.mfa { "true" } else { "false" })));
+    if let Some(arn) = &meta.arn {
+        v.push((ARN_VAR, z(arn)));
+    }
+    v
+}
+
+/// POSIX shell single quoting: `'…'`, with `'` written as `'\''`.
+pub fn quote_sh(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// fish single quoting: inside `'…'` only `\` and `'` need a backslash.
+pub fn quote_fish(s: &str) -> String {
+    format!("'{}'", s.replace('\\', r"\\").replace('\'', r"\'"))
+}
+
+/// PowerShell single quoting: `'` is doubled.
+pub fn quote_powershell(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// dotenv: bare when the value is plain, else double-quoted with `\`, `"`, `$` escaped.
+pub fn quote_dotenv(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+/=_-.:@,".contains(c))
+    {
+        return s.to_string();
+    }
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '\\' | '"' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("\\n"),
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct JsonOutput<'a> {
+    version: u8,
+    access_key_id: &'a str,
+    secret_access_key: &'a str,
+    session_token: &'a str,
+    expiration: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'a str>,
+    source: &'a str,
+    mfa: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arn: Option<&'a str>,
+}
+
+/// Renders the credentials in `format`.
+pub fn render(format: Format, creds: &Credentials, meta: &Meta) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::new());
+    let lines = |out: &mut String, f: &dyn Fn(&str, &str) -> String| {
+        for (name, value) in env_vars(creds, meta) {
+            let line = Zeroizing::new(f(name, &value));
+            out.push_str(&line);
+            out.push('\n');
+        }
+    };
+    match format {
+        Format::Process => return creds.to_process_json(),
+        Format::Env => lines(&mut out, &|n, v| format!("export {n}={}", quote_sh(v))),
+        Format::EnvFish => lines(&mut out, &|n, v| format!("set -gx {n} {};", quote_fish(v))),
+        Format::EnvPowershell => lines(&mut out, &|n, v| {
+            format!("$Env:{n} = {}", quote_powershell(v))
+        }),
+        Format::Dotenv => lines(&mut out, &|n, v| format!("{n}={}", quote_dotenv(v))),
+        Format::Json => {
+            let doc = JsonOutput {
+                version: 1,
+                access_key_id: &creds.access_key_id,
+                secret_access_key: &creds.secret_access_key,
+                session_token: &creds.session_token,
+                expiration: &creds.expiration,
+                account_id: creds.account_id.as_deref(),
+                source: &meta.source,
+                mfa: meta.mfa,
+                arn: meta.arn.as_deref(),
+            };
+            // A struct of strings and a bool always serializes.
+            out.push_str(&serde_json::to_string_pretty(&doc).unwrap_or_default());
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Writes rendered credentials to stdout.
+pub fn print(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| Error::new(format!("cannot write the credentials to stdout: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds() -> Credentials {
+        Credentials {
+            access_key_id: "ASIA1".into(),
+            secret_access_key: Zeroizing::new("s/+'\"$x".into()),
+            session_token: Zeroizing::new("t=".into()),
+            expiration: "2030-01-01T00:00:00Z".into(),
+            account_id: Some("123456789012".into()),
+        }
+    }
+
+    #[test]
+    fn process_is_the_official_json() {
+        let c = creds();
+        assert_eq!(
+            render(Format::Process, &c, &Meta::default()).as_str(),
+            c.to_process_json().as_str()
+        );
+    }
+
+    #[test]
+    fn shells_quote_everything() {
+        let m = Meta {
+            source: "it's".into(),
+            mfa: true,
+            arn: None,
+        };
+        let sh = render(Format::Env, &creds(), &m);
+        assert!(
+            sh.contains(r#"export AWS_SECRET_ACCESS_KEY='s/+'\''"$x'"#),
+            "{}",
+            sh.as_str()
+        );
+        assert!(sh.contains("export AWS_DELEGATION_TOKEN='t='\n"));
+        assert!(sh.contains("export AWS_SIGNING_HELPER_MFA='true'\n"));
+        let fish = render(Format::EnvFish, &creds(), &m);
+        assert!(fish.contains(r#"set -gx AWS_SECRET_ACCESS_KEY 's/+\'"$x';"#));
+        let ps = render(Format::EnvPowershell, &creds(), &m);
+        assert!(ps.contains(r#"$Env:AWS_SECRET_ACCESS_KEY = 's/+''"$x'"#));
+        let de = render(Format::Dotenv, &creds(), &m);
+        assert!(de.contains(r#"AWS_SECRET_ACCESS_KEY="s/+'\"\$x""#));
+        assert!(de.contains("AWS_SESSION_TOKEN=t=\n"));
+        let js: serde_json::Value =
+            serde_json::from_str(&render(Format::Json, &creds(), &m)).unwrap();
+        assert_eq!(js["SecretAccessKey"], "s/+'\"$x");
+        assert_eq!(js["Mfa"], true);
+        assert_eq!(js["AccountId"], "123456789012");
+    }
+}
