@@ -32,6 +32,8 @@ pub enum Command {
     /// Print credentials as JSON for the credential_process setting of the AWS CLI and SDKs
     #[command(name = "credential-process")]
     CredentialProcess(CredentialProcessArgs),
+    /// Serve credentials on a local IMDSv2-compatible endpoint
+    Serve(crate::commands::serve::ServeArgs),
     /// Print the version
     Version,
 }

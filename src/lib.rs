@@ -16,4 +16,5 @@ pub mod http;
 pub mod identity;
 pub mod logger;
 pub mod rolesanywhere;
+pub mod serve;
 pub mod sigv4;

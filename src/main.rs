@@ -58,6 +58,10 @@ fn run(command: Command) -> Result<()> {
             logger::init(args.credentials.debug);
             commands::credential_process::run(&args)
         }
+        Command::Serve(args) => {
+            logger::init(args.credentials.debug);
+            commands::serve::run(&args)
+        }
         Command::Version => {
             println!("{}", cli::VERSION);
             Ok(())

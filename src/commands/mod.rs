@@ -1,3 +1,4 @@
 //! One module per subcommand: glue between flags and the library, no protocol logic.
 
 pub mod credential_process;
+pub mod serve;
