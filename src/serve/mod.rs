@@ -286,3 +286,50 @@ async fn connection(
     // Errors here are client disconnects; nothing to report.
     let _ = conn.await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_limit_is_set_on_accepted_connections() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = l.local_addr().unwrap();
+            let _client = TcpStream::connect(addr).await.unwrap();
+            let (s, _) = l.accept().await.unwrap();
+            set_hop_limit(&s, 1, true).unwrap();
+            assert_eq!(socket2::SockRef::from(&s).ttl_v4().unwrap(), 1);
+            set_hop_limit(&s, 255, true).unwrap();
+            assert_eq!(socket2::SockRef::from(&s).ttl_v4().unwrap(), 255);
+            if let Ok(l6) = TcpListener::bind("[::1]:0").await {
+                let addr = l6.local_addr().unwrap();
+                let _client = TcpStream::connect(addr).await.unwrap();
+                let (s, _) = l6.accept().await.unwrap();
+                set_hop_limit(&s, 1, false).unwrap();
+                assert_eq!(socket2::SockRef::from(&s).unicast_hops_v6().unwrap(), 1);
+            }
+        });
+    }
+
+    #[test]
+    fn secret_file_is_0600_and_replaced_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t");
+        write_secret_file(&p, b"one").unwrap();
+        write_secret_file(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert!(write_secret_file(&dir.path().join("missing/t"), b"x").is_err());
+    }
+}
