@@ -33,6 +33,8 @@ pub enum Command {
     /// Print credentials as JSON for the credential_process setting of the AWS CLI and SDKs
     #[command(name = "credential-process")]
     CredentialProcess(CredentialProcessArgs),
+    /// Serve credentials on a local IMDSv2-compatible endpoint (and a container-credentials route)
+    Serve(crate::commands::serve::ServeArgs),
     /// Keep a profile of the AWS shared credentials file filled with fresh credentials
     Update(crate::commands::update::UpdateArgs),
     /// Sign a fixed test string with the selected key, to check that the key works

@@ -22,5 +22,6 @@ pub mod logger;
 pub mod output;
 pub mod pki;
 pub mod rolesanywhere;
+pub mod serve;
 pub mod sigv4;
 pub mod sts;

@@ -71,6 +71,10 @@ fn run(command: Command) -> Result<()> {
             logger::init(args.credentials.debug);
             commands::credential_process::run(&args)
         }
+        Command::Serve(args) => {
+            logger::init(args.credentials.debug);
+            commands::serve::run(&args)
+        }
         Command::Update(args) => {
             logger::init(args.credentials.debug);
             commands::update::run(&args)

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod emulator;
 pub mod exec;
 pub mod read_certificate_data;
+pub mod serve;
 pub mod session_token;
 pub mod sign_string;
 pub mod sts_common;

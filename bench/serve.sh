@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Benchmark of `serve`: credentials route with a valid IMDSv2 token, load from wrk.
+# Targets (2 cores): >= 40,000 req/s, p99 < 2 ms, RSS <= 16 MiB and flat after 1M requests.
+#
+# Usage: bench/serve.sh [seconds-per-run (default 15)] [connections (default 32)]
+# Needs wrk (apt-get install -y wrk) and curl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-15}
+conns=${2:-32}
+command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 1; }
+
+cargo build --release --example serve_bench >&2
+tmp=$(mktemp -d)
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+target/release/examples/serve_bench "$tmp" >"$tmp/out" &
+pid=$!
+for _ in $(seq 100); do grep -q '^port ' "$tmp/out" 2>/dev/null && break; sleep 0.05; done
+port=$(awk '/^port /{print $2}' "$tmp/out")
+[ -n "$port" ] || { echo "serve_bench did not start" >&2; exit 1; }
+url="http://127.0.0.1:$port/latest/meta-data/iam/security-credentials/BenchRole"
+token=$(curl -sf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 21600' "http://127.0.0.1:$port/latest/api/token")
+curl -sf -o /dev/null -H "X-aws-ec2-metadata-token: $token" "$url"
+
+rss() { awk '/^VmRSS/{print $2" "$3}' "/proc/$pid/status"; }
+echo "serve_bench pid $pid port $port; $(nproc) cores; wrk -t2 -c$conns -d${secs}s"
+echo "RSS at start:            $(rss)"
+total=0
+for run in 1 2 3; do
+  wrk -t2 -c"$conns" -d"${secs}s" --latency -H "X-aws-ec2-metadata-token: $token" "$url" >"$tmp/wrk$run"
+  reqs=$(awk '/requests in/{print $1}' "$tmp/wrk$run")
+  total=$((total + reqs))
+  rps=$(awk '/^Requests\/sec/{print $2}' "$tmp/wrk$run")
+  p50=$(awk '$1=="50%"{print $2}' "$tmp/wrk$run")
+  p99=$(awk '$1=="99%"{print $2}' "$tmp/wrk$run")
+  non2xx=$(awk '/Non-2xx/{print $NF}' "$tmp/wrk$run")
+  echo "run $run: $rps req/s, p50 $p50, p99 $p99, non-2xx ${non2xx:-0}; total $total requests; RSS $(rss)"
+done
+echo "--- last wrk report ---"
+cat "$tmp/wrk3"

@@ -1,0 +1,147 @@
+//! `serve`: credentials on a local IMDSv2-compatible endpoint and a container-credentials
+//! endpoint, refreshed in the background (SPEC §5, with the bugs of §11 item 6 fixed).
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::arn::Arn;
+use crate::cli::{go_int, CredentialArgs};
+use crate::commands::credential_process;
+use crate::error::{Error, Result};
+use crate::logger::timestamp;
+use crate::serve::{self, ServeConfig};
+
+fn port(s: &str) -> Result<u16, String> {
+    let n = go_int(s)?;
+    u16::try_from(n).map_err(|_| format!("port {n} is out of range 0..65535"))
+}
+
+fn hop_limit(s: &str) -> Result<u8, String> {
+    let n = go_int(s)?;
+    u8::try_from(n)
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| format!("hop limit {n} is out of range 1..255"))
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+    /// Port to listen on (0 picks a free port)
+    #[arg(long, default_value = "9911", value_parser = port)]
+    pub port: u16,
+    /// IP TTL / IPv6 hop limit of responses, 1..255 (1 keeps them on this host, like EC2's IMDS)
+    #[arg(long, default_value = "64", value_parser = hop_limit)]
+    pub hop_limit: u8,
+    /// Address to listen on (127.0.0.1 or ::1; anything else exposes credentials to the network)
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// File for the container endpoint's authorization token, written with mode 0600
+    /// (default: in $XDG_RUNTIME_DIR, else in a new private temporary directory)
+    #[arg(long)]
+    pub container_token_file: Option<PathBuf>,
+}
+
+/// Where the container token goes by default; the directory guard (if any) must live as long
+/// as the server.
+fn default_token_file() -> Result<(PathBuf, Option<tempfile::TempDir>)> {
+    if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
+        if dir.is_absolute() && dir.is_dir() {
+            let name = format!("aws_signing_helper-serve-{}.token", std::process::id());
+            return Ok((dir.join(name), None));
+        }
+    }
+    // tempfile creates the directory with mode 0700.
+    let dir = tempfile::Builder::new()
+        .prefix("aws_signing_helper-serve-")
+        .tempdir()
+        .map_err(|e| {
+            Error::new(format!(
+                "cannot create a directory for the container token: {e}"
+            ))
+        })?;
+    Ok((dir.path().join("container-token"), Some(dir)))
+}
+
+/// Waits for SIGINT or SIGTERM.
+fn wait_for_signal() -> Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::new(format!("cannot wait for signals: {e}")))?;
+    rt.block_on(async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let mut term = signal(SignalKind::terminate())
+                .map_err(|e| Error::new(format!("cannot wait for SIGTERM: {e}")))?;
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => r.map_err(|e| Error::new(format!("cannot wait for SIGINT: {e}"))),
+                _ = term.recv() => Ok(()),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c()
+                .await
+                .map_err(|e| Error::new(format!("cannot wait for Ctrl-C: {e}")))
+        }
+    })
+}
+
+/// Runs the command until SIGINT/SIGTERM.
+pub fn run(args: &ServeArgs) -> Result<()> {
+    let role = Arn::parse_flag(&args.credentials.role_arn, "role", "--role-arn")
+        .map_err(|e| e.context("invalid role ARN"))?;
+    let role_name = role.resource_name().to_string();
+    if role_name.is_empty() {
+        return Err(Error::new(format!(
+            "invalid role ARN: {:?} has no role name",
+            args.credentials.role_arn
+        )));
+    }
+    if !args.bind.is_loopback() {
+        log::warn!(
+            "serving credentials on {}, which is not a loopback address",
+            args.bind
+        );
+    }
+    let (token_file, _token_dir) = match &args.container_token_file {
+        Some(path) => (path.clone(), None),
+        None => default_token_file()?,
+    };
+    let creds_args = args.credentials.clone();
+    let refresher: serve::Refresher = Box::new(move || credential_process::fetch(&creds_args));
+    let handle = serve::start(
+        ServeConfig {
+            bind: args.bind,
+            port: args.port,
+            hop_limit: args.hop_limit,
+            role_name,
+            container_token_file: token_file,
+        },
+        refresher,
+    )?;
+    let t = timestamp();
+    eprintln!("{t} Local server started on port: {}", handle.addr().port());
+    eprintln!("{t} Make it available to the sdk by running:");
+    eprintln!(
+        "{t} export AWS_EC2_METADATA_SERVICE_ENDPOINT={}",
+        handle.imds_endpoint()
+    );
+    eprintln!("{t} or, for the SDKs' container credentials provider:");
+    eprintln!(
+        "{t} export AWS_CONTAINER_CREDENTIALS_FULL_URI={}",
+        handle.container_uri()
+    );
+    eprintln!(
+        "{t} export AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE={}",
+        handle.container_token_file().display()
+    );
+    let waited = wait_for_signal();
+    handle.shutdown();
+    waited
+}

@@ -1,0 +1,335 @@
+//! The credential cache and its background refresher.
+//!
+//! Responses are rendered once per refresh and shared by reference count, so a request costs a
+//! read lock and two `Bytes` clones. The rendered bodies hold secrets and are zeroized when the
+//! last response using them is dropped. Exactly one thread ever calls the refresher, so requests
+//! never trigger CreateSession and refreshes never overlap.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use hyper::body::Bytes;
+use jiff::{SignedDuration, Timestamp, Zoned};
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::credentials::Credentials;
+use crate::error::{Error, Result};
+
+/// Fetches a fresh set of credentials (one CreateSession in the real command).
+pub type Refresher = Box<dyn Fn() -> Result<Credentials> + Send + Sync>;
+
+/// How long before expiry SDKs consider credentials stale, and so when we refresh.
+pub const REFRESH_BEFORE_EXPIRY: SignedDuration = SignedDuration::from_mins(15);
+/// First retry delay after a failed refresh; doubles up to [`MAX_BACKOFF`].
+pub const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+/// Longest delay between retries of a failed refresh.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// Longest single sleep, so that clock jumps and suspends are noticed.
+const MAX_SLEEP: Duration = Duration::from_secs(30);
+
+/// Response bodies for one set of credentials.
+#[derive(Clone)]
+pub struct Rendered {
+    /// The IMDS credentials JSON (SPEC §5 key order) plus `\n`.
+    pub imds: Bytes,
+    /// The container-provider JSON.
+    pub container: Bytes,
+    /// When the credentials expire.
+    pub expires: Timestamp,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ImdsBody<'a> {
+    access_key_id: &'a str,
+    secret_access_key: &'a str,
+    token: &'a str,
+    code: &'a str,
+    #[serde(rename = "Type")]
+    kind: &'a str,
+    expiration: &'a str,
+    last_updated: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ContainerBody<'a> {
+    access_key_id: &'a str,
+    secret_access_key: &'a str,
+    token: &'a str,
+    expiration: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'a str>,
+}
+
+/// Serializes `value` into a buffer sized up front (so secrets are not left behind in freed,
+/// smaller buffers) that is zeroized when the last `Bytes` sharing it is dropped.
+fn secret_json<T: Serialize>(value: &T, size_hint: usize, newline: bool) -> Result<Bytes> {
+    let mut buf = Zeroizing::new(Vec::with_capacity(size_hint));
+    serde_json::to_writer(&mut *buf, value)
+        .map_err(|_| Error::new("failed to encode credentials"))?;
+    if newline {
+        buf.push(b'\n');
+    }
+    Ok(Bytes::from_owner(buf))
+}
+
+/// Renders both bodies. `now` is the refresh time (its zone gives `LastUpdated`'s offset).
+/// Fails if the expiration is not an RFC 3339 time.
+pub fn render(creds: &Credentials, now: &Zoned) -> Result<Rendered> {
+    let expires: Timestamp = creds.expiration_time().ok_or_else(|| {
+        Error::new(format!(
+            "the credentials' Expiration {:?} is not an RFC 3339 time",
+            creds.expiration
+        ))
+    })?;
+    let expiration = expires.to_string();
+    // Go's RFC 3339 layout writes a zero offset as `Z`.
+    let last_updated = if now.offset() == jiff::tz::Offset::UTC {
+        now.timestamp().to_string()
+    } else {
+        now.timestamp()
+            .display_with_offset(now.offset())
+            .to_string()
+    };
+    let size_hint = creds.access_key_id.len()
+        + creds.secret_access_key.len()
+        + creds.session_token.len()
+        + expiration.len()
+        + last_updated.len()
+        + 256;
+    let imds = secret_json(
+        &ImdsBody {
+            access_key_id: &creds.access_key_id,
+            secret_access_key: &creds.secret_access_key,
+            token: &creds.session_token,
+            code: "Success",
+            kind: "AWS-HMAC",
+            expiration: &expiration,
+            last_updated: &last_updated,
+        },
+        size_hint,
+        true,
+    )?;
+    let container = secret_json(
+        &ContainerBody {
+            access_key_id: &creds.access_key_id,
+            secret_access_key: &creds.secret_access_key,
+            token: &creds.session_token,
+            expiration: &expiration,
+            account_id: creds.account_id.as_deref(),
+        },
+        size_hint,
+        false,
+    )?;
+    Ok(Rendered {
+        imds,
+        container,
+        expires,
+    })
+}
+
+/// The current credentials, shared between the refresher and the request handlers.
+#[derive(Default)]
+pub struct CredentialCache {
+    current: RwLock<Option<Rendered>>,
+}
+
+impl CredentialCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The credentials if they are still valid at `now`.
+    pub fn get(&self, now: Timestamp) -> Option<Rendered> {
+        // A poisoned lock only means a writer panicked mid-swap of an Option; the value is fine.
+        let guard = self.current.read().unwrap_or_else(|e| e.into_inner());
+        guard.as_ref().filter(|r| now < r.expires).cloned()
+    }
+
+    /// Replaces the credentials.
+    pub fn set(&self, rendered: Rendered) {
+        let old = {
+            let mut guard = self.current.write().unwrap_or_else(|e| e.into_inner());
+            guard.replace(rendered)
+        };
+        // Dropped outside the lock.
+        drop(old);
+    }
+}
+
+/// When to refresh credentials fetched at `fetched` that expire at `expires`: 15 minutes before
+/// expiry, or at half-life when they live less than 30 minutes.
+pub fn refresh_at(fetched: Timestamp, expires: Timestamp) -> Timestamp {
+    let lifetime = expires.duration_since(fetched);
+    let at = if lifetime >= REFRESH_BEFORE_EXPIRY * 2 {
+        expires.checked_sub(REFRESH_BEFORE_EXPIRY)
+    } else if lifetime.is_positive() {
+        fetched.checked_add(lifetime / 2)
+    } else {
+        Ok(fetched)
+    };
+    at.unwrap_or(fetched)
+}
+
+/// Bounded exponential backoff for failed refreshes.
+pub struct Backoff {
+    next: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            next: FIRST_BACKOFF,
+        }
+    }
+}
+
+impl Backoff {
+    /// The delay before the next retry.
+    pub fn next_delay(&mut self) -> Duration {
+        let delay = self.next;
+        self.next = (self.next * 2).min(MAX_BACKOFF);
+        delay
+    }
+}
+
+/// Calls the refresher, turning a panic into an error, and renders the result.
+pub fn fetch_and_render(refresher: &Refresher) -> Result<Rendered> {
+    let creds = std::panic::catch_unwind(AssertUnwindSafe(refresher))
+        .map_err(|_| Error::new("the credential refresher panicked"))??;
+    let now = Zoned::now();
+    let rendered = render(&creds, &now)?;
+    if rendered.expires <= now.timestamp() {
+        return Err(Error::new(format!(
+            "the new credentials already expired at {}",
+            rendered.expires
+        )));
+    }
+    Ok(rendered)
+}
+
+/// Sleeps until `when` (wall clock) or until `stop` fires. Returns false when told to stop.
+fn sleep_until(when: Timestamp, stop: &Receiver<()>) -> bool {
+    loop {
+        let left = Timestamp::now().duration_until(when);
+        if !left.is_positive() {
+            return true;
+        }
+        let nap = Duration::try_from(left).unwrap_or(MAX_SLEEP).min(MAX_SLEEP);
+        match stop.recv_timeout(nap) {
+            Err(RecvTimeoutError::Timeout) => continue,
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => return false,
+        }
+    }
+}
+
+/// The refresher loop, run on its own thread: refresh at [`refresh_at`], retry failures with
+/// [`Backoff`] while the old credentials are kept, stop when `stop` fires or is dropped.
+pub fn refresh_loop(
+    cache: Arc<CredentialCache>,
+    refresher: Refresher,
+    first_refresh: Timestamp,
+    stop: Receiver<()>,
+) {
+    let mut next = first_refresh;
+    let mut backoff = Backoff::default();
+    while sleep_until(next, &stop) {
+        match fetch_and_render(&refresher) {
+            Ok(rendered) => {
+                let fetched = Timestamp::now();
+                next = refresh_at(fetched, rendered.expires);
+                log::debug!(
+                    "refreshed credentials; they expire at {}, next refresh at {next}",
+                    rendered.expires
+                );
+                cache.set(rendered);
+                backoff = Backoff::default();
+            }
+            Err(e) => {
+                let delay = backoff.next_delay();
+                let serving = match cache.get(Timestamp::now()) {
+                    Some(r) => format!("serving the previous credentials until {}", r.expires),
+                    None => "no valid credentials to serve".to_string(),
+                };
+                log::warn!(
+                    "Error generating credentials: {e}; {serving}; retrying in {}s",
+                    delay.as_secs()
+                );
+                let now = Timestamp::now();
+                next = now.checked_add(delay).unwrap_or(now);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds(expiration: &str) -> Credentials {
+        Credentials {
+            access_key_id: "ASIAEXAMPLE".into(),
+            secret_access_key: Zeroizing::new("se\"cret".into()),
+            session_token: Zeroizing::new("tok".into()),
+            expiration: expiration.into(),
+            account_id: Some("111122223333".into()),
+        }
+    }
+
+    #[test]
+    fn imds_json_has_the_official_key_order() {
+        let now: Zoned = "2024-05-01T10:11:12.5+02:00[+02:00]".parse().unwrap();
+        let r = render(&creds("2024-05-01T11:00:00.000Z"), &now).unwrap();
+        assert_eq!(
+            std::str::from_utf8(&r.imds).unwrap(),
+            "{\"AccessKeyId\":\"ASIAEXAMPLE\",\"SecretAccessKey\":\"se\\\"cret\",\"Token\":\"tok\",\
+             \"Code\":\"Success\",\"Type\":\"AWS-HMAC\",\"Expiration\":\"2024-05-01T11:00:00Z\",\
+             \"LastUpdated\":\"2024-05-01T10:11:12.5+02:00\"}\n"
+        );
+        assert_eq!(
+            std::str::from_utf8(&r.container).unwrap(),
+            "{\"AccessKeyId\":\"ASIAEXAMPLE\",\"SecretAccessKey\":\"se\\\"cret\",\"Token\":\"tok\",\
+             \"Expiration\":\"2024-05-01T11:00:00Z\",\"AccountId\":\"111122223333\"}"
+        );
+        let utc: Zoned = "2024-05-01T10:11:12Z[UTC]".parse().unwrap();
+        let r = render(&creds("2024-05-01T11:00:00Z"), &utc).unwrap();
+        assert!(std::str::from_utf8(&r.imds)
+            .unwrap()
+            .contains("\"LastUpdated\":\"2024-05-01T10:11:12Z\""));
+    }
+
+    #[test]
+    fn bad_expiration_is_an_error() {
+        let now = Zoned::now();
+        assert!(render(&creds("tomorrow"), &now).is_err());
+    }
+
+    #[test]
+    fn cache_serves_only_valid_credentials() {
+        let cache = CredentialCache::new();
+        let t: Timestamp = "2024-05-01T10:00:00Z".parse().unwrap();
+        assert!(cache.get(t).is_none());
+        let r = render(&creds("2024-05-01T11:00:00Z"), &Zoned::now()).unwrap();
+        cache.set(r);
+        assert!(cache.get(t).is_some());
+        assert!(cache.get("2024-05-01T11:00:00Z".parse().unwrap()).is_none());
+    }
+
+    #[test]
+    fn refresh_schedule() {
+        let t: Timestamp = "2024-05-01T10:00:00Z".parse().unwrap();
+        let at = |secs: i64| t + SignedDuration::from_secs(secs);
+        assert_eq!(refresh_at(t, at(3600)), at(2700));
+        assert_eq!(refresh_at(t, at(1800)), at(900));
+        assert_eq!(refresh_at(t, at(600)), at(300));
+        assert_eq!(refresh_at(t, at(-5)), t);
+        let mut b = Backoff::default();
+        let delays: Vec<u64> = (0..9).map(|_| b.next_delay().as_secs()).collect();
+        assert_eq!(delays, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+    }
+}

@@ -1,0 +1,335 @@
+//! `serve`: a local IMDSv2-compatible endpoint plus a container-credentials endpoint (SPEC §5).
+//!
+//! [`start`] fetches credentials once (an error if that fails), binds, and runs the HTTP server
+//! on its own thread (a single-threaded tokio runtime) and the refresher on another. Requests
+//! only ever read the pre-rendered credentials; the refresher thread is the only caller of the
+//! refresher, so there is at most one CreateSession in flight.
+
+pub mod cache;
+pub mod routes;
+pub mod tokens;
+
+use std::convert::Infallible;
+use std::io::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use base64::Engine as _;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+pub use cache::Refresher;
+use cache::{refresh_at, CredentialCache};
+use routes::{Clock, State};
+
+/// How often expired IMDS tokens are dropped.
+const PURGE_EVERY: Duration = Duration::from_secs(5);
+/// How long open connections get to finish after shutdown is requested.
+const DRAIN_FOR: Duration = Duration::from_millis(700);
+
+/// What to serve and where.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Address to listen on (loopback: 127.0.0.1 or ::1).
+    pub bind: IpAddr,
+    /// Port; 0 picks a free one.
+    pub port: u16,
+    /// IP TTL / IPv6 unicast hop limit of every accepted connection, 1..=255.
+    pub hop_limit: u8,
+    /// The role name served on the role-name route (last segment of the role ARN).
+    pub role_name: String,
+    /// Where to write the container route's bearer token (mode 0600, replaced atomically).
+    pub container_token_file: PathBuf,
+}
+
+/// A running server. Dropping it shuts the server down too.
+pub struct ServerHandle {
+    addr: SocketAddr,
+    token_file: PathBuf,
+    shutdown: watch::Sender<bool>,
+    server: Option<JoinHandle<()>>,
+    stop_refresher: Option<mpsc::Sender<()>>,
+}
+
+impl ServerHandle {
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The file holding the container route's bearer token.
+    pub fn container_token_file(&self) -> &Path {
+        &self.token_file
+    }
+
+    /// The value for `AWS_EC2_METADATA_SERVICE_ENDPOINT`.
+    pub fn imds_endpoint(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    /// The value for `AWS_CONTAINER_CREDENTIALS_FULL_URI`.
+    pub fn container_uri(&self) -> String {
+        format!("http://{}{}", self.addr, routes::CONTAINER_PATH)
+    }
+
+    /// Stops accepting, lets open connections finish (under a second), stops the refresher and
+    /// removes the token file.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        // No receiver left means the server loop is already gone.
+        let _ = self.shutdown.send(true);
+        // Dropping the sender wakes the refresher; it is not joined because it may be inside a
+        // CreateSession call, and it holds nothing that needs cleaning up.
+        self.stop_refresher.take();
+        if let Some(server) = self.server.take() {
+            if server.join().is_err() {
+                log::warn!("the server thread panicked");
+            }
+            match std::fs::remove_file(&self.token_file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => log::warn!(
+                    "cannot remove the container token file {}: {e}",
+                    self.token_file.display()
+                ),
+            }
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A random bearer token for the container route (256 bits, base64url).
+fn container_token() -> Result<Zeroizing<String>> {
+    let mut raw = Zeroizing::new([0u8; 32]);
+    aws_lc_rs::rand::fill(&mut raw[..])
+        .map_err(|_| Error::new("unable to generate the container authorization token"))?;
+    let mut text = Zeroizing::new(String::with_capacity(44));
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(&raw[..], &mut text);
+    Ok(text)
+}
+
+/// Writes `content` to `path` with mode 0600, atomically (temporary file + rename).
+pub fn write_secret_file(path: &Path, content: &[u8]) -> Result<()> {
+    let fail = |e: &dyn std::fmt::Display| {
+        Error::new(format!(
+            "cannot write the container token file {}: {e}",
+            path.display()
+        ))
+        .hint("pass --container-token-file with a path in a directory you own")
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".aws_signing_helper-token-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o600));
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| fail(&e))?;
+    tmp.write_all(content)
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(|e| fail(&e))?;
+    tmp.persist(path).map_err(|e| fail(&e.error))?;
+    Ok(())
+}
+
+/// Fetches credentials once, binds, and starts serving. Fails (without serving anything) if the
+/// first fetch fails, the configuration is invalid, or the address cannot be bound.
+pub fn start(config: ServeConfig, refresher: Refresher) -> Result<ServerHandle> {
+    if config.hop_limit == 0 {
+        return Err(Error::new("--hop-limit 0 is out of range").hint("use a value from 1 to 255"));
+    }
+    if config.role_name.is_empty() || config.role_name.contains('/') {
+        return Err(Error::new(format!(
+            "invalid role name {:?} for the metadata routes",
+            config.role_name
+        )));
+    }
+    let first = cache::fetch_and_render(&refresher)
+        .map_err(|e| e.context("unable to obtain the first credentials"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::new(format!("cannot start the server runtime: {e}")))?;
+    let wanted = SocketAddr::new(config.bind, config.port);
+    let listener = runtime.block_on(TcpListener::bind(wanted)).map_err(|e| {
+        Error::new(format!("failed to create listener on {wanted}: {e}"))
+            .hint("pick another --port (0 picks a free one) or --bind address")
+    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::new(format!("failed to create listener on {wanted}: {e}")))?;
+    let token = container_token()?;
+    write_secret_file(&config.container_token_file, token.as_bytes())?;
+
+    let cache = Arc::new(CredentialCache::new());
+    let first_refresh = refresh_at(jiff::Timestamp::now(), first.expires);
+    cache.set(first);
+    let state = Arc::new(State::new(&config.role_name, cache.clone(), token));
+
+    let (stop_refresher, stop_rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("serve-refresher".into())
+        .spawn(move || cache::refresh_loop(cache, refresher, first_refresh, stop_rx))
+        .map_err(|e| Error::new(format!("cannot start the refresher thread: {e}")))?;
+
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let hops = u32::from(config.hop_limit);
+    let v4 = addr.is_ipv4();
+    let server = std::thread::Builder::new()
+        .name("serve-http".into())
+        .spawn(move || runtime.block_on(serve_loop(listener, state, hops, v4, shutdown_rx)))
+        .map_err(|e| Error::new(format!("cannot start the server thread: {e}")))?;
+
+    Ok(ServerHandle {
+        addr,
+        token_file: config.container_token_file,
+        shutdown,
+        server: Some(server),
+        stop_refresher: Some(stop_refresher),
+    })
+}
+
+fn set_hop_limit(stream: &TcpStream, hops: u32, v4: bool) -> std::io::Result<()> {
+    let sock = socket2::SockRef::from(stream);
+    if v4 {
+        sock.set_ttl_v4(hops)
+    } else {
+        sock.set_unicast_hops_v6(hops)
+    }
+}
+
+async fn serve_loop(
+    listener: TcpListener,
+    state: Arc<State>,
+    hops: u32,
+    v4: bool,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut http = http1::Builder::new();
+    http.title_case_headers(true).keep_alive(true);
+    let mut conns = JoinSet::new();
+    let mut purge = tokio::time::interval(PURGE_EVERY);
+    purge.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    if let Err(e) = set_hop_limit(&stream, hops, v4) {
+                        log::warn!("cannot set the hop limit on a connection: {e}");
+                    }
+                    // Responses are small; don't wait for more to send.
+                    let _ = stream.set_nodelay(true);
+                    conns.spawn(connection(http.clone(), stream, state.clone(), shutdown.clone()));
+                }
+                Err(e) => {
+                    // E.g. out of file descriptors: back off a little instead of spinning.
+                    log::warn!("accepting a connection failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+            _ = purge.tick() => state.purge_tokens(std::time::Instant::now()),
+        }
+    }
+    drop(listener);
+    let drained = tokio::time::timeout(DRAIN_FOR, async {
+        while conns.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        conns.abort_all();
+    }
+}
+
+async fn connection(
+    http: http1::Builder,
+    stream: TcpStream,
+    state: Arc<State>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let service = service_fn(move |req| {
+        let resp = routes::handle(&state, &req, Clock::now());
+        std::future::ready(Ok::<_, Infallible>(resp))
+    });
+    let conn = http.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    if *shutdown.borrow_and_update() {
+        conn.as_mut().graceful_shutdown();
+    }
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        _ = shutdown.changed() => conn.as_mut().graceful_shutdown(),
+    }
+    // Errors here are client disconnects; nothing to report.
+    let _ = conn.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_limit_is_set_on_accepted_connections() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = l.local_addr().unwrap();
+            let _client = TcpStream::connect(addr).await.unwrap();
+            let (s, _) = l.accept().await.unwrap();
+            set_hop_limit(&s, 1, true).unwrap();
+            assert_eq!(socket2::SockRef::from(&s).ttl_v4().unwrap(), 1);
+            set_hop_limit(&s, 255, true).unwrap();
+            assert_eq!(socket2::SockRef::from(&s).ttl_v4().unwrap(), 255);
+            if let Ok(l6) = TcpListener::bind("[::1]:0").await {
+                let addr = l6.local_addr().unwrap();
+                let _client = TcpStream::connect(addr).await.unwrap();
+                let (s, _) = l6.accept().await.unwrap();
+                set_hop_limit(&s, 1, false).unwrap();
+                assert_eq!(socket2::SockRef::from(&s).unicast_hops_v6().unwrap(), 1);
+            }
+        });
+    }
+
+    #[test]
+    fn secret_file_is_0600_and_replaced_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t");
+        write_secret_file(&p, b"one").unwrap();
+        write_secret_file(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert!(write_secret_file(&dir.path().join("missing/t"), b"x").is_err());
+    }
+}

@@ -1,0 +1,668 @@
+//! Request → response, without sockets (SPEC §5 routes, plus the container-credentials route).
+//!
+//! Everything here is synchronous and takes the time as an argument, so it can be unit-tested
+//! and fuzzed directly. Nothing here logs a token or a credential.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, LOCATION};
+use hyper::{HeaderMap, Method, Request, Response, StatusCode};
+use jiff::Timestamp;
+use zeroize::Zeroizing;
+
+use super::cache::CredentialCache;
+use super::tokens::{self, TokenStore};
+
+/// IMDSv2 token route (and everything below it).
+pub const TOKEN_PATH: &str = "/latest/api/token";
+/// Role-name route; the credentials route is this plus `/ROLE`.
+pub const ROLES_PATH: &str = "/latest/meta-data/iam/security-credentials";
+/// Container-credentials route (`AWS_CONTAINER_CREDENTIALS_FULL_URI`).
+pub const CONTAINER_PATH: &str = "/v1/credentials";
+
+const TOKEN_HEADER: HeaderName = HeaderName::from_static("x-aws-ec2-metadata-token");
+const TTL_HEADER: HeaderName = HeaderName::from_static("x-aws-ec2-metadata-token-ttl-seconds");
+const FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const NOSNIFF: HeaderName = HeaderName::from_static("x-content-type-options");
+const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// The response type of every route.
+pub type Resp = Response<Full<Bytes>>;
+
+/// The two clocks a request is judged by: monotonic for tokens, wall for credential expiry.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    pub mono: Instant,
+    pub wall: Timestamp,
+}
+
+impl Clock {
+    /// The current time.
+    pub fn now() -> Self {
+        Clock {
+            mono: Instant::now(),
+            wall: Timestamp::now(),
+        }
+    }
+}
+
+/// What the routes share: the role name, the token store, the credentials and the container
+/// bearer token.
+pub struct State {
+    role_path: String,
+    role_name: Bytes,
+    tokens: Mutex<TokenStore>,
+    cache: Arc<CredentialCache>,
+    container_token: Zeroizing<String>,
+}
+
+impl State {
+    /// Routes for `role_name` (must not be empty nor contain `/`), serving from `cache`, with
+    /// `container_token` guarding the container route.
+    pub fn new(
+        role_name: &str,
+        cache: Arc<CredentialCache>,
+        container_token: Zeroizing<String>,
+    ) -> Self {
+        State {
+            role_path: format!("{ROLES_PATH}/{role_name}"),
+            role_name: Bytes::copy_from_slice(role_name.as_bytes()),
+            tokens: Mutex::new(TokenStore::new()),
+            cache,
+            container_token,
+        }
+    }
+
+    /// Drops expired tokens.
+    pub fn purge_tokens(&self, now: Instant) {
+        self.lock_tokens().purge(now);
+    }
+
+    fn lock_tokens(&self) -> std::sync::MutexGuard<'_, TokenStore> {
+        // A panic while holding the lock cannot leave the map inconsistent for our purposes.
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn response(status: StatusCode, content_type: Option<HeaderValue>, body: Bytes) -> Resp {
+    let mut r = Response::new(Full::new(body));
+    *r.status_mut() = status;
+    if let Some(ct) = content_type {
+        r.headers_mut().insert(CONTENT_TYPE, ct);
+    }
+    r
+}
+
+fn text(status: StatusCode, body: &'static str) -> Resp {
+    response(status, Some(TEXT), Bytes::from_static(body.as_bytes()))
+}
+
+fn empty(status: StatusCode) -> Resp {
+    response(status, None, Bytes::new())
+}
+
+fn not_found() -> Resp {
+    let mut r = text(StatusCode::NOT_FOUND, "404 page not found\n");
+    r.headers_mut()
+        .insert(NOSNIFF, HeaderValue::from_static("nosniff"));
+    r
+}
+
+fn unavailable(content_type: HeaderValue) -> Resp {
+    response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        Some(content_type),
+        Bytes::from_static(
+            b"{\"Code\":\"CredentialsUnavailable\",\"Message\":\"no valid credentials: refreshing them failed, see the serve log\"}\n",
+        ),
+    )
+}
+
+/// Go's `path.Clean`, keeping a trailing slash like Go's ServeMux does.
+fn clean_path(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    let mut out = String::with_capacity(path.len() + 1);
+    for p in &parts {
+        out.push('/');
+        out.push_str(p);
+    }
+    if out.is_empty() || path.ends_with('/') {
+        out.push('/');
+    }
+    out
+}
+
+fn is_clean(path: &str) -> bool {
+    !(path.contains("//")
+        || path.contains("/./")
+        || path.contains("/../")
+        || path.ends_with("/.")
+        || path.ends_with("/.."))
+}
+
+fn redirect(method: &Method, path: &str, query: Option<&str>) -> Resp {
+    let mut location = clean_path(path);
+    if let Some(q) = query {
+        location.push('?');
+        location.push_str(q);
+    }
+    let Ok(value) = HeaderValue::from_str(&location) else {
+        return not_found();
+    };
+    let mut r = if method == Method::GET || method == Method::HEAD {
+        let body = format!(
+            "<a href=\"{}\">Moved Permanently</a>.\n\n",
+            html_escape(&location)
+        );
+        response(
+            StatusCode::MOVED_PERMANENTLY,
+            Some(HeaderValue::from_static("text/html; charset=utf-8")),
+            Bytes::from(body),
+        )
+    } else {
+        empty(StatusCode::MOVED_PERMANENTLY)
+    };
+    r.headers_mut().insert(LOCATION, value);
+    r
+}
+
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// True when `path` is `base` or below `base/`.
+fn at_or_below(path: &str, base: &str) -> bool {
+    match path.strip_prefix(base) {
+        Some(rest) => rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    }
+}
+
+/// Answers one request.
+pub fn handle<B>(state: &State, req: &Request<B>, now: Clock) -> Resp {
+    let path = req.uri().path();
+    if !path.starts_with('/') {
+        return not_found();
+    }
+    if !is_clean(path) {
+        return redirect(req.method(), path, req.uri().query());
+    }
+    let method = req.method();
+    let headers = req.headers();
+    if at_or_below(path, TOKEN_PATH) {
+        if method != Method::PUT {
+            return empty(StatusCode::METHOD_NOT_ALLOWED);
+        }
+        return put_token(state, headers, now);
+    }
+    if at_or_below(path, &state.role_path) {
+        if method != Method::GET {
+            return empty(StatusCode::METHOD_NOT_ALLOWED);
+        }
+        return get_credentials(state, headers, now);
+    }
+    if at_or_below(path, ROLES_PATH) {
+        if method != Method::GET {
+            return empty(StatusCode::METHOD_NOT_ALLOWED);
+        }
+        return get_role_name(state, headers, now);
+    }
+    if path == CONTAINER_PATH {
+        if method != Method::GET {
+            return empty(StatusCode::METHOD_NOT_ALLOWED);
+        }
+        return get_container_credentials(state, headers, now);
+    }
+    not_found()
+}
+
+fn put_token(state: &State, headers: &HeaderMap, now: Clock) -> Resp {
+    if headers.contains_key(FORWARDED_FOR) {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "unable to process requests with X-Forwarded-For header",
+        );
+    }
+    let requested = headers.get(TTL_HEADER);
+    let Some(ttl) = tokens::parse_ttl(requested.map(HeaderValue::as_bytes)) else {
+        return text(StatusCode::BAD_REQUEST, "invalid token TTL");
+    };
+    let Some(token) = tokens::generate() else {
+        return text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unable to generate token",
+        );
+    };
+    let body = Bytes::from_owner(token.clone());
+    state
+        .lock_tokens()
+        .insert(token, Duration::from_secs(ttl), now.mono);
+    let mut r = response(StatusCode::OK, Some(TEXT), body);
+    let echoed = requested
+        .cloned()
+        .unwrap_or_else(|| HeaderValue::from(tokens::MAX_TTL_SECONDS));
+    r.headers_mut().insert(TTL_HEADER, echoed);
+    r
+}
+
+/// Checks the IMDSv2 token; on success returns its remaining lifetime in whole seconds.
+/// On failure returns the 401 body.
+fn check_token(state: &State, headers: &HeaderMap, now: Clock) -> Result<u64, &'static str> {
+    let token = headers
+        .get(TOKEN_HEADER)
+        .map(HeaderValue::as_bytes)
+        .unwrap_or_default();
+    if token.is_empty() {
+        log::debug!("Token validation received error: no token provided");
+        return Err("no token provided");
+    }
+    let left = std::str::from_utf8(token)
+        .ok()
+        .and_then(|t| state.lock_tokens().check(t, now.mono));
+    match left {
+        Some(left) => Ok(left.as_secs()),
+        None => {
+            log::debug!("Token validation received error: invalid token provided");
+            Err("invalid token provided")
+        }
+    }
+}
+
+fn with_ttl(mut r: Resp, seconds_left: u64) -> Resp {
+    r.headers_mut()
+        .insert(TTL_HEADER, HeaderValue::from(seconds_left));
+    r
+}
+
+fn get_role_name(state: &State, headers: &HeaderMap, now: Clock) -> Resp {
+    match check_token(state, headers, now) {
+        Ok(left) => with_ttl(
+            response(StatusCode::OK, Some(TEXT), state.role_name.clone()),
+            left,
+        ),
+        Err(msg) => text(StatusCode::UNAUTHORIZED, msg),
+    }
+}
+
+fn get_credentials(state: &State, headers: &HeaderMap, now: Clock) -> Resp {
+    let left = match check_token(state, headers, now) {
+        Ok(left) => left,
+        Err(msg) => return text(StatusCode::UNAUTHORIZED, msg),
+    };
+    // Unlike the official tool, the TTL header is sent on this route too.
+    match state.cache.get(now.wall) {
+        Some(creds) => with_ttl(response(StatusCode::OK, Some(TEXT), creds.imds), left),
+        None => with_ttl(unavailable(TEXT), left),
+    }
+}
+
+fn get_container_credentials(state: &State, headers: &HeaderMap, now: Clock) -> Resp {
+    if headers.contains_key(FORWARDED_FOR) {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "unable to process requests with X-Forwarded-For header",
+        );
+    }
+    let Some(given) = headers.get(AUTHORIZATION) else {
+        return text(StatusCode::UNAUTHORIZED, "no authorization token provided");
+    };
+    let expected = state.container_token.as_bytes();
+    if aws_lc_rs::constant_time::verify_slices_are_equal(given.as_bytes(), expected).is_err() {
+        return text(StatusCode::FORBIDDEN, "invalid authorization token");
+    }
+    match state.cache.get(now.wall) {
+        Some(creds) => response(StatusCode::OK, Some(JSON), creds.container),
+        None => unavailable(JSON),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::cache::render;
+    use super::*;
+    use crate::credentials::Credentials;
+    use http_body_util::BodyExt;
+
+    const ROLE: &str = "MyRole";
+    const CTOKEN: &str = "container-secret";
+
+    fn state(with_creds: bool) -> State {
+        let cache = Arc::new(CredentialCache::new());
+        if with_creds {
+            let c = Credentials {
+                access_key_id: "ASIAEXAMPLE".into(),
+                secret_access_key: Zeroizing::new("secret".into()),
+                session_token: Zeroizing::new("session".into()),
+                expiration: "2030-01-01T00:00:00Z".into(),
+                account_id: None,
+            };
+            cache.set(render(&c, &jiff::Zoned::now()).unwrap());
+        }
+        State::new(ROLE, cache, Zeroizing::new(CTOKEN.into()))
+    }
+
+    fn req(method: &str, path: &str, headers: &[(&str, &str)]) -> Request<()> {
+        let mut b = Request::builder().method(method).uri(path);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(()).unwrap()
+    }
+
+    fn body(r: Resp) -> String {
+        let bytes = futures_block(r.into_body().collect()).unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    /// `Full` resolves immediately; poll it once without a runtime.
+    fn futures_block<F: std::future::Future>(f: F) -> F::Output {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(f)
+    }
+
+    fn ttl_header(r: &Resp) -> Option<&str> {
+        r.headers()
+            .get("x-aws-ec2-metadata-token-ttl-seconds")
+            .map(|v| v.to_str().unwrap())
+    }
+
+    fn get_token(s: &State, ttl: Option<&str>, now: Clock) -> String {
+        let h: Vec<(&str, &str)> = ttl
+            .map(|t| vec![("X-aws-ec2-metadata-token-ttl-seconds", t)])
+            .unwrap_or_default();
+        let r = handle(s, &req("PUT", TOKEN_PATH, &h), now);
+        assert_eq!(r.status(), 200);
+        body(r)
+    }
+
+    #[test]
+    fn token_route() {
+        let s = state(true);
+        let now = Clock::now();
+        let r = handle(&s, &req("PUT", TOKEN_PATH, &[]), now);
+        assert_eq!(r.status(), 200);
+        assert_eq!(ttl_header(&r), Some("21600"));
+        assert_eq!(r.headers()[CONTENT_TYPE], "text/plain; charset=utf-8");
+        assert_eq!(body(r).len(), 100);
+
+        let r = handle(
+            &s,
+            &req(
+                "PUT",
+                "/latest/api/token/anything/below",
+                &[("x-aws-ec2-metadata-token-ttl-seconds", "+5")],
+            ),
+            now,
+        );
+        assert_eq!(r.status(), 200);
+        assert_eq!(ttl_header(&r), Some("+5"), "echoed as received");
+
+        for bad in ["0", "21601", "abc", "-1", ""] {
+            let r = handle(
+                &s,
+                &req(
+                    "PUT",
+                    TOKEN_PATH,
+                    &[("X-AWS-EC2-METADATA-TOKEN-TTL-SECONDS", bad)],
+                ),
+                now,
+            );
+            assert_eq!(r.status(), 400, "{bad:?}");
+            assert_eq!(body(r), "invalid token TTL");
+        }
+        let r = handle(
+            &s,
+            &req("PUT", TOKEN_PATH, &[("X-Forwarded-For", "10.0.0.1")]),
+            now,
+        );
+        assert_eq!(r.status(), 400);
+        assert_eq!(
+            body(r),
+            "unable to process requests with X-Forwarded-For header"
+        );
+        for m in ["GET", "POST", "HEAD", "DELETE"] {
+            let r = handle(&s, &req(m, TOKEN_PATH, &[]), now);
+            assert_eq!(r.status(), 405, "{m}");
+            assert!(r.headers().get("allow").is_none());
+            assert_eq!(body(r), "");
+        }
+        assert_eq!(
+            handle(&s, &req("PUT", "/latest/api/tokenX", &[]), now).status(),
+            404
+        );
+    }
+
+    #[test]
+    fn role_and_credentials_routes() {
+        let s = state(true);
+        let t0 = Clock::now();
+        let tok = get_token(&s, Some("100"), t0);
+        let auth = [("X-aws-ec2-metadata-token", tok.as_str())];
+
+        let later = Clock {
+            mono: t0.mono + Duration::from_millis(30_500),
+            wall: t0.wall,
+        };
+        for path in [
+            ROLES_PATH,
+            "/latest/meta-data/iam/security-credentials/",
+            "/latest/meta-data/iam/security-credentials/WrongName",
+        ] {
+            let r = handle(&s, &req("GET", path, &auth), later);
+            assert_eq!(r.status(), 200, "{path}");
+            assert_eq!(ttl_header(&r), Some("69"), "remaining whole seconds");
+            assert_eq!(body(r), ROLE);
+        }
+        for path in [
+            "/latest/meta-data/iam/security-credentials/MyRole",
+            "/latest/meta-data/iam/security-credentials/MyRole/",
+        ] {
+            let r = handle(&s, &req("GET", path, &auth), later);
+            assert_eq!(r.status(), 200, "{path}");
+            assert_eq!(
+                ttl_header(&r),
+                Some("69"),
+                "TTL header on the credentials route"
+            );
+            let b = body(r);
+            assert!(b.starts_with("{\"AccessKeyId\":\"ASIAEXAMPLE\",\"SecretAccessKey\":\"secret\",\"Token\":\"session\",\"Code\":\"Success\",\"Type\":\"AWS-HMAC\",\"Expiration\":\"2030-01-01T00:00:00Z\",\"LastUpdated\":\""), "{b}");
+            assert!(b.ends_with("\"}\n"));
+        }
+        let cred_path = "/latest/meta-data/iam/security-credentials/MyRole";
+        for m in ["PUT", "POST", "HEAD"] {
+            assert_eq!(handle(&s, &req(m, cred_path, &auth), later).status(), 405);
+            assert_eq!(handle(&s, &req(m, ROLES_PATH, &auth), later).status(), 405);
+        }
+        // Token errors.
+        let r = handle(&s, &req("GET", cred_path, &[]), later);
+        assert_eq!(r.status(), 401);
+        assert_eq!(body(r), "no token provided");
+        let r = handle(
+            &s,
+            &req("GET", cred_path, &[("X-aws-ec2-metadata-token", "")]),
+            later,
+        );
+        assert_eq!(body(r), "no token provided");
+        let r = handle(
+            &s,
+            &req("GET", cred_path, &[("X-aws-ec2-metadata-token", "bogus")]),
+            later,
+        );
+        assert_eq!(r.status(), 401);
+        assert_eq!(body(r), "invalid token provided");
+        // X-Forwarded-For is not checked on GET routes.
+        let mut h = auth.to_vec();
+        h.push(("X-Forwarded-For", "1.2.3.4"));
+        assert_eq!(handle(&s, &req("GET", cred_path, &h), later).status(), 200);
+        // Expired token (injected clock).
+        let expired = Clock {
+            mono: t0.mono + Duration::from_secs(101),
+            wall: t0.wall,
+        };
+        let r = handle(&s, &req("GET", cred_path, &auth), expired);
+        assert_eq!(r.status(), 401);
+        assert_eq!(body(r), "invalid token provided");
+    }
+
+    #[test]
+    fn no_valid_credentials_is_an_error_not_success() {
+        let s = state(false);
+        let now = Clock::now();
+        let tok = get_token(&s, None, now);
+        let r = handle(
+            &s,
+            &req(
+                "GET",
+                "/latest/meta-data/iam/security-credentials/MyRole",
+                &[("X-aws-ec2-metadata-token", &tok)],
+            ),
+            now,
+        );
+        assert_eq!(r.status(), 503);
+        assert!(!body(r).contains("Success"));
+        let r = handle(
+            &s,
+            &req("GET", CONTAINER_PATH, &[("Authorization", CTOKEN)]),
+            now,
+        );
+        assert_eq!(r.status(), 503);
+        // Credentials past their expiry are not served either.
+        let s = state(true);
+        let tok = get_token(&s, None, now);
+        let future = Clock {
+            mono: now.mono,
+            wall: "2030-01-01T00:00:00Z".parse().unwrap(),
+        };
+        let r = handle(
+            &s,
+            &req(
+                "GET",
+                "/latest/meta-data/iam/security-credentials/MyRole",
+                &[("X-aws-ec2-metadata-token", &tok)],
+            ),
+            future,
+        );
+        assert_eq!(r.status(), 503);
+    }
+
+    #[test]
+    fn container_route_requires_the_bearer_token() {
+        let s = state(true);
+        let now = Clock::now();
+        let r = handle(&s, &req("GET", CONTAINER_PATH, &[]), now);
+        assert_eq!(r.status(), 401);
+        for wrong in ["container-secreT", "container-secret ", "", "x"] {
+            let r = handle(
+                &s,
+                &req("GET", CONTAINER_PATH, &[("Authorization", wrong)]),
+                now,
+            );
+            assert_eq!(r.status(), 403, "{wrong:?}");
+        }
+        let r = handle(
+            &s,
+            &req("GET", CONTAINER_PATH, &[("Authorization", CTOKEN)]),
+            now,
+        );
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()[CONTENT_TYPE], "application/json");
+        assert_eq!(
+            body(r),
+            "{\"AccessKeyId\":\"ASIAEXAMPLE\",\"SecretAccessKey\":\"secret\",\"Token\":\"session\",\"Expiration\":\"2030-01-01T00:00:00Z\"}"
+        );
+        let r = handle(
+            &s,
+            &req("POST", CONTAINER_PATH, &[("Authorization", CTOKEN)]),
+            now,
+        );
+        assert_eq!(r.status(), 405);
+        // An IMDS token does not open the container route.
+        let tok = get_token(&s, None, now);
+        let r = handle(
+            &s,
+            &req("GET", CONTAINER_PATH, &[("Authorization", &tok)]),
+            now,
+        );
+        assert_eq!(r.status(), 403);
+    }
+
+    #[test]
+    fn not_found_and_redirects() {
+        let s = state(true);
+        let now = Clock::now();
+        for path in [
+            "/",
+            "/latest",
+            "/latest/meta-data/",
+            "/latest/meta-data/iam/security-credentials-extended/",
+            "/v1/credentials/x",
+            "/latest/api",
+        ] {
+            let r = handle(&s, &req("GET", path, &[]), now);
+            assert_eq!(r.status(), 404, "{path}");
+            assert_eq!(body(r), "404 page not found\n");
+        }
+        let r = handle(&s, &req("GET", "/latest//api/./token?x=1", &[]), now);
+        assert_eq!(r.status(), 301);
+        assert_eq!(r.headers()[LOCATION], "/latest/api/token?x=1");
+        let r = handle(&s, &req("PUT", "/latest/api/x/../token/", &[]), now);
+        assert_eq!(r.status(), 301);
+        assert_eq!(r.headers()[LOCATION], "/latest/api/token/");
+        assert_eq!(clean_path("/a/.."), "/");
+        assert_eq!(clean_path("/a/b/."), "/a/b");
+        assert_eq!(clean_path("/../.."), "/");
+        assert_eq!(clean_path("//a//b//"), "/a/b/");
+    }
+
+    #[test]
+    fn fuzz_like_inputs_never_panic() {
+        let s = state(true);
+        let now = Clock::now();
+        let paths = [
+            "/",
+            "/%00",
+            "/latest/api/token/%2e%2e",
+            "/.",
+            "/..",
+            "/a/./b/../../..",
+            "/latest/meta-data/iam/security-credentials/MyRole/../../x",
+        ];
+        let methods = ["GET", "PUT", "HEAD", "OPTIONS", "PATCH", "FOO"];
+        for p in paths {
+            for m in methods {
+                let r = handle(
+                    &s,
+                    &req(m, p, &[("X-aws-ec2-metadata-token", "\u{e9}x")]),
+                    now,
+                );
+                assert!(r.status().as_u16() >= 200);
+            }
+        }
+    }
+}

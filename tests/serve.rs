@@ -1,0 +1,474 @@
+//! `serve` end to end, in-process: the library entry with fixed test credentials, real sockets,
+//! and botocore as the consumer (its IMDS and container providers).
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_signing_helper::credentials::Credentials;
+use aws_signing_helper::error::Error;
+use aws_signing_helper::serve::{self, Refresher, ServeConfig, ServerHandle};
+use zeroize::Zeroizing;
+
+const ROLE: &str = "TestRole";
+
+fn creds(key: &str, lifetime: Duration) -> Credentials {
+    let expires = jiff::Timestamp::now()
+        .checked_add(lifetime)
+        .expect("a test lifetime is small");
+    Credentials {
+        access_key_id: key.into(),
+        secret_access_key: Zeroizing::new(format!("secret-of-{key}")),
+        session_token: Zeroizing::new(format!("token-of-{key}")),
+        expiration: expires.to_string(),
+        account_id: Some("111122223333".into()),
+    }
+}
+
+fn config(dir: &Path) -> ServeConfig {
+    ServeConfig {
+        bind: "127.0.0.1".parse().unwrap(),
+        port: 0,
+        hop_limit: 1,
+        role_name: ROLE.into(),
+        container_token_file: dir.join("container.token"),
+    }
+}
+
+fn fixed(key: &'static str) -> Refresher {
+    Box::new(move || Ok(creds(key, Duration::from_secs(3600))))
+}
+
+struct Reply {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection.
+fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    Reply {
+        status,
+        head: head.to_string(),
+        body: body.to_string(),
+    }
+}
+
+fn token(addr: SocketAddr, ttl: &str) -> String {
+    let r = request(
+        addr,
+        "PUT",
+        "/latest/api/token",
+        &[("X-aws-ec2-metadata-token-ttl-seconds", ttl)],
+    );
+    assert_eq!(r.status, 200);
+    r.body
+}
+
+fn cred_path() -> String {
+    format!("/latest/meta-data/iam/security-credentials/{ROLE}")
+}
+
+/// Polls `f` every 50 ms until it returns true or `limit` passes.
+fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    f()
+}
+
+/// True if python3 can import botocore; in CI its absence is a failure, locally a skip.
+fn have_botocore() -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import botocore"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "botocore is required in CI: pip install botocore"
+        );
+        eprintln!("SKIPPED: python3 with botocore is not available (pip install botocore)");
+    }
+    ok
+}
+
+const BOTO: &str = r#"
+import botocore.session
+c = botocore.session.Session().get_credentials()
+if c is None:
+    print("none")
+else:
+    f = c.get_frozen_credentials()
+    print(c.method, f.access_key, f.secret_key, f.token)
+"#;
+
+/// Runs the botocore snippet with no AWS settings but `env`.
+fn botocore(dir: &Path, env: &[(&str, String)]) -> String {
+    let empty = dir.join("empty");
+    std::fs::write(&empty, "").unwrap();
+    let mut cmd = Command::new("python3");
+    cmd.args(["-c", BOTO]);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("AWS_CONFIG_FILE", &empty)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &empty)
+        .env("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "1")
+        .env("AWS_METADATA_SERVICE_TIMEOUT", "2");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn start(dir: &Path, refresher: Refresher) -> ServerHandle {
+    serve::start(config(dir), refresher).expect("server starts")
+}
+
+#[test]
+fn botocore_gets_credentials_through_the_imds_provider() {
+    if !have_botocore() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(dir.path(), fixed("ASIAIMDSTEST"));
+    let out = botocore(
+        dir.path(),
+        &[("AWS_EC2_METADATA_SERVICE_ENDPOINT", h.imds_endpoint())],
+    );
+    assert_eq!(
+        out,
+        "iam-role ASIAIMDSTEST secret-of-ASIAIMDSTEST token-of-ASIAIMDSTEST"
+    );
+}
+
+#[test]
+fn botocore_gets_credentials_through_the_container_provider() {
+    if !have_botocore() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(dir.path(), fixed("ASIACONTAINER"));
+    let token_file = h.container_token_file().to_path_buf();
+    let out = botocore(
+        dir.path(),
+        &[
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", h.container_uri()),
+            (
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                token_file.display().to_string(),
+            ),
+        ],
+    );
+    assert_eq!(
+        out,
+        "container-role ASIACONTAINER secret-of-ASIACONTAINER token-of-ASIACONTAINER"
+    );
+    // The token given inline works the same; a wrong one is refused.
+    let token = std::fs::read_to_string(&token_file).unwrap();
+    let out = botocore(
+        dir.path(),
+        &[
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", h.container_uri()),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN", token),
+        ],
+    );
+    assert!(out.starts_with("container-role ASIACONTAINER"), "{out}");
+    let r = request(
+        h.addr(),
+        "GET",
+        "/v1/credentials",
+        &[("Authorization", "x")],
+    );
+    assert_eq!(r.status, 403);
+    let r = request(h.addr(), "GET", "/v1/credentials", &[]);
+    assert_eq!(r.status, 401);
+}
+
+#[cfg(unix)]
+#[test]
+fn container_token_file_is_private_and_removed_on_shutdown() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(dir.path(), fixed("ASIAFILE"));
+    let path: PathBuf = h.container_token_file().to_path_buf();
+    let meta = std::fs::metadata(&path).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let token = std::fs::read_to_string(&path).unwrap();
+    assert!(token.len() >= 43 && !token.contains('\n'));
+    let r = request(
+        h.addr(),
+        "GET",
+        "/v1/credentials",
+        &[("Authorization", &token)],
+    );
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("\"AccessKeyId\":\"ASIAFILE\""));
+    h.shutdown();
+    assert!(!path.exists());
+}
+
+#[test]
+fn imdsv2_error_cases_over_the_wire() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(dir.path(), fixed("ASIAERRORS"));
+    let a = h.addr();
+    let cp = cred_path();
+
+    let r = request(a, "GET", &cp, &[]);
+    assert_eq!((r.status, r.body.as_str()), (401, "no token provided"));
+    let r = request(a, "GET", &cp, &[("X-aws-ec2-metadata-token", "nope")]);
+    assert_eq!((r.status, r.body.as_str()), (401, "invalid token provided"));
+    for ttl in ["0", "21601", "abc"] {
+        let r = request(
+            a,
+            "PUT",
+            "/latest/api/token",
+            &[("X-aws-ec2-metadata-token-ttl-seconds", ttl)],
+        );
+        assert_eq!((r.status, r.body.as_str()), (400, "invalid token TTL"));
+    }
+    let r = request(
+        a,
+        "PUT",
+        "/latest/api/token",
+        &[("X-Forwarded-For", "192.0.2.1")],
+    );
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (
+            400,
+            "unable to process requests with X-Forwarded-For header"
+        )
+    );
+    let r = request(a, "GET", "/nope", &[]);
+    assert_eq!((r.status, r.body.as_str()), (404, "404 page not found\n"));
+    let r = request(a, "POST", &cp, &[]);
+    assert_eq!(r.status, 405);
+
+    // A good token: the credentials route answers with the TTL header (official bug fixed),
+    // in Go's canonical header spelling.
+    let t = token(a, "60");
+    let r = request(a, "GET", &cp, &[("X-aws-ec2-metadata-token", &t)]);
+    assert_eq!(r.status, 200);
+    assert!(
+        r.head
+            .contains("\r\nX-Aws-Ec2-Metadata-Token-Ttl-Seconds: "),
+        "{}",
+        r.head
+    );
+    let left: u64 = r
+        .header("x-aws-ec2-metadata-token-ttl-seconds")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((58..=60).contains(&left));
+    assert!(r
+        .body
+        .starts_with("{\"AccessKeyId\":\"ASIAERRORS\",\"SecretAccessKey\""));
+    let r = request(
+        a,
+        "GET",
+        "/latest/meta-data/iam/security-credentials/",
+        &[("X-aws-ec2-metadata-token", &t)],
+    );
+    assert_eq!((r.status, r.body.as_str()), (200, ROLE));
+
+    // A token with a 1 s TTL expires.
+    let short = token(a, "1");
+    assert_eq!(
+        request(a, "GET", &cp, &[("X-aws-ec2-metadata-token", &short)]).status,
+        200
+    );
+    assert!(
+        wait_for(Duration::from_secs(5), || {
+            let r = request(a, "GET", &cp, &[("X-aws-ec2-metadata-token", &short)]);
+            r.status == 401 && r.body == "invalid token provided"
+        }),
+        "a token past its TTL must be rejected"
+    );
+}
+
+#[test]
+fn refresh_failure_keeps_serving_the_last_good_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    // Lives 4 s, so the refresher tries again after 2 s, fails, and retries with backoff.
+    let refresher: Refresher = Box::new(move || {
+        if c.fetch_add(1, Ordering::SeqCst) == 0 {
+            Ok(creds("ASIAFIRST", Duration::from_secs(4)))
+        } else {
+            Err(Error::new("simulated CreateSession failure"))
+        }
+    });
+    let h = start(dir.path(), refresher);
+    let a = h.addr();
+    let t = token(a, "600");
+    let get = || request(a, "GET", &cred_path(), &[("X-aws-ec2-metadata-token", &t)]);
+    assert!(
+        wait_for(Duration::from_secs(5), || calls.load(Ordering::SeqCst) >= 2),
+        "the refresher should have been called again"
+    );
+    let r = get();
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("\"AccessKeyId\":\"ASIAFIRST\""));
+    // Once they expire, the route answers an error, never an empty "Success".
+    assert!(
+        wait_for(Duration::from_secs(8), || get().status == 503),
+        "expired credentials must not be served"
+    );
+    assert!(!get().body.contains("Success"));
+    // Bounded backoff: a handful of attempts in a few seconds, not a storm.
+    let n = calls.load(Ordering::SeqCst);
+    assert!((2..=8).contains(&n), "{n} refresher calls");
+}
+
+#[test]
+fn requests_never_refresh_and_refreshes_never_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let running = Arc::new(AtomicUsize::new(0));
+    let max_running = Arc::new(AtomicUsize::new(0));
+    let (c, r, m) = (calls.clone(), running.clone(), max_running.clone());
+    // Credentials of 2 s: refreshed every second, each refresh taking 300 ms.
+    let refresher: Refresher = Box::new(move || {
+        let n = c.fetch_add(1, Ordering::SeqCst);
+        let now = r.fetch_add(1, Ordering::SeqCst) + 1;
+        m.fetch_max(now, Ordering::SeqCst);
+        if n > 0 {
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        r.fetch_sub(1, Ordering::SeqCst);
+        Ok(creds(&format!("ASIAGEN{n}"), Duration::from_secs(2)))
+    });
+    let h = start(dir.path(), refresher);
+    let a = h.addr();
+    let t = token(a, "600");
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let t = t.clone();
+            std::thread::spawn(move || {
+                let end = Instant::now() + Duration::from_millis(2500);
+                let mut ok = 0;
+                while Instant::now() < end {
+                    let r = request(a, "GET", &cred_path(), &[("X-aws-ec2-metadata-token", &t)]);
+                    assert_eq!(r.status, 200, "{}", r.body);
+                    ok += 1;
+                }
+                ok
+            })
+        })
+        .collect();
+    let served: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
+    let n = calls.load(Ordering::SeqCst);
+    assert!(served > 100, "{served} requests");
+    assert!((2..=5).contains(&n), "{n} refreshes for {served} requests");
+    assert_eq!(max_running.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_failed_first_fetch_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let refresher: Refresher = Box::new(|| Err(Error::new("no route to Roles Anywhere")));
+    let err = match serve::start(config(dir.path()), refresher) {
+        Ok(_) => panic!("start must fail"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.contains("unable to obtain the first credentials"),
+        "{err}"
+    );
+    assert!(err.contains("no route to Roles Anywhere"), "{err}");
+    assert!(!dir.path().join("container.token").exists());
+    // Already-expired or undated credentials are refused too.
+    let refresher: Refresher = Box::new(|| {
+        let mut c = creds("ASIAOLD", Duration::ZERO);
+        c.expiration = "2001-01-01T00:00:00Z".into();
+        Ok(c)
+    });
+    assert!(serve::start(config(dir.path()), refresher).is_err());
+}
+
+#[test]
+fn shutdown_is_prompt_with_an_idle_keep_alive_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(dir.path(), fixed("ASIASHUT"));
+    let a = h.addr();
+    let mut idle = TcpStream::connect(a).unwrap();
+    idle.write_all(format!("PUT /latest/api/token HTTP/1.1\r\nHost: {a}\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut buf = [0u8; 512];
+    assert!(idle.read(&mut buf).unwrap() > 0);
+    let started = Instant::now();
+    h.shutdown();
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(TcpStream::connect(a).is_err(), "the listener is closed");
+}
+
+#[test]
+fn ipv6_loopback_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.bind = "::1".parse().unwrap();
+    let h = match serve::start(cfg, fixed("ASIASIX")) {
+        Ok(h) => h,
+        Err(e) => {
+            // Some sandboxes have no IPv6 at all.
+            eprintln!("SKIPPED: cannot listen on ::1: {e}");
+            return;
+        }
+    };
+    assert!(h.imds_endpoint().starts_with("http://[::1]:"));
+    let t = token(h.addr(), "60");
+    let r = request(
+        h.addr(),
+        "GET",
+        &cred_path(),
+        &[("X-aws-ec2-metadata-token", &t)],
+    );
+    assert_eq!(r.status, 200);
+}
