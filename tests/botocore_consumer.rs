@@ -6,22 +6,6 @@ mod common;
 use common::*;
 use std::process::Command;
 
-/// True when python3 with botocore is here; in CI its absence is a failure.
-pub fn have_botocore() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import botocore"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "botocore is required in CI (.ci/run installs it)"
-        );
-        eprintln!("skipping: python3 with botocore is not installed (pip install botocore)");
-    }
-    ok
-}
-
 const READ_PROFILE: &str = r#"
 import json, botocore.session
 s = botocore.session.Session(profile="ra")
@@ -33,7 +17,7 @@ print(json.dumps({"method": c.method, "access_key": f.access_key, "secret_key": 
 
 #[test]
 fn botocore_reads_credential_process_output() {
-    if !have_botocore() {
+    if !have_python_module("botocore") {
         return;
     }
     let pki = Pki::new();

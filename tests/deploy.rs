@@ -90,13 +90,7 @@ fn systemd_units_verify_and_use_real_flags() {
 
 #[test]
 fn kubernetes_manifests_parse_and_use_real_flags() {
-    let have = Command::new("python3")
-        .args(["-c", "import yaml"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !have {
-        assert!(std::env::var_os("CI").is_none(), "PyYAML is required in CI");
-        eprintln!("skipping: python3 with PyYAML is not installed");
+    if !have_python_module("yaml") {
         return;
     }
     for name in ["serve-sidecar.yaml", "update-sidecar.yaml"] {

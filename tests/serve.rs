@@ -1,6 +1,8 @@
 //! `serve` end to end, in-process: the library entry with fixed test credentials, real sockets,
 //! and botocore as the consumer (its IMDS and container providers).
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -106,23 +108,6 @@ fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     f()
 }
 
-/// True if python3 can import botocore; in CI its absence is a failure, locally a skip.
-fn have_botocore() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import botocore"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "botocore is required in CI: pip install botocore"
-        );
-        eprintln!("SKIPPED: python3 with botocore is not available (pip install botocore)");
-    }
-    ok
-}
-
 const BOTO: &str = r#"
 import botocore.session
 c = botocore.session.Session().get_credentials()
@@ -166,7 +151,7 @@ fn start(dir: &Path, refresher: Refresher) -> ServerHandle {
 
 #[test]
 fn botocore_gets_credentials_through_the_imds_provider() {
-    if !have_botocore() {
+    if !common::have_python_module("botocore") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -183,7 +168,7 @@ fn botocore_gets_credentials_through_the_imds_provider() {
 
 #[test]
 fn botocore_gets_credentials_through_the_container_provider() {
-    if !have_botocore() {
+    if !common::have_python_module("botocore") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

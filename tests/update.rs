@@ -92,7 +92,7 @@ fn botocore_reads_the_file_update_writes() {
     );
     let map = parse(&text);
     assert_profile(&map, "ra");
-    if !botocore_available() {
+    if !have_python_module("botocore") {
         return;
     }
     let py = Command::new("python3")
@@ -112,21 +112,6 @@ fn botocore_reads_the_file_update_writes() {
         String::from_utf8_lossy(&py.stdout).trim(),
         format!("shared-credentials-file {}", map["ra"]["aws_access_key_id"])
     );
-}
-
-fn botocore_available() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import botocore"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "botocore is required in CI"
-        );
-        eprintln!("skipping the botocore part: python3 with botocore is not installed");
-    }
-    ok
 }
 
 #[test]

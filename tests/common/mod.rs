@@ -294,3 +294,20 @@ pub fn assert_clean_failure(out: &Output, needle: &str) {
         "stderr {stderr:?} lacks {needle:?}"
     );
 }
+
+/// Whether `python3 -c "import MODULE"` works. In CI (where `.ci/run` installs it) a missing
+/// module fails the test; locally the caller skips, and this prints why.
+pub fn have_python_module(module: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "python3 module {module} is required in CI (.ci/run installs it)"
+        );
+        eprintln!("skipping: python3 module {module} is not installed (pip install -r .ci/requirements.txt)");
+    }
+    ok
+}

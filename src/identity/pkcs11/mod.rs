@@ -352,13 +352,10 @@ fn do_login(session: &Session, user: UserType, pin: &str) -> std::result::Result
     }
 }
 
-/// Lists the certificates a URI matches, each with a URI that selects it (read-certificate-data).
-pub fn list_certificates(uri_text: &str, lib: &str) -> Result<Vec<(Certificate, String)>> {
-    let uri = Pkcs11Uri::parse(uri_text)?;
-    let module = open_module(lib, &uri)?;
-    let slots = matching_slots(&module, &uri)?;
+/// The certificates matching `uri`'s id/label on each slot, read without logging in.
+fn public_certs(module: &Module, slots: &[TokenSlot], uri: &Pkcs11Uri) -> Result<Vec<TokenCert>> {
     let mut found = Vec::new();
-    for slot in &slots {
+    for slot in slots {
         let session = module.ctx.open_ro_session(slot.slot).map_err(|e| {
             ck(
                 &format!("cannot open a session on token {:?}", slot.label),
@@ -372,6 +369,15 @@ pub fn list_certificates(uri_text: &str, lib: &str) -> Result<Vec<(Certificate, 
             uri.object.as_deref(),
         )?);
     }
+    Ok(found)
+}
+
+/// Lists the certificates a URI matches, each with a URI that selects it (read-certificate-data).
+pub fn list_certificates(uri_text: &str, lib: &str) -> Result<Vec<(Certificate, String)>> {
+    let uri = Pkcs11Uri::parse(uri_text)?;
+    let module = open_module(lib, &uri)?;
+    let slots = matching_slots(&module, &uri)?;
+    let mut found = public_certs(&module, &slots, &uri)?;
     // Log in only when nothing is public, exactly one token matched and a PIN was given.
     if found.is_empty() && slots.len() == 1 {
         let mut pins = Pins::resolve(None, Some(&uri))?;
@@ -427,21 +433,7 @@ pub fn load(args: &CredentialArgs, purpose: super::source::Purpose) -> Result<Id
             return Err(Error::new(format!("no matching slots for {}", display_uri(&args.certificate)))
                 .hint("check the token/slot attributes of the URI; list tokens with p11tool --list-tokens or pkcs11-tool -L"));
         }
-        let mut found = Vec::new();
-        for slot in &slots {
-            let session = module.ctx.open_ro_session(slot.slot).map_err(|e| {
-                ck(
-                    &format!("cannot open a session on token {:?}", slot.label),
-                    e,
-                )
-            })?;
-            found.extend(certs_in_session(
-                &session,
-                slot,
-                uri.id.as_deref(),
-                uri.object.as_deref(),
-            )?);
-        }
+        let mut found = public_certs(&module, &slots, uri)?;
         if found.is_empty() {
             if slots.len() > 1 {
                 return Err(Error::new(format!(
