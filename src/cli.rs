@@ -40,6 +40,8 @@ pub enum Command {
     Emulator(crate::commands::emulator::EmulatorArgs),
     /// Show the main job end to end against the local emulator, no AWS account needed
     Demo(crate::commands::demo::DemoArgs),
+    /// Make a trust anchor CA and client certificates with the extensions Roles Anywhere needs
+    Pki(crate::commands::pki::PkiArgs),
 }
 
 /// Go's strconv.ParseBool spellings.

@@ -70,6 +70,10 @@ fn run(command: Command) -> Result<()> {
             logger::init(false);
             commands::demo::run(&args)
         }
+        Command::Pki(args) => {
+            logger::init(false);
+            commands::pki::run(&args)
+        }
         Command::Version => {
             println!("{}", cli::VERSION);
             Ok(())

@@ -3,4 +3,5 @@
 pub mod credential_process;
 pub mod demo;
 pub mod emulator;
+pub mod pki;
 pub mod update;
