@@ -156,6 +156,18 @@ pub struct CredentialArgs {
 pub struct CredentialProcessArgs {
     #[command(flatten)]
     pub credentials: CredentialArgs,
+    /// Reuse unexpired credentials from an earlier run with the same certificate, key, ARNs and
+    /// options instead of a new CreateSession [env: AWS_SIGNING_HELPER_CACHE=1]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
+    pub cache: Option<bool>,
+    /// Directory of the credential cache (default: $XDG_CACHE_HOME/aws-signing-helper/process
+    /// or ~/.cache/aws-signing-helper/process) [env: AWS_SIGNING_HELPER_CACHE_DIR]
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<std::path::PathBuf>,
+    /// Get new credentials when fewer than this many seconds remain before the cached ones
+    /// expire [env: AWS_SIGNING_HELPER_CACHE_MARGIN] [default: 900]
+    #[arg(long, value_name = "SECONDS", value_parser = go_int)]
+    pub cache_margin: Option<i64>,
 }
 
 /// The mutually exclusive flag pairs of the credential commands (SPEC §1.2), in cobra's order.

@@ -17,5 +17,6 @@ pub mod http;
 pub mod identity;
 pub mod logger;
 pub mod pki;
+pub mod process_cache;
 pub mod rolesanywhere;
 pub mod sigv4;
