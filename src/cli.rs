@@ -42,6 +42,8 @@ pub enum Command {
     Demo(crate::commands::demo::DemoArgs),
     /// Make a trust anchor CA and client certificates with the extensions Roles Anywhere needs
     Pki(crate::commands::pki::PkiArgs),
+    /// Check a certificate, key, chain and ARNs offline against what Roles Anywhere will check
+    Doctor(crate::commands::doctor::DoctorArgs),
 }
 
 /// Go's strconv.ParseBool spellings.

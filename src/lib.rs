@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod credentials;
 pub mod credentials_file;
+pub mod doctor;
 pub mod emulator;
 pub mod endpoint;
 pub mod error;

@@ -74,6 +74,10 @@ fn run(command: Command) -> Result<()> {
             logger::init(false);
             commands::pki::run(&args)
         }
+        Command::Doctor(args) => {
+            logger::init(false);
+            commands::doctor::run(&args)
+        }
         Command::Version => {
             println!("{}", cli::VERSION);
             Ok(())

@@ -2,6 +2,7 @@
 
 pub mod credential_process;
 pub mod demo;
+pub mod doctor;
 pub mod emulator;
 pub mod pki;
 pub mod update;
