@@ -49,6 +49,10 @@ pub enum Command {
     Emulator(crate::commands::emulator::EmulatorArgs),
     /// Show the main job end to end against the local emulator, no AWS account needed
     Demo(crate::commands::demo::DemoArgs),
+    /// Make a trust anchor CA and client certificates with the extensions Roles Anywhere needs
+    Pki(crate::commands::pki::PkiArgs),
+    /// Check a certificate, key, chain and ARNs offline against what Roles Anywhere will check
+    Doctor(crate::commands::doctor::DoctorArgs),
     /// Generate the autocompletion script for a shell (bash, zsh, fish, powershell)
     Completion(crate::commands::completion::CompletionArgs),
     /// Print the manual page (roff): aws_signing_helper man | man -l -
@@ -180,6 +184,18 @@ pub struct CredentialProcessArgs {
     /// How to print the credentials (default: the official credential_process JSON)
     #[arg(long, value_enum, default_value = "process")]
     pub output: crate::output::Format,
+    /// Reuse unexpired credentials from an earlier run with the same certificate, key, ARNs and
+    /// options instead of a new CreateSession [env: AWS_SIGNING_HELPER_CACHE=1]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
+    pub cache: Option<bool>,
+    /// Directory of the credential cache (default: $XDG_CACHE_HOME/aws-signing-helper/process
+    /// or ~/.cache/aws-signing-helper/process) [env: AWS_SIGNING_HELPER_CACHE_DIR]
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<std::path::PathBuf>,
+    /// Get new credentials when fewer than this many seconds remain before the cached ones
+    /// expire [env: AWS_SIGNING_HELPER_CACHE_MARGIN] [default: 900]
+    #[arg(long, value_name = "SECONDS", value_parser = go_int)]
+    pub cache_margin: Option<i64>,
 }
 
 /// `sign-string --format`.

@@ -111,6 +111,14 @@ fn run(command: Command) -> Result<()> {
         }
         // Handled in main: it returns the child's exit status.
         Command::Exec(_) => Ok(()),
+        Command::Pki(args) => {
+            logger::init(false);
+            commands::pki::run(&args)
+        }
+        Command::Doctor(args) => {
+            logger::init(false);
+            commands::doctor::run(&args)
+        }
         Command::Version => {
             println!("{}", cli::VERSION);
             Ok(())

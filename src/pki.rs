@@ -2,9 +2,11 @@
 //! with the extensions Roles Anywhere demands (keyUsage digitalSignature, extendedKeyUsage
 //! clientAuth; the CA with basicConstraints CA:TRUE and keyCertSign).
 
+use der::{Decode, DecodePem, Encode};
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SignatureAlgorithm,
+    BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName,
+    DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, PublicKeyData,
+    SanType, SerialNumber, SignatureAlgorithm,
 };
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
@@ -72,18 +74,57 @@ fn name(cn: &str, org: Option<&str>) -> DistinguishedName {
     dn
 }
 
+/// A fresh random serial number: 16 random bytes, positive, never zero.
+///
+/// rcgen's default derives the serial from the public key, so two certificates for one key
+/// (a re-issue from the same CSR) would share a serial and a Roles Anywhere session name.
+fn random_serial() -> Result<SerialNumber> {
+    let mut bytes = vec![0u8; 16];
+    aws_lc_rs::rand::fill(&mut bytes)
+        .map_err(|_| Error::new("cannot draw a random serial number: the system RNG failed"))?;
+    bytes[0] = (bytes[0] & 0x7f) | 0x40;
+    Ok(SerialNumber::from(bytes))
+}
+
 /// A self-signed root CA usable as a Roles Anywhere trust anchor.
 pub fn new_ca(common_name: &str, alg: KeyAlg, days: i64) -> Result<Issued> {
-    let key = alg.generate()?;
+    new_ca_with(&CaSpec {
+        common_name,
+        organization: None,
+        alg,
+        days,
+        path_len: None,
+    })
+}
+
+/// Options for a CA certificate.
+pub struct CaSpec<'a> {
+    pub common_name: &'a str,
+    pub organization: Option<&'a str>,
+    pub alg: KeyAlg,
+    pub days: i64,
+    /// `pathLenConstraint`: how many intermediate CAs may follow (None: unlimited).
+    pub path_len: Option<u8>,
+}
+
+/// A self-signed root CA usable as a Roles Anywhere trust anchor: basicConstraints critical
+/// CA:TRUE, keyUsage keyCertSign + cRLSign (+ digitalSignature), a subject key identifier.
+pub fn new_ca_with(spec: &CaSpec) -> Result<Issued> {
+    check_days(spec.days)?;
+    let key = spec.alg.generate()?;
     let mut params = CertificateParams::default();
-    params.distinguished_name = name(common_name, None);
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name = name(spec.common_name, spec.organization);
+    params.serial_number = Some(random_serial()?);
+    params.is_ca = IsCa::Ca(match spec.path_len {
+        Some(n) => BasicConstraints::Constrained(n),
+        None => BasicConstraints::Unconstrained,
+    });
     params.key_usages = vec![
         KeyUsagePurpose::KeyCertSign,
         KeyUsagePurpose::CrlSign,
         KeyUsagePurpose::DigitalSignature,
     ];
-    validity(&mut params, days);
+    validity(&mut params, spec.days);
     let cert = params
         .self_signed(&key)
         .map_err(pki_err("create the CA certificate"))?;
@@ -99,23 +140,91 @@ pub struct ClientSpec<'a> {
     pub organization: Option<&'a str>,
     pub alg: KeyAlg,
     pub days: i64,
-    pub dns_names: Vec<String>,
+    /// Subject alternative names: `dns:NAME`, `uri:URI`, `email:ADDR`, `ip:ADDR`, or a bare DNS name.
+    pub sans: Vec<String>,
 }
 
-/// A client certificate for Roles Anywhere, signed by the CA in `ca_cert_pem`/`ca_key_pem`.
-pub fn issue_client(ca_cert_pem: &str, ca_key_pem: &str, spec: &ClientSpec) -> Result<Issued> {
-    let ca_key = KeyPair::from_pem(ca_key_pem).map_err(pki_err("read the CA private key"))?;
-    let issuer = Issuer::from_ca_cert_pem(ca_cert_pem, ca_key)
-        .map_err(pki_err("read the CA certificate"))?;
-    let key = spec.alg.generate()?;
-    let mut params = CertificateParams::new(spec.dns_names.clone())
-        .map_err(pki_err("use the subject alternative names"))?;
-    params.distinguished_name = name(spec.common_name, spec.organization);
+/// Validity must be at least a day and end before 9999 (rcgen's and X.509's limit).
+fn check_days(days: i64) -> Result<()> {
+    if !(1..=36500).contains(&days) {
+        return Err(Error::new(format!("--days {days} is out of range"))
+            .hint("give a validity between 1 and 36500 days"));
+    }
+    Ok(())
+}
+
+/// Parses `--san` values (see [`ClientSpec::sans`]).
+pub fn parse_sans(sans: &[String]) -> Result<Vec<SanType>> {
+    sans.iter()
+        .map(|s| {
+            let bad = |why: &str| {
+                Error::new(format!("--san {s:?}: {why}"))
+                    .hint("use dns:NAME, uri:URI, email:ADDRESS or ip:ADDRESS")
+            };
+            let (kind, value) = match s.split_once(':') {
+                Some((k, v))
+                    if ["dns", "uri", "email", "ip"].contains(&k.to_ascii_lowercase().as_str()) =>
+                {
+                    (k.to_ascii_lowercase(), v)
+                }
+                _ => ("dns".to_string(), s.as_str()),
+            };
+            if value.is_empty() {
+                return Err(bad("the value is empty"));
+            }
+            let ia5 = |v: &str| {
+                rcgen::string::Ia5String::try_from(v.to_string())
+                    .map_err(|_| bad("only ASCII characters are allowed"))
+            };
+            Ok(match kind.as_str() {
+                "uri" => SanType::URI(ia5(value)?),
+                "email" => SanType::Rfc822Name(ia5(value)?),
+                "ip" => SanType::IpAddress(value.parse().map_err(|_| bad("not an IP address"))?),
+                _ => SanType::DnsName(ia5(value)?),
+            })
+        })
+        .collect()
+}
+
+/// The extensions Roles Anywhere needs in a client certificate, on top of `params`.
+fn client_profile(params: &mut CertificateParams, days: i64) -> Result<()> {
+    params.serial_number = Some(random_serial()?);
     params.is_ca = IsCa::ExplicitNoCa;
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     params.use_authority_key_identifier_extension = true;
-    validity(&mut params, spec.days);
+    validity(params, days);
+    Ok(())
+}
+
+fn issuer_from(ca_cert_pem: &str, ca_key_pem: &str) -> Result<Issuer<'static, KeyPair>> {
+    let ca_key = KeyPair::from_pem(ca_key_pem).map_err(pki_err("read the CA private key"))?;
+    let ca_spki = ca_key.subject_public_key_info();
+    let ca = x509_cert::Certificate::from_pem(ca_cert_pem.as_bytes())
+        .map_err(|e| Error::new(format!("cannot read the CA certificate: {e}")))?;
+    let cert_spki = ca
+        .tbs_certificate()
+        .subject_public_key_info()
+        .to_der()
+        .unwrap_or_default();
+    if cert_spki != ca_spki {
+        return Err(
+            Error::new("the CA private key does not belong to the CA certificate")
+                .hint("pass the key that was created with the CA (--ca-key)"),
+        );
+    }
+    Issuer::from_ca_cert_pem(ca_cert_pem, ca_key).map_err(pki_err("read the CA certificate"))
+}
+
+/// A client certificate for Roles Anywhere, signed by the CA in `ca_cert_pem`/`ca_key_pem`.
+pub fn issue_client(ca_cert_pem: &str, ca_key_pem: &str, spec: &ClientSpec) -> Result<Issued> {
+    check_days(spec.days)?;
+    let issuer = issuer_from(ca_cert_pem, ca_key_pem)?;
+    let key = spec.alg.generate()?;
+    let mut params = CertificateParams::default();
+    params.subject_alt_names = parse_sans(&spec.sans)?;
+    params.distinguished_name = name(spec.common_name, spec.organization);
+    client_profile(&mut params, spec.days)?;
     let cert = params
         .signed_by(&key, &issuer)
         .map_err(pki_err("sign the client certificate"))?;
@@ -123,6 +232,83 @@ pub fn issue_client(ca_cert_pem: &str, ca_key_pem: &str, spec: &ClientSpec) -> R
         cert_pem: cert.pem(),
         key_pem: Zeroizing::new(key.serialize_pem()),
     })
+}
+
+/// Signs a PEM certificate signing request as a Roles Anywhere client certificate: the CSR's
+/// subject and SANs (plus `extra_sans`) are kept, everything else is ours (keyUsage
+/// digitalSignature, extendedKeyUsage clientAuth, CA:FALSE, `days` of validity).
+pub fn sign_csr(
+    ca_cert_pem: &str,
+    ca_key_pem: &str,
+    csr_pem: &str,
+    days: i64,
+    extra_sans: &[String],
+) -> Result<String> {
+    check_days(days)?;
+    let issuer = issuer_from(ca_cert_pem, ca_key_pem)?;
+    let requested = x509_cert::request::CertReq::from_pem(csr_pem.as_bytes()).map_err(|e| {
+        Error::new(format!("cannot read the CSR: {e}"))
+            .hint("pass a PEM CERTIFICATE REQUEST, e.g. from openssl req -new")
+    })?;
+    let mut csr = CertificateSigningRequestParams::from_pem(csr_pem).map_err(|e| match e {
+        rcgen::Error::InvalidCertificationRequestSignature => {
+            Error::new("the CSR's signature does not verify").hint("make the CSR again")
+        }
+        rcgen::Error::UnsupportedExtension => Error::new(
+            "the CSR requests an extension we do not copy (only SAN, keyUsage, extendedKeyUsage and basicConstraints are understood)",
+        )
+        .hint("make the CSR without extra extensions; pki sign-csr adds the ones Roles Anywhere needs"),
+        other => Error::new(format!("cannot use the CSR: {other}")),
+    })?;
+    let requested_names = std::mem::take(&mut csr.params.subject_alt_names);
+    let dn = csr.params.distinguished_name.clone();
+    let mut params = CertificateParams::default();
+    params.distinguished_name = dn;
+    params.subject_alt_names = requested_names;
+    params.subject_alt_names.extend(parse_sans(extra_sans)?);
+    client_profile(&mut params, days)?;
+    csr.params = params;
+    let cert = csr
+        .signed_by(&issuer)
+        .map_err(pki_err("sign the certificate request"))?;
+    // rcgen re-encodes the public key from the CSR's signature algorithm; make sure the
+    // certificate carries exactly the key the CSR holds (e.g. a P-384 key signed with SHA-256).
+    let issued = x509_cert::Certificate::from_der(cert.der())
+        .map_err(|e| Error::new(format!("cannot read back the issued certificate: {e}")))?;
+    if issued.tbs_certificate().subject_public_key_info() != &requested.info.public_key {
+        return Err(Error::new(
+            "cannot copy the CSR's public key faithfully (its key type and signature algorithm disagree)",
+        )
+        .hint("sign the CSR with the hash matching its key: SHA-256 for P-256/RSA, SHA-384 for P-384 (openssl req -sha384)"));
+    }
+    Ok(cert.pem())
+}
+
+/// PKCS#8 PEM `key_pem` encrypted with `password` (PBES2: scrypt + AES-256-CBC, the scheme
+/// and parameters OpenSSL 3 reads), as `ENCRYPTED PRIVATE KEY` PEM.
+pub fn encrypt_key_pem(key_pem: &str, password: &str) -> Result<Zeroizing<String>> {
+    if password.is_empty() {
+        return Err(Error::new("the key password is empty").hint("give a non-empty password"));
+    }
+    let key = KeyPair::from_pem(key_pem).map_err(pki_err("read the private key"))?;
+    let der = Zeroizing::new(key.serialize_der());
+    let info = pkcs8::PrivateKeyInfoRef::try_from(der.as_slice())
+        .map_err(|e| Error::new(format!("cannot read the private key as PKCS#8: {e}")))?;
+    let mut salt = [0u8; 16];
+    let mut iv = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut salt)
+        .and_then(|_| aws_lc_rs::rand::fill(&mut iv))
+        .map_err(|_| Error::new("cannot draw a random salt: the system RNG failed"))?;
+    // log2(N)=14, r=8, p=1: what OpenSSL 3 writes and the most its default memory limit reads.
+    let scrypt = pkcs8::pkcs5::scrypt::Params::new(14, 8, 1)
+        .map_err(|e| Error::new(format!("cannot set up the key encryption: {e}")))?;
+    let params = pkcs8::pkcs5::pbes2::Parameters::generate_scrypt_aes256cbc(scrypt, &salt, iv)
+        .map_err(|e| Error::new(format!("cannot set up the key encryption: {e}")))?;
+    let doc = info
+        .encrypt_with_params(params, password.as_bytes())
+        .map_err(|e| Error::new(format!("cannot encrypt the private key: {e}")))?;
+    doc.to_pem("ENCRYPTED PRIVATE KEY", der::pem::LineEnding::LF)
+        .map_err(|e| Error::new(format!("cannot encode the encrypted private key: {e}")))
 }
 
 /// Writes `contents` to `path` with mode 0600 (new file, or truncating an existing one).

@@ -4,12 +4,15 @@ use std::io::Write;
 use std::time::Duration;
 
 use crate::aws_config;
-use crate::cli::{CredentialArgs, CredentialProcessArgs, VERSION};
+use zeroize::Zeroizing;
+
+use crate::cli::{go_bool, go_int, CredentialArgs, CredentialProcessArgs, VERSION};
 use crate::credentials::Credentials;
 use crate::endpoint;
 use crate::error::{Error, Result};
 use crate::http::{HttpClient, HttpOptions};
 use crate::identity::source;
+use crate::process_cache::{self, CacheOptions, KeyInputs};
 use crate::rolesanywhere::{self, RetryPolicy, SessionParams};
 
 /// The User-Agent we send.
@@ -21,16 +24,25 @@ pub fn user_agent() -> String {
     )
 }
 
-/// Loads the identity and calls CreateSession with everything the flags and environment say.
-pub fn fetch(args: &CredentialArgs) -> Result<Credentials> {
-    let params = SessionParams {
+fn session_params(args: &CredentialArgs) -> SessionParams {
+    SessionParams {
         role_arn: args.role_arn.clone(),
         profile_arn: args.profile_arn.clone(),
         trust_anchor_arn: args.trust_anchor_arn.clone(),
         duration_seconds: args.session_duration,
         role_session_name: (!args.role_session_name.is_empty())
             .then(|| args.role_session_name.clone()),
-    };
+    }
+}
+
+/// Loads the identity and calls CreateSession with everything the flags and environment say.
+pub fn fetch(args: &CredentialArgs) -> Result<Credentials> {
+    fetch_detailed(args).map(|(creds, _)| creds)
+}
+
+/// [`fetch`], also returning the certificate's notAfter (when there is a certificate).
+pub fn fetch_detailed(args: &CredentialArgs) -> Result<(Credentials, Option<jiff::Timestamp>)> {
+    let params = session_params(args);
     let arns = params.check()?;
     if args.timeout < 1 {
         return Err(Error::new(format!(
@@ -39,6 +51,7 @@ pub fn fetch(args: &CredentialArgs) -> Result<Credentials> {
         )));
     }
     let identity = source::load(args)?;
+    let not_after = identity.certificate.as_ref().map(|c| c.not_after());
     let settings = aws_config::load()?;
     let target = endpoint::resolve(
         &args.region,
@@ -60,11 +73,132 @@ pub fn fetch(args: &CredentialArgs) -> Result<Credentials> {
         ..RetryPolicy::default()
     };
     rolesanywhere::create_session(&client, &identity, &target, &params, policy)
+        .map(|creds| (creds, not_after))
+}
+
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The cache settings from the flags and environment; `None` when the cache is off.
+pub fn cache_options(args: &CredentialProcessArgs) -> Result<Option<CacheOptions>> {
+    let enabled = match args.cache {
+        Some(on) => on,
+        None => match env_value("AWS_SIGNING_HELPER_CACHE") {
+            Some(v) => go_bool(&v).map_err(|_| {
+                Error::new(format!("AWS_SIGNING_HELPER_CACHE={v:?} is not a boolean"))
+                    .hint("set it to 1 or true to cache, 0 or false not to")
+            })?,
+            None => false,
+        },
+    };
+    if !enabled {
+        return Ok(None);
+    }
+    let dir = match args
+        .cache_dir
+        .clone()
+        .or_else(|| env_value("AWS_SIGNING_HELPER_CACHE_DIR").map(std::path::PathBuf::from))
+    {
+        Some(d) => d,
+        None => process_cache::default_dir()?,
+    };
+    let margin = match args.cache_margin {
+        Some(m) => m,
+        None => match env_value("AWS_SIGNING_HELPER_CACHE_MARGIN") {
+            Some(v) => go_int(&v).map_err(|e| {
+                Error::new(format!("AWS_SIGNING_HELPER_CACHE_MARGIN: {e}"))
+                    .hint("give a number of seconds, e.g. 900")
+            })?,
+            None => i64::try_from(process_cache::DEFAULT_MARGIN.as_secs()).unwrap_or(900),
+        },
+    };
+    let margin = u64::try_from(margin).map_err(|_| {
+        Error::new(format!("--cache-margin {margin} is negative"))
+            .hint("give a number of seconds, e.g. 900 (the default)")
+    })?;
+    Ok(Some(CacheOptions {
+        dir,
+        margin: Duration::from_secs(margin),
+    }))
+}
+
+/// The cache key for these flags, or `None` when the identity does not come from files we can
+/// read (then the normal path runs and reports any problem itself).
+pub fn cache_key(args: &CredentialArgs) -> Result<Option<String>> {
+    if args.certificate.is_empty()
+        || !args.cert_selector.is_empty()
+        || args.certificate.starts_with("pkcs11:")
+        || args.private_key.starts_with("pkcs11:")
+        || args.private_key.starts_with("handle:")
+    {
+        return Ok(None);
+    }
+    let read = |p: &str| -> Option<Zeroizing<Vec<u8>>> {
+        if p.is_empty() {
+            Some(Zeroizing::new(Vec::new()))
+        } else {
+            std::fs::read(p).ok().map(Zeroizing::new)
+        }
+    };
+    let (Some(certificate), Some(private_key), Some(intermediates)) = (
+        read(&args.certificate),
+        read(&args.private_key),
+        read(&args.intermediates),
+    ) else {
+        return Ok(None);
+    };
+    let params = session_params(args);
+    let arns = params.check()?;
+    let settings = aws_config::load()?;
+    let target = endpoint::resolve(
+        &args.region,
+        &arns.trust_anchor.region,
+        &args.endpoint,
+        &settings,
+    )?;
+    let endpoint = format!("{}{}", target.origin, target.path);
+    Ok(Some(
+        KeyInputs {
+            certificate: &certificate,
+            private_key: &private_key,
+            intermediates: &intermediates,
+            password: &args.pkcs8_password,
+            trust_anchor_arn: &args.trust_anchor_arn,
+            profile_arn: &args.profile_arn,
+            role_arn: &args.role_arn,
+            endpoint: &endpoint,
+            region: &target.region,
+            duration_seconds: args.session_duration,
+            role_session_name: &args.role_session_name,
+        }
+        .key(),
+    ))
 }
 
 /// Runs the command.
 pub fn run(args: &CredentialProcessArgs) -> Result<()> {
-    let creds = fetch(&args.credentials)?;
+    let cached = match cache_options(args)? {
+        Some(opts) => match cache_key(&args.credentials)? {
+            Some(key) => {
+                let (creds, outcome) =
+                    process_cache::get_or_fetch(&opts, &key, jiff::Timestamp::now, || {
+                        fetch_detailed(&args.credentials)
+                    })?;
+                log::debug!("credential cache {}: {outcome:?}", opts.dir.display());
+                Some(creds)
+            }
+            None => {
+                log::debug!("credential cache not used: the identity is not read from files");
+                None
+            }
+        },
+        None => None,
+    };
+    let creds = match cached {
+        Some(c) => c,
+        None => fetch(&args.credentials)?,
+    };
     let meta = crate::commands::sts_common::rolesanywhere_meta(&args.credentials);
     let text = crate::output::render(args.output, &creds, &meta);
     let mut out = std::io::stdout().lock();

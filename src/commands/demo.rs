@@ -50,7 +50,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             organization: Some("Demo"),
             alg: args.key_type,
             days: 7,
-            dns_names: vec![],
+            sans: vec![],
         },
     )?;
     let (ca_path, cert_path, key_path) = (

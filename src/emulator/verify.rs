@@ -434,7 +434,7 @@ fn split_arn<'a>(arn: &'a str, service: &str) -> Option<[&'a str; 5]> {
 }
 
 /// `arn:PARTITION:rolesanywhere:REGION:ACCOUNT:KIND/ID`.
-fn parse_rolesanywhere_arn(arn: &str, kind: &str, field: &str) -> Result<Arn, ServiceError> {
+pub fn parse_rolesanywhere_arn(arn: &str, kind: &str, field: &str) -> Result<Arn, ServiceError> {
     let invalid = || invalid_arn(field, arn);
     let [partition, _, region, account, resource] =
         split_arn(arn, "rolesanywhere").ok_or_else(invalid)?;
@@ -457,7 +457,7 @@ fn parse_rolesanywhere_arn(arn: &str, kind: &str, field: &str) -> Result<Arn, Se
 }
 
 /// `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`.
-fn parse_role_arn(arn: &str) -> Result<Arn, ServiceError> {
+pub fn parse_role_arn(arn: &str) -> Result<Arn, ServiceError> {
     let invalid = || invalid_arn("roleArn", arn);
     let [partition, _, region, account, resource] = split_arn(arn, "iam").ok_or_else(invalid)?;
     if !region.is_empty() || !valid_account(account) {
@@ -565,7 +565,7 @@ fn verify_signature(
         })
 }
 
-fn is_ca(cert: &Certificate) -> bool {
+pub fn is_ca(cert: &Certificate) -> bool {
     matches!(
         cert.parsed()
             .tbs_certificate()
@@ -580,9 +580,34 @@ fn verify_chain(
     chain: &[Certificate],
     now: Timestamp,
 ) -> Result<(), ServiceError> {
-    let untrusted = || ServiceError::access_denied(UNTRUSTED_CERTIFICATE);
-    let anchor_ders: Vec<CertificateDer<'_>> = config
-        .trust_anchors
+    check_chain(&config.trust_anchors, leaf, chain, now)
+        .map_err(|_| ServiceError::access_denied(UNTRUSTED_CERTIFICATE))
+}
+
+/// Why a certificate does not chain to a trust anchor. The service says only
+/// [`UNTRUSTED_CERTIFICATE`]; `doctor` explains the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainProblem {
+    /// No trust anchor is a CA certificate (basicConstraints CA:TRUE) webpki can use.
+    NoUsableAnchor,
+    /// The leaf cannot be parsed as an end-entity certificate.
+    BadLeaf(webpki::Error),
+    /// Path building or validation failed.
+    Path(webpki::Error),
+    /// The leaf's keyUsage does not allow digitalSignature.
+    KeyUsage,
+}
+
+/// The service's chain check: the leaf (with `chain` as candidate intermediates) must chain to
+/// one of `trust_anchors` (CA certificates only) at `now`, with extendedKeyUsage clientAuth
+/// (when present) and keyUsage digitalSignature (when present).
+pub fn check_chain(
+    trust_anchors: &[Certificate],
+    leaf: &Certificate,
+    chain: &[Certificate],
+    now: Timestamp,
+) -> Result<(), ChainProblem> {
+    let anchor_ders: Vec<CertificateDer<'_>> = trust_anchors
         .iter()
         .filter(|c| is_ca(c))
         .map(|c| CertificateDer::from(c.der()))
@@ -592,7 +617,7 @@ fn verify_chain(
         .filter_map(|d| webpki::anchor_from_trusted_cert(d).ok())
         .collect();
     if anchors.is_empty() {
-        return Err(untrusted());
+        return Err(ChainProblem::NoUsableAnchor);
     }
     let intermediates: Vec<CertificateDer<'_>> = chain
         .iter()
@@ -600,7 +625,7 @@ fn verify_chain(
         .map(|c| CertificateDer::from(c.der()))
         .collect();
     let leaf_der = CertificateDer::from(leaf.der());
-    let ee = webpki::EndEntityCert::try_from(&leaf_der).map_err(|_| untrusted())?;
+    let ee = webpki::EndEntityCert::try_from(&leaf_der).map_err(ChainProblem::BadLeaf)?;
     let secs = u64::try_from(now.as_second()).unwrap_or(0);
     let time = UnixTime::since_unix_epoch(Duration::from_secs(secs));
     ee.verify_for_usage(
@@ -612,7 +637,7 @@ fn verify_chain(
         None,
         None,
     )
-    .map_err(|_| untrusted())?;
+    .map_err(ChainProblem::Path)?;
     // keyUsage, when present, must allow digital signatures.
     match leaf
         .parsed()
@@ -621,7 +646,7 @@ fn verify_chain(
     {
         Ok(None) => Ok(()),
         Ok(Some((_, ku))) if ku.digital_signature() => Ok(()),
-        _ => Err(untrusted()),
+        _ => Err(ChainProblem::KeyUsage),
     }
 }
 
@@ -660,7 +685,7 @@ fn valid_session_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b))
 }
 
-fn source_identity(leaf: &Certificate) -> String {
+pub fn source_identity(leaf: &Certificate) -> String {
     let subject = leaf.subject();
     subject
         .split(',')

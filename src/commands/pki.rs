@@ -1,0 +1,330 @@
+//! `pki`: a starter PKI for Roles Anywhere. `pki ca` makes a trust anchor CA, `pki issue` a
+//! client certificate with a fresh key, `pki sign-csr` a client certificate for a CSR. Each
+//! prints the next steps. Keys are written 0600, encrypted (PKCS#8 PBES2) on request.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::identity::keys::{self, DecryptProblem};
+use crate::pki::{self, CaSpec, ClientSpec, KeyAlg};
+
+#[derive(Debug, Clone, Args)]
+pub struct PkiArgs {
+    #[command(subcommand)]
+    pub command: PkiCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum PkiCommand {
+    /// Create a root CA fit to be a Roles Anywhere trust anchor (writes PREFIX.pem, PREFIX.key)
+    Ca(CaArgs),
+    /// Issue a client certificate with a fresh key (writes PREFIX.pem, PREFIX.key)
+    Issue(IssueArgs),
+    /// Issue a client certificate for a certificate signing request (PEM CSR)
+    SignCsr(SignCsrArgs),
+}
+
+/// How a new private key is written.
+#[derive(Debug, Clone, Args)]
+pub struct KeyOutArgs {
+    /// Encrypt the new private key with this password (PKCS#8 PBES2, scrypt + AES-256-CBC)
+    /// [env: AWS_SIGNING_HELPER_KEY_PASSWORD]
+    #[arg(long, value_name = "PASSWORD")]
+    pub key_password: Option<String>,
+    /// Overwrite existing output files
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CaArgs {
+    /// Common name (CN) of the CA
+    #[arg(long, default_value = "Roles Anywhere CA")]
+    pub cn: String,
+    /// Organization (O) of the CA
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Key type
+    #[arg(long, value_enum, default_value = "ec-p256")]
+    pub key_type: KeyAlg,
+    /// Validity in days
+    #[arg(long, default_value_t = 3650)]
+    pub days: i64,
+    /// basicConstraints pathLenConstraint: how many intermediate CAs may follow (default: no limit)
+    #[arg(long, value_name = "N")]
+    pub path_len: Option<u8>,
+    /// Output prefix: writes PREFIX.pem (certificate) and PREFIX.key (private key, 0600)
+    #[arg(long, value_name = "PREFIX", default_value = "ca")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub key_out: KeyOutArgs,
+}
+
+/// The issuing CA.
+#[derive(Debug, Clone, Args)]
+pub struct IssuerArgs {
+    /// The CA certificate (PEM)
+    #[arg(long, value_name = "FILE", default_value = "ca.pem")]
+    pub ca: PathBuf,
+    /// The CA private key (PEM, PKCS#8 or encrypted PKCS#8)
+    #[arg(long, value_name = "FILE", default_value = "ca.key")]
+    pub ca_key: PathBuf,
+    /// Password of an encrypted CA private key [env: AWS_SIGNING_HELPER_CA_KEY_PASSWORD]
+    #[arg(long, value_name = "PASSWORD")]
+    pub ca_key_password: Option<String>,
+    /// Validity of the client certificate in days
+    #[arg(long, default_value_t = 365)]
+    pub days: i64,
+    /// Subject alternative name: dns:NAME, uri:URI, email:ADDRESS or ip:ADDRESS (repeatable)
+    #[arg(long, value_name = "SAN")]
+    pub san: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IssueArgs {
+    /// Common name (CN): becomes the session's sourceIdentity and the x509Subject/CN tag
+    #[arg(long)]
+    pub cn: String,
+    /// Organization (O)
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Key type of the new client key
+    #[arg(long, value_enum, default_value = "ec-p256")]
+    pub key_type: KeyAlg,
+    /// Output prefix: writes PREFIX.pem (certificate) and PREFIX.key (private key, 0600)
+    #[arg(long, value_name = "PREFIX", default_value = "client")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub issuer: IssuerArgs,
+    #[command(flatten)]
+    pub key_out: KeyOutArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SignCsrArgs {
+    /// The certificate signing request (PEM)
+    #[arg(long, value_name = "FILE")]
+    pub csr: PathBuf,
+    /// Where to write the certificate (PEM)
+    #[arg(long, value_name = "FILE", default_value = "client.pem")]
+    pub out: PathBuf,
+    /// Overwrite an existing output file
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub issuer: IssuerArgs,
+}
+
+pub fn run(args: &PkiArgs) -> Result<()> {
+    match &args.command {
+        PkiCommand::Ca(a) => ca(a),
+        PkiCommand::Issue(a) => issue(a),
+        PkiCommand::SignCsr(a) => sign_csr(a),
+    }
+}
+
+fn with_ext(prefix: &Path, ext: &str) -> PathBuf {
+    let mut s = prefix.as_os_str().to_os_string();
+    s.push(".");
+    s.push(ext);
+    PathBuf::from(s)
+}
+
+fn refuse_overwrite(paths: &[&Path], force: bool) -> Result<()> {
+    if force {
+        return Ok(());
+    }
+    match paths.iter().find(|p| p.exists()) {
+        Some(p) => Err(Error::new(format!("{} already exists", p.display()))
+            .hint("choose another --out, or pass --force to overwrite it")),
+        None => Ok(()),
+    }
+}
+
+fn write_public(path: &Path, contents: &str) -> Result<()> {
+    std::fs::write(path, contents)
+        .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))
+}
+
+/// A flag's value, else the environment variable's (when set and not empty).
+fn flag_or_env(flag: &Option<String>, var: &str) -> Option<Zeroizing<String>> {
+    flag.clone()
+        .or_else(|| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        .map(Zeroizing::new)
+}
+
+fn write_key(path: &Path, key_pem: &str, out: &KeyOutArgs) -> Result<bool> {
+    match flag_or_env(&out.key_password, "AWS_SIGNING_HELPER_KEY_PASSWORD").as_deref() {
+        Some(pw) => {
+            let enc = pki::encrypt_key_pem(key_pem, pw).map_err(|e| e.context("--key-password"))?;
+            pki::write_private(path, enc.as_bytes())?;
+            Ok(true)
+        }
+        None => {
+            pki::write_private(path, key_pem.as_bytes())?;
+            Ok(false)
+        }
+    }
+}
+
+fn read_text(path: &Path, flag: &str) -> Result<Zeroizing<String>> {
+    std::fs::read_to_string(path)
+        .map(Zeroizing::new)
+        .map_err(|e| Error::new(format!("cannot read {flag} {}: {e}", path.display())))
+}
+
+/// The CA key as unencrypted PKCS#8 PEM (decrypting it when it is encrypted).
+fn read_ca_key(args: &IssuerArgs) -> Result<Zeroizing<String>> {
+    let text = read_text(&args.ca_key, "--ca-key")?;
+    if !text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+        return Ok(text);
+    }
+    let file = args.ca_key.display();
+    let password = flag_or_env(&args.ca_key_password, "AWS_SIGNING_HELPER_CA_KEY_PASSWORD");
+    let Some(password) = password.as_deref() else {
+        return Err(Error::new(format!("--ca-key {file} is encrypted")).hint(
+            "pass its password with --ca-key-password or AWS_SIGNING_HELPER_CA_KEY_PASSWORD",
+        ));
+    };
+    let (_, der) = der::pem::decode_vec(text.as_bytes())
+        .map_err(|e| Error::new(format!("cannot read --ca-key {file}: {e}")))?;
+    let plain = keys::decrypt_pkcs8(&der, password.as_bytes()).map_err(|p| match p {
+        DecryptProblem::WrongPassword => {
+            Error::new(format!("incorrect --ca-key-password for {file}"))
+        }
+        DecryptProblem::Unsupported(why) | DecryptProblem::Malformed(why) => {
+            Error::new(format!("cannot decrypt --ca-key {file}: {why}"))
+        }
+    })?;
+    der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &plain)
+        .map(Zeroizing::new)
+        .map_err(|e| Error::new(format!("cannot re-encode --ca-key {file}: {e}")))
+}
+
+fn ca(args: &CaArgs) -> Result<()> {
+    let (cert_path, key_path, source_path) = (
+        with_ext(&args.out, "pem"),
+        with_ext(&args.out, "key"),
+        with_ext(&args.out, "trust-anchor.json"),
+    );
+    refuse_overwrite(&[&cert_path, &key_path, &source_path], args.key_out.force)?;
+    let ca = pki::new_ca_with(&CaSpec {
+        common_name: &args.cn,
+        organization: args.org.as_deref(),
+        alg: args.key_type,
+        days: args.days,
+        path_len: args.path_len,
+    })?;
+    write_public(&cert_path, &ca.cert_pem)?;
+    let encrypted = write_key(&key_path, &ca.key_pem, &args.key_out)?;
+    let source = serde_json::json!({
+        "sourceType": "CERTIFICATE_BUNDLE",
+        "sourceData": { "x509CertificateData": ca.cert_pem },
+    });
+    write_public(&source_path, &format!("{source:#}\n"))?;
+    let name: String = args
+        .cn
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    println!("Created the CA certificate {} and its private key {}{} ({:?}, {} days, basicConstraints CA:TRUE, keyUsage keyCertSign+cRLSign).",
+        cert_path.display(), key_path.display(), if encrypted { " (encrypted)" } else { "" },
+        args.key_type, args.days);
+    println!("\nNext steps:\n");
+    println!("1. Register it as a trust anchor (the region must be the one you will use):\n");
+    println!(
+        "   aws rolesanywhere create-trust-anchor --name {name} --enabled --source file://{}\n",
+        source_path.display()
+    );
+    println!("2. Create a role that trusts rolesanywhere.amazonaws.com (sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity),");
+    println!("   and a profile for it: aws rolesanywhere create-profile --name my-profile --role-arns ROLE_ARN --enabled\n");
+    println!("3. Issue a client certificate and check it offline:\n");
+    println!(
+        "   aws_signing_helper pki issue --ca {} --ca-key {} --cn my-workload",
+        cert_path.display(),
+        key_path.display()
+    );
+    println!(
+        "   aws_signing_helper doctor --certificate client.pem --private-key client.key --trust-anchor {}",
+        cert_path.display()
+    );
+    println!("\nKeep {} offline and private: whoever holds it can get credentials for every role that trusts this anchor.", key_path.display());
+    Ok(())
+}
+
+fn issue(args: &IssueArgs) -> Result<()> {
+    let (cert_path, key_path) = (with_ext(&args.out, "pem"), with_ext(&args.out, "key"));
+    refuse_overwrite(&[&cert_path, &key_path], args.key_out.force)?;
+    let ca_pem = read_text(&args.issuer.ca, "--ca")?;
+    let ca_key = read_ca_key(&args.issuer)?;
+    let issued = pki::issue_client(
+        &ca_pem,
+        &ca_key,
+        &ClientSpec {
+            common_name: &args.cn,
+            organization: args.org.as_deref(),
+            alg: args.key_type,
+            days: args.issuer.days,
+            sans: args.issuer.san.clone(),
+        },
+    )?;
+    write_public(&cert_path, &issued.cert_pem)?;
+    let encrypted = write_key(&key_path, &issued.key_pem, &args.key_out)?;
+    println!(
+        "Issued the client certificate {} (CN={}, {:?}, {} days, keyUsage digitalSignature, extendedKeyUsage clientAuth) and its private key {}{}.",
+        cert_path.display(),
+        args.cn,
+        args.key_type,
+        args.issuer.days,
+        key_path.display(),
+        if encrypted { " (encrypted)" } else { "" }
+    );
+    next_steps(&cert_path, Some(&key_path), &args.issuer.ca);
+    Ok(())
+}
+
+fn sign_csr(args: &SignCsrArgs) -> Result<()> {
+    refuse_overwrite(&[&args.out], args.force)?;
+    let csr = read_text(&args.csr, "--csr")?;
+    let ca_pem = read_text(&args.issuer.ca, "--ca")?;
+    let ca_key = read_ca_key(&args.issuer)?;
+    let cert = pki::sign_csr(&ca_pem, &ca_key, &csr, args.issuer.days, &args.issuer.san)
+        .map_err(|e| e.context(format!("--csr {}", args.csr.display())))?;
+    write_public(&args.out, &cert)?;
+    println!(
+        "Issued the client certificate {} for {} ({} days, keyUsage digitalSignature, extendedKeyUsage clientAuth).",
+        args.out.display(),
+        args.csr.display(),
+        args.issuer.days
+    );
+    next_steps(&args.out, None, &args.issuer.ca);
+    Ok(())
+}
+
+fn next_steps(cert: &Path, key: Option<&Path>, ca: &Path) {
+    // credential_process runs in the AWS CLI's directory: show absolute paths.
+    let abs = |p: &Path| {
+        std::path::absolute(p)
+            .unwrap_or_else(|_| p.to_path_buf())
+            .display()
+            .to_string()
+    };
+    let key_abs = key.map_or_else(|| "YOUR_KEY.pem".to_string(), abs);
+    let key = key.map_or_else(|| "YOUR_KEY.pem".to_string(), |k| k.display().to_string());
+    let cert_abs = abs(cert);
+    println!("\nNext steps:\n");
+    println!("1. Check it offline against the trust anchor and your ARNs:\n");
+    println!(
+        "   aws_signing_helper doctor --certificate {} --private-key {key} --trust-anchor {} \\\n     --trust-anchor-arn TA_ARN --profile-arn PROFILE_ARN --role-arn ROLE_ARN\n",
+        cert.display(),
+        ca.display()
+    );
+    println!("2. Use it from ~/.aws/config:\n");
+    println!("   [profile my-workload]");
+    println!(
+        "   credential_process = aws_signing_helper credential-process --cache --certificate {cert_abs} --private-key {key_abs} --trust-anchor-arn TA_ARN --profile-arn PROFILE_ARN --role-arn ROLE_ARN"
+    );
+}
