@@ -15,7 +15,8 @@ impl log::Log for StderrLogger {
         // Other crates' messages (e.g. a TPM library's own errors) show only with --debug: our
         // errors already say what failed, in one line.
         metadata.level() <= log::max_level()
-            && (log::max_level() >= log::LevelFilter::Debug || metadata.target().starts_with("aws_signing_helper"))
+            && (log::max_level() >= log::LevelFilter::Debug
+                || metadata.target().starts_with("aws_signing_helper"))
     }
 
     fn log(&self, record: &log::Record) {
