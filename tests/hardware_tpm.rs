@@ -546,6 +546,19 @@ fn wrong_passwords_and_missing_certificates_fail_cleanly() {
         return;
     }
     let h = handles();
+    // Dictionary-attack protection as swtpm's default, set explicitly: the third wrong
+    // password locks DA-protected keys out (for 1000 s).
+    h.tpm.tool(&[
+        "tpm2_dictionarylockout",
+        "-Q",
+        "-s",
+        "-n",
+        "3",
+        "-t",
+        "1000",
+        "-l",
+        "1000",
+    ]);
     let run = start(&h.pki, emulator_config(&h.pki));
     let (_, handle, _, cert) = &h.keys[0];
     let key = format!("handle:{handle}");
@@ -654,6 +667,16 @@ fn wrong_passwords_and_missing_certificates_fail_cleanly() {
         &out,
         "password is provided but TPM key file indicates that one isn't required",
     );
+    // Three wrong passwords above: now the TPM refuses even the right one, and says why.
+    let out = cp(
+        &h.tpm,
+        &run,
+        Some(cert),
+        Some(&key),
+        &["--tpm-key-password", PASSWORD],
+        &[],
+    );
+    assert_clean_failure(&out, "DA lockout");
     assert_eq!(run.emulator.sessions_created(), 0);
 }
 
