@@ -110,7 +110,14 @@ fn open(tcti: &str) -> Result<Context> {
         }
     }
     Context::new(conf).map_err(|e| {
-        Error::new(format!("cannot open the TPM ({tcti}): {e}")).hint(
+        // TCTI failures (nothing listening, no permission) have no TPM response code text.
+        let why = match e.to_string() {
+            t if t == "response code not recognized" => {
+                "it does not answer, or access is denied".to_string()
+            }
+            t => t,
+        };
+        Error::new(format!("cannot open the TPM ({tcti}): {why}")).hint(
             "check that the TPM exists and is readable (group tss), or set TPM_DEVICE (e.g. /dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321)",
         )
     })
