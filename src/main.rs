@@ -10,6 +10,9 @@ use aws_signing_helper::logger;
 use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
+    // Before any thread exists: libtss2 writes its own log lines to stderr unless told not to.
+    #[cfg(feature = "tpm")]
+    aws_signing_helper::identity::tpm::quiet_tss_logs();
     let matches = match Cli::command().try_get_matches() {
         Ok(m) => m,
         Err(e) => return clap_exit(e),

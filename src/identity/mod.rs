@@ -1,6 +1,6 @@
 //! Who we are to Roles Anywhere: a leaf certificate, its chain, and a signer holding the key.
 //!
-//! Key sources (files today; PKCS#11 and TPM later) each produce an [`Identity`]. Everything
+//! Key sources (files, PKCS#11 tokens, TPM 2.0) each produce an [`Identity`]. Everything
 //! downstream (SigV4-X509 signing, `sign-string`) talks to the [`Signer`] trait only.
 
 pub mod certificate;

@@ -64,7 +64,7 @@ pub fn load_for(args: &CredentialArgs, purpose: Purpose) -> Result<Identity> {
         ))
         .hint("give the key as a pkcs11: URI too, or drop --private-key to use the key of the token certificate"));
     } else if key_ref.starts_with("handle:") || is_tpm_key_file(Path::new(key_ref)) {
-        tpm::load(args)?
+        tpm::load(args, purpose)?
     } else {
         return load_files(args, purpose);
     };

@@ -1,0 +1,561 @@
+//! TPM 2.0 keys (SPEC §8.5): persistent handles (`handle:0x81000001`) and `TSS2 PRIVATE KEY`
+//! key files ("TPM 2.0 Key File" ASN.1).
+//!
+//! Here: the handle and key-file parsers with the official errors, the password rules
+//! (`--tpm-key-password`, `--no-tpm-key-password`, `AWS_SIGNING_HELPER_TPM_KEY_PASSWORD`, then a
+//! prompt), the TPM device choice (`TPM_DEVICE`) and the certificate. Signing is in [`esapi`]
+//! (cargo feature `tpm`, links libtss2); without the feature a TPM key is a clear error.
+
+#[cfg(feature = "tpm")]
+pub mod esapi;
+
+use std::path::Path;
+
+use zeroize::Zeroizing;
+
+use super::source::Purpose;
+#[cfg(feature = "tpm")]
+use super::Digest;
+use super::{Certificate, Identity};
+use crate::cli::CredentialArgs;
+use crate::error::{Error, Result};
+
+/// The PEM line that marks a TPM key file.
+pub const PEM_BEGIN: &str = "-----BEGIN TSS2 PRIVATE KEY-----";
+
+/// The environment variable that may hold the TPM key password.
+pub const PASSWORD_ENV: &str = "AWS_SIGNING_HELPER_TPM_KEY_PASSWORD";
+
+/// OID of a loadable key (`id-loadablekey`).
+const LOADABLE_KEY: &str = "2.23.133.10.1.3";
+
+/// Parses `handle:0x81000001` or `handle:81000001`.
+pub fn parse_handle(text: &str) -> Result<u32> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let [_, value] = parts[..] else {
+        return Err(Error::new(format!("invalid TPM handle format: {text}"))
+            .hint("use handle:0x81000001 (a persistent handle, in hex)"));
+    };
+    let digits = value
+        .strip_prefix("0x")
+        .or_else(|| value.strip_prefix("0X"))
+        .unwrap_or(value);
+    u32::from_str_radix(digits, 16).map_err(|_| {
+        Error::new(format!("invalid hex TPM handle value: {value}"))
+            .hint("use handle:0x81000001 (a persistent handle, in hex)")
+    })
+}
+
+/// A parsed `TSS2 PRIVATE KEY`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TpmKeyFile {
+    pub empty_auth: bool,
+    pub parent: u32,
+    /// TPM2B_PUBLIC contents (without the 2-byte size).
+    pub public: Vec<u8>,
+    /// TPM2B_PRIVATE contents (without the 2-byte size).
+    pub private: Vec<u8>,
+}
+
+/// One DER TLV: (tag, content, rest).
+fn tlv(data: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = data.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        (len, &rest[n..])
+    };
+    if rest.len() < len {
+        return None;
+    }
+    Some((tag, &rest[..len], &rest[len..]))
+}
+
+fn tpm2b(content: &[u8], what: &str) -> Result<Vec<u8>> {
+    let bad = || Error::new(format!("invalid length for TPMv2 {what} blob"));
+    let (size, body) = content.split_at_checked(2).ok_or_else(bad)?;
+    if usize::from(u16::from_be_bytes([size[0], size[1]])) != body.len() {
+        return Err(bad());
+    }
+    Ok(body.to_vec())
+}
+
+impl TpmKeyFile {
+    /// Parses the DER of a `TSS2 PRIVATE KEY` block.
+    pub fn parse(der: &[u8]) -> Result<TpmKeyFile> {
+        let bad = |why: &str| Error::new(format!("could not parse TPMv2 key file: {why}"));
+        let (tag, seq, _) = tlv(der).ok_or_else(|| bad("not DER"))?;
+        if tag != 0x30 {
+            return Err(bad("not a SEQUENCE"));
+        }
+        let (tag, oid, mut rest) = tlv(seq).ok_or_else(|| bad("no type"))?;
+        if tag != 0x06 {
+            return Err(bad("no type OID"));
+        }
+        let oid = der::asn1::ObjectIdentifier::from_bytes(oid)
+            .map(|o| o.to_string())
+            .map_err(|_| bad("bad type OID"))?;
+        if oid != LOADABLE_KEY {
+            return Err(Error::new(format!("invalid OID for TPMv2 key:{oid}"))
+                .hint("only loadable keys (2.23.133.10.1.3) are supported; importable and sealed keys are not"));
+        }
+        let mut empty_auth = false;
+        let mut parent = None;
+        let mut octets: Vec<&[u8]> = Vec::new();
+        while !rest.is_empty() {
+            let (tag, content, next) = tlv(rest).ok_or_else(|| bad("truncated"))?;
+            rest = next;
+            match tag {
+                // [0] EXPLICIT BOOLEAN; any non-zero byte is true (old engines wrote 0x01).
+                0xa0 => {
+                    let (_, b, _) = tlv(content).ok_or_else(|| bad("bad emptyAuth"))?;
+                    empty_auth = b.iter().any(|&x| x != 0);
+                }
+                0xa1 | 0xa3 => return Err(Error::new("TPMv2 policy not implemented yet")),
+                0xa2 => {
+                    return Err(Error::new(
+                        "TPMv2 key has 'secret' field which should not be set",
+                    ))
+                }
+                0x02 => {
+                    let v = content
+                        .iter()
+                        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+                    parent = Some(v);
+                }
+                0x04 => octets.push(content),
+                _ => return Err(bad("unexpected field")),
+            }
+        }
+        let parent = parent.ok_or_else(|| bad("no parent"))?;
+        let parent = u32::try_from(parent)
+            .ok()
+            .filter(|p| {
+                (0x8100_0000..=0x81ff_ffff).contains(p)
+                    || [0x4000_0001, 0x4000_0007, 0x4000_000b, 0x4000_000c].contains(p)
+            })
+            .ok_or_else(|| Error::new("invalid parent for TPMv2 key"))?;
+        let [public, private] = octets[..] else {
+            return Err(bad("expected pubkey and privkey"));
+        };
+        Ok(TpmKeyFile {
+            empty_auth,
+            parent,
+            public: tpm2b(public, "PUBLIC")?,
+            private: tpm2b(private, "PRIVATE")?,
+        })
+    }
+
+    /// Reads the first `TSS2 PRIVATE KEY` block of a file.
+    pub fn load(path: &Path) -> Result<TpmKeyFile> {
+        let data = std::fs::read(path).map_err(|e| {
+            Error::new(format!(
+                "cannot read TPM key file {}: {}",
+                path.display(),
+                e.kind()
+            ))
+        })?;
+        let blocks = super::pem::parse(&data).map_err(|e| {
+            Error::new(format!(
+                "could not parse PEM data in {}: {e}",
+                path.display()
+            ))
+        })?;
+        let block = blocks
+            .iter()
+            .find(|b| b.label == "TSS2 PRIVATE KEY")
+            .ok_or_else(|| {
+                Error::new(format!("no TSS2 PRIVATE KEY block in {}", path.display()))
+            })?;
+        TpmKeyFile::parse(&block.der).map_err(|e| e.context(path.display()))
+    }
+}
+
+/// The key password from the flags or the environment (`None`: prompt or empty, see callers).
+pub fn password(
+    args: &CredentialArgs,
+    empty_auth: Option<bool>,
+) -> Result<Option<Zeroizing<String>>> {
+    let flag =
+        (!args.tpm_key_password.is_empty()).then(|| Zeroizing::new(args.tpm_key_password.clone()));
+    let env = std::env::var(PASSWORD_ENV)
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(Zeroizing::new);
+    let given = flag.or(env);
+    if empty_auth == Some(true) && given.is_some() {
+        return Err(Error::new(
+            "password is provided but TPM key file indicates that one isn't required",
+        )
+        .hint(format!(
+            "drop --tpm-key-password (and unset {PASSWORD_ENV})"
+        )));
+    }
+    if args.no_tpm_key_password || empty_auth == Some(true) {
+        return Ok(Some(Zeroizing::new(String::new())));
+    }
+    Ok(given)
+}
+
+/// Silences libtss2's own log lines on stderr (`TSS2_LOG=all+NONE`) unless `TSS2_LOG` is set:
+/// every failure is reported as one line of ours. Call it at start-up, before threads exist
+/// (setting the environment is not thread-safe). Set `TSS2_LOG=all+ERROR` to see them.
+#[cfg(feature = "tpm")]
+pub fn quiet_tss_logs() {
+    if std::env::var_os("TSS2_LOG").is_none() {
+        std::env::set_var("TSS2_LOG", "all+NONE");
+    }
+}
+
+/// The TCTI configuration: `TPM_DEVICE` (a device node, or a TCTI string such as
+/// `swtpm:host=127.0.0.1,port=2321`, `mssim:…`, `device:…`, `tabrmd:…`), else `/dev/tpmrm0`,
+/// else `/dev/tpm0`. swtpm Unix sockets are refused with a hint: the TCTI configuration of
+/// tss-esapi 7 has no `path=`, and guessing would silently talk to another TPM.
+pub fn tcti_config() -> Result<String> {
+    let device = std::env::var("TPM_DEVICE").ok().filter(|d| !d.is_empty());
+    let hint = "set TPM_DEVICE to a device node (/dev/tpmrm0) or to swtpm:host=127.0.0.1,port=2321 (swtpm started with --server type=tcp,port=2321)";
+    match device {
+        Some(d) if d.contains(':') => {
+            let (kind, conf) = d.split_once(':').unwrap_or((&d, ""));
+            let keys_ok = |allowed: &[&str]| {
+                conf.is_empty()
+                    || conf.split(',').all(|kv| {
+                        kv.split_once('=')
+                            .is_some_and(|(k, v)| allowed.contains(&k) && !v.is_empty())
+                    })
+            };
+            let ok = match kind {
+                "swtpm" | "mssim" => keys_ok(&["host", "port"]),
+                "tabrmd" => keys_ok(&["bus_name", "bus_type"]),
+                "device" => true,
+                _ => false,
+            };
+            if ok {
+                Ok(d)
+            } else {
+                Err(Error::new(format!(
+                    "TPM_DEVICE={d} is not a TPM device or TCTI this build understands"
+                ))
+                .hint(hint))
+            }
+        }
+        Some(d) => {
+            use std::os::unix::fs::FileTypeExt;
+            let socket = std::fs::metadata(&d)
+                .map(|m| m.file_type().is_socket())
+                .unwrap_or(false);
+            if socket {
+                Err(Error::new(format!(
+                    "TPM_DEVICE={d} is a Unix socket, which this build cannot use"
+                ))
+                .hint(hint))
+            } else {
+                Ok(format!("device:{d}"))
+            }
+        }
+        None if Path::new("/dev/tpmrm0").exists() => Ok("device:/dev/tpmrm0".into()),
+        None => Ok("device:/dev/tpm0".into()),
+    }
+}
+
+/// The key reference: `--private-key`, or `--certificate` when no key is given.
+fn key_ref(args: &CredentialArgs) -> &str {
+    if args.private_key.is_empty() {
+        &args.certificate
+    } else {
+        &args.private_key
+    }
+}
+
+/// The certificate and chain: from `--certificate` (which may be the combined file holding the
+/// key), plus `--intermediates`. `None` when there is no certificate.
+fn certificates(args: &CredentialArgs) -> Result<(Option<Certificate>, Vec<Certificate>)> {
+    let mut chain = Vec::new();
+    let mut leaf = None;
+    if args.private_key.is_empty() {
+        // A combined file: certificates next to the TSS2 PRIVATE KEY block, if any.
+        if !args.certificate.starts_with("handle:") {
+            let path = Path::new(&args.certificate);
+            let data = std::fs::read(path).map_err(|e| {
+                Error::new(format!(
+                    "cannot read certificate {}: {}",
+                    path.display(),
+                    e.kind()
+                ))
+            })?;
+            let blocks = super::pem::parse(&data).map_err(|e| {
+                Error::new(format!(
+                    "could not parse PEM data in {}: {e}",
+                    path.display()
+                ))
+            })?;
+            for block in blocks.iter().filter(|b| b.label == "CERTIFICATE") {
+                let cert =
+                    Certificate::from_der(&block.der).map_err(|e| e.context(path.display()))?;
+                if leaf.is_none() {
+                    leaf = Some(cert);
+                } else {
+                    chain.push(cert);
+                }
+            }
+        }
+    } else if !args.certificate.is_empty() {
+        let mut certs = super::file::load_certificates(Path::new(&args.certificate))?.into_iter();
+        leaf = certs.next();
+        chain.extend(certs);
+    }
+    if !args.intermediates.is_empty() {
+        let extra = super::file::load_certificates(Path::new(&args.intermediates))
+            .map_err(|e| e.context("invalid certificate chain"))?;
+        for c in extra {
+            if !chain.contains(&c) {
+                chain.push(c);
+            }
+        }
+    }
+    Ok((leaf, chain))
+}
+
+/// Loads a TPM key (and the certificate from `--certificate`, if any). Credential commands need
+/// the certificate; `sign-string` does not.
+pub fn load(args: &CredentialArgs, purpose: Purpose) -> Result<Identity> {
+    let key_ref = key_ref(args);
+    let handle = if key_ref.starts_with("handle:") {
+        Some(parse_handle(key_ref)?)
+    } else {
+        None
+    };
+    let key_file = match handle {
+        Some(_) => None,
+        None => Some(TpmKeyFile::load(Path::new(key_ref))?),
+    };
+    let (certificate, chain) = certificates(args)?;
+    if purpose == Purpose::Credentials && certificate.is_none() {
+        return Err(Error::new(format!(
+            "unable to find certificate: the TPM key {key_ref} needs its certificate for CreateSession"
+        ))
+        .hint("pass --certificate with the PEM certificate issued for this TPM key (sign-string works without one)"));
+    }
+    let given = password(args, key_file.as_ref().map(|k| k.empty_auth))?;
+    let tcti = tcti_config()?;
+    #[cfg(feature = "tpm")]
+    {
+        let key = match (handle, key_file) {
+            (Some(h), _) => esapi::TpmKey::Persistent(h),
+            (None, Some(key)) => esapi::TpmKey::File {
+                path: key_ref.to_string(),
+                key,
+            },
+            (None, None) => return Err(Error::new("no TPM key given")),
+        };
+        let signer = open_signer(tcti, key, key_ref, given, certificate.as_ref(), args)?;
+        Ok(Identity {
+            certificate,
+            chain,
+            signer: Box::new(signer),
+        })
+    }
+    #[cfg(not(feature = "tpm"))]
+    {
+        let _ = (given, tcti, chain);
+        Err(Error::new(format!(
+            "this build of aws_signing_helper has no TPM 2.0 support (key {key_ref})"
+        ))
+        .hint("rebuild with: cargo build --release --features tpm (needs libtss2-dev)"))
+    }
+}
+
+#[cfg(feature = "tpm")]
+const TPM_PROMPTS: super::file::PasswordPrompts = super::file::PasswordPrompts {
+    first: "Please enter your TPM key password:",
+    retry: "Incorrect TPM key password. Please try again:",
+    what: "TPM key",
+};
+
+/// Passwords typed at the prompt, by key reference: `update` re-loads the identity for every
+/// refresh and must not ask again.
+#[cfg(feature = "tpm")]
+static PROMPTED: std::sync::Mutex<Vec<(String, Zeroizing<String>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+#[cfg(feature = "tpm")]
+fn remembered(key_ref: &str) -> Option<Zeroizing<String>> {
+    PROMPTED
+        .lock()
+        .ok()?
+        .iter()
+        .find(|(k, _)| k == key_ref)
+        .map(|(_, p)| p.clone())
+}
+
+#[cfg(feature = "tpm")]
+fn remember(key_ref: &str, password: &Zeroizing<String>) {
+    if let Ok(mut list) = PROMPTED.lock() {
+        list.retain(|(k, _)| k != key_ref);
+        list.push((key_ref.to_string(), password.clone()));
+    }
+}
+
+#[cfg(feature = "tpm")]
+fn auth_bytes(password: &str) -> Zeroizing<Vec<u8>> {
+    Zeroizing::new(password.as_bytes().to_vec())
+}
+
+/// Opens the key, checks it against the certificate, and checks the password with a test
+/// signature: a wrong password from a flag or the environment is an error, a typed one is asked
+/// again (at most three times).
+#[cfg(feature = "tpm")]
+fn open_signer(
+    tcti: String,
+    key: esapi::TpmKey,
+    key_ref: &str,
+    given: Option<Zeroizing<String>>,
+    certificate: Option<&Certificate>,
+    args: &CredentialArgs,
+) -> Result<esapi::TpmSigner> {
+    use super::file::{Prompter, TerminalPrompter};
+    use esapi::TpmFailure;
+
+    let cached = if given.is_none() {
+        remembered(key_ref)
+    } else {
+        None
+    };
+    let first = given.clone().or(cached.clone()).unwrap_or_default();
+    let mut signer = esapi::TpmSigner::new(tcti, key, auth_bytes(&first))?;
+    if let Some(cert) = certificate {
+        if !super::pkcs12::key_matches(&signer, cert) {
+            return Err(Error::new(format!(
+                "the TPM key {key_ref} does not match the certificate in {}",
+                args.certificate
+            ))
+            .hint("pass the certificate issued for this TPM key's public key (tpm2_readpublic -f pem shows it)"));
+        }
+    }
+    let test = b"AWS Roles Anywhere Credential Helper TPM Test1";
+    if let Some(password) = given.or(cached) {
+        return match signer.try_sign(test, Digest::Sha256) {
+            Ok(_) => Ok(signer),
+            Err(TpmFailure::BadAuth) if password.is_empty() => Err(Error::new(format!(
+                "incorrect TPM key password for {key_ref}: the key has a password"
+            ))
+            .hint(format!(
+                "pass it with --tpm-key-password or {PASSWORD_ENV}, or run interactively to be asked"
+            ))),
+            Err(TpmFailure::BadAuth) => Err(Error::new(format!(
+                "incorrect TPM key password for {key_ref}"
+            ))
+            .hint(format!(
+                "check --tpm-key-password (or {PASSWORD_ENV}); use --no-tpm-key-password for a key without one"
+            ))),
+            Err(TpmFailure::Other(e)) => Err(e),
+        };
+    }
+    let mut prompter = TerminalPrompter;
+    for attempt in 0..3 {
+        let prompt = if attempt == 0 {
+            TPM_PROMPTS.first
+        } else {
+            TPM_PROMPTS.retry
+        };
+        let Some(password) = prompter.ask(prompt) else {
+            return Err(Error::new(format!(
+                "unable to read your TPM key password for {key_ref}: no terminal to ask on"
+            ))
+            .hint(format!(
+                "pass --tpm-key-password, set {PASSWORD_ENV}, or give --no-tpm-key-password for a key without a password"
+            )));
+        };
+        signer.set_auth(auth_bytes(&password));
+        match signer.try_sign(test, Digest::Sha256) {
+            Ok(_) => {
+                remember(key_ref, &password);
+                return Ok(signer);
+            }
+            Err(TpmFailure::BadAuth) => continue,
+            Err(TpmFailure::Other(e)) => return Err(e),
+        }
+    }
+    Err(Error::new(format!(
+        "incorrect {} password for {key_ref}",
+        TPM_PROMPTS.what
+    ))
+    .hint("gave up after 3 attempts; pass the password with --tpm-key-password"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles() {
+        assert_eq!(parse_handle("handle:0x81000001").unwrap(), 0x8100_0001);
+        assert_eq!(parse_handle("handle:81000001").unwrap(), 0x8100_0001);
+        assert!(parse_handle("handle:a:b")
+            .unwrap_err()
+            .message()
+            .starts_with("invalid TPM handle format"));
+        assert!(parse_handle("handle:zz")
+            .unwrap_err()
+            .message()
+            .starts_with("invalid hex TPM handle value"));
+    }
+
+    fn key_file(fields: &[u8]) -> Vec<u8> {
+        let mut body = vec![0x06, 0x06, 0x67, 0x81, 0x05, 0x0a, 0x01, 0x03];
+        body.extend_from_slice(fields);
+        let mut der = vec![0x30, body.len() as u8];
+        der.extend(body);
+        der
+    }
+
+    #[test]
+    fn key_files() {
+        // emptyAuth as non-DER 0x01, parent owner, 1-byte public and private blobs.
+        let fields = [
+            0xa0, 0x03, 0x01, 0x01, 0x01, 0x02, 0x04, 0x40, 0x00, 0x00, 0x01, 0x04, 0x03, 0x00,
+            0x01, 0xaa, 0x04, 0x03, 0x00, 0x01, 0xbb,
+        ];
+        let k = TpmKeyFile::parse(&key_file(&fields)).unwrap();
+        assert!(k.empty_auth);
+        assert_eq!(k.parent, 0x4000_0001);
+        assert_eq!(k.public, vec![0xaa]);
+        assert_eq!(k.private, vec![0xbb]);
+        let mut bad_len = fields;
+        bad_len[14] = 2;
+        assert_eq!(
+            TpmKeyFile::parse(&key_file(&bad_len))
+                .unwrap_err()
+                .message(),
+            "invalid length for TPMv2 PUBLIC blob"
+        );
+        let mut bad_parent = fields;
+        bad_parent[10] = 0x02;
+        assert_eq!(
+            TpmKeyFile::parse(&key_file(&bad_parent))
+                .unwrap_err()
+                .message(),
+            "invalid parent for TPMv2 key"
+        );
+        let policy = [0xa1, 0x00];
+        assert_eq!(
+            TpmKeyFile::parse(&key_file(&policy)).unwrap_err().message(),
+            "TPMv2 policy not implemented yet"
+        );
+        let mut other = key_file(&fields);
+        other[9] = 0x04;
+        assert!(TpmKeyFile::parse(&other)
+            .unwrap_err()
+            .message()
+            .starts_with("invalid OID for TPMv2 key:2.23.133.10.1.4"));
+        assert!(TpmKeyFile::parse(b"\x30\x05junk").is_err());
+    }
+}
