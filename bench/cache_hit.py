@@ -8,6 +8,9 @@ CreateSession in all). Usage: python3 bench/cache_hit.py [RUNS] (builds the rele
 """
 import json, os, statistics, subprocess, sys, tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from spawn import build_spawn, measure  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "aws_signing_helper")
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 300
@@ -15,19 +18,6 @@ RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 300
 
 def sh(*args, **kw):
     return subprocess.run(args, check=True, capture_output=True, **kw)
-
-
-def measure(args, env):
-    """CPU seconds and peak RSS (KiB) of one child process, its stdout discarded."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        pid = os.posix_spawn(args[0], args, env, file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1)])
-    finally:
-        os.close(devnull)
-    _, status, usage = os.wait4(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"run failed: {args}")
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 def main():
@@ -49,20 +39,21 @@ def main():
             env = {"PATH": os.environ.get("PATH", ""), "HOME": d,
                    "AWS_CA_BUNDLE": os.path.join(d, "server-ca.pem")}
             first = json.loads(subprocess.run(args, env=env, check=True, capture_output=True).stdout)
-            miss_cpu, _ = measure([a for a in args if a != "--cache"], env)
+            spawn = build_spawn(d)
+            miss_cpu, _ = measure(spawn, [a for a in args if a != "--cache"], env)
             for _ in range(5):
-                measure(args, env)
-            cpu, rss = zip(*(measure(args, env) for _ in range(RUNS)))
+                measure(spawn, args, env)
+            cpu, rss = zip(*(measure(spawn, args, env) for _ in range(RUNS)))
             last = json.loads(subprocess.run(args, env=env, check=True, capture_output=True).stdout)
             if last["AccessKeyId"] != first["AccessKeyId"]:
                 raise SystemExit("the cache did not hold: a later run got other credentials")
         finally:
             emu.terminate()
             emu.wait()
-    cpu_ms = sorted(c * 1000 for c in cpu)
+    cpu_ms = sorted(cpu)
     print(f"credential-process --cache, cache hit, RSA-2048 file key, {RUNS} runs")
     print(f"  CPU time per run: median {statistics.median(cpu_ms):.2f} ms, p90 {cpu_ms[int(len(cpu_ms) * 0.9)]:.2f} ms")
-    print(f"  (one uncached run for comparison: {miss_cpu * 1000:.2f} ms)")
+    print(f"  (one uncached run for comparison: {miss_cpu:.2f} ms)")
     print(f"  peak RSS: {max(rss) / 1024:.1f} MiB")
 
 

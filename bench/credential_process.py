@@ -5,7 +5,10 @@ Prints the median and p90 CPU time (user+system) per invocation, the peak RSS, a
 stripped release binary's size. Usage: python3 bench/credential_process.py [RUNS]
 (builds the release binary first; needs the openssl CLI).
 """
-import os, resource, statistics, subprocess, sys, tempfile
+import os, statistics, subprocess, sys, tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from spawn import build_spawn, measure  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "aws_signing_helper")
@@ -14,16 +17,6 @@ RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 
 def sh(*args, **kw):
     return subprocess.run(args, check=True, capture_output=True, **kw)
-
-
-def measure(args, env):
-    """CPU seconds and peak RSS (KiB) of one child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    pid = os.posix_spawn(args[0], args, env)
-    _, status, usage = os.wait4(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"run failed: {args}")
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 def main():
@@ -50,13 +43,14 @@ def main():
                     "--role-arn", "arn:aws:iam::111122223333:role/r", "--endpoint", url]
             env = {"PATH": os.environ.get("PATH", ""), "HOME": d,
                    "AWS_CA_BUNDLE": os.path.join(d, "server-ca.pem")}
+            spawn = build_spawn(d)
             for _ in range(5):
-                measure(args, env)
-            cpu, rss = zip(*(measure(args, env) for _ in range(RUNS)))
+                measure(spawn, args, env)
+            cpu, rss = zip(*(measure(spawn, args, env) for _ in range(RUNS)))
         finally:
             emu.terminate()
             emu.wait()
-    cpu_ms = sorted(c * 1000 for c in cpu)
+    cpu_ms = sorted(cpu)
     print(f"credential-process, RSA-2048 file key, local emulator over HTTPS, {RUNS} runs")
     print(f"  CPU time per run: median {statistics.median(cpu_ms):.2f} ms, p90 {cpu_ms[int(len(cpu_ms) * 0.9)]:.2f} ms")
     print(f"  peak RSS: {max(rss) / 1024:.1f} MiB")

@@ -105,35 +105,13 @@ pub fn from_sec1(der: &[u8]) -> KeyResult<Box<dyn Signer>> {
 
 /// Builds a signer from PKCS#1 `RSAPrivateKey` DER (`RSA PRIVATE KEY`).
 pub fn from_pkcs1(der: &[u8]) -> KeyResult<Box<dyn Signer>> {
-    match lc::RsaKeyPair::from_der(der) {
-        Ok(key) => Ok(Box::new(RsaSigner { key })),
-        Err(e) if e.description_() == "TooSmall" => legacy_rsa(der),
-        Err(e) => Err(rsa_rejected(e)),
-    }
+    super::rsa::RsaKey::from_pkcs1_der(der).map(|k| Box::new(k) as Box<dyn Signer>)
 }
 
 fn rsa_from_pkcs8(der: &[u8]) -> KeyResult<Box<dyn Signer>> {
-    match lc::RsaKeyPair::from_pkcs8(der) {
-        Ok(key) => Ok(Box::new(RsaSigner { key })),
-        Err(e) if e.description_() == "TooSmall" => {
-            let info = PrivateKeyInfoRef::from_der(der)
-                .map_err(|e| KeyProblem::Invalid(format!("not a PKCS#8 PrivateKeyInfo ({e})")))?;
-            legacy_rsa(info.private_key.as_bytes())
-        }
-        Err(e) => Err(rsa_rejected(e)),
-    }
-}
-
-/// RSA keys of 1024..2047 bits (see `rsa_legacy`).
-fn legacy_rsa(pkcs1: &[u8]) -> KeyResult<Box<dyn Signer>> {
-    super::rsa_legacy::LegacyRsa::from_pkcs1_der(pkcs1).map(|k| Box::new(k) as Box<dyn Signer>)
-}
-
-fn rsa_rejected(e: aws_lc_rs::error::KeyRejected) -> KeyProblem {
-    match e.description_() {
-        "TooLarge" => KeyProblem::Unsupported("RSA key longer than 8192 bits".into()),
-        other => KeyProblem::Invalid(format!("invalid RSA key ({other})")),
-    }
+    let info = PrivateKeyInfoRef::from_der(der)
+        .map_err(|e| KeyProblem::Invalid(format!("not a PKCS#8 PrivateKeyInfo ({e})")))?;
+    from_pkcs1(info.private_key.as_bytes())
 }
 
 fn mldsa_from_pkcs8(der: &[u8], level: MlDsaLevel) -> KeyResult<Box<dyn Signer>> {
@@ -264,38 +242,6 @@ pub fn uncompressed(curve: Curve, point: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// RSA PKCS#1 v1.5 via aws-lc-rs.
-struct RsaSigner {
-    key: lc::RsaKeyPair,
-}
-
-impl Signer for RsaSigner {
-    fn key_type(&self) -> KeyType {
-        KeyType::Rsa
-    }
-
-    fn public_key(&self) -> Option<Vec<u8>> {
-        Some(self.key.public_key().as_ref().to_vec())
-    }
-
-    fn sign(&self, message: &[u8], digest: Digest) -> Result<Vec<u8>> {
-        let padding = match digest {
-            Digest::Sha256 => &lc::RSA_PKCS1_SHA256,
-            Digest::Sha384 => &lc::RSA_PKCS1_SHA384,
-            Digest::Sha512 => &lc::RSA_PKCS1_SHA512,
-        };
-        let mut sig = vec![0u8; self.key.public_modulus_len()];
-        self.key
-            .sign(
-                padding,
-                &aws_lc_rs::rand::SystemRandom::new(),
-                message,
-                &mut sig,
-            )
-            .map_err(|_| Error::new("RSA signing failed"))?;
-        Ok(sig)
-    }
-}
-
 /// ECDSA over a prehash, via the RustCrypto curve crates (any digest on any curve).
 enum EcSigner {
     P256(p256::ecdsa::SigningKey),

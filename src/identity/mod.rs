@@ -10,7 +10,7 @@ pub mod keys;
 pub mod pem;
 pub mod pkcs11;
 pub mod pkcs12;
-pub mod rsa_legacy;
+pub mod rsa;
 pub mod selector;
 pub mod source;
 pub mod tpm;
