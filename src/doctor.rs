@@ -844,26 +844,25 @@ pub fn derive(leaf: &Certificate, trust_anchor_arn: &str) -> Derived {
         .iter()
         .find(|(k, _)| k == "x509Subject/CN")
         .map(|(_, v)| v.clone());
-    let mut condition = serde_json::Map::new();
-    condition.insert(
-        "StringEquals".into(),
-        serde_json::json!({ "aws:PrincipalTag/x509Subject/CN": cn.clone().unwrap_or_default() }),
-    );
-    if !trust_anchor_arn.is_empty() {
-        condition.insert(
-            "ArnEquals".into(),
-            serde_json::json!({ "aws:SourceArn": trust_anchor_arn }),
-        );
-    }
-    let policy = serde_json::json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": { "Service": "rolesanywhere.amazonaws.com" },
-            "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-            "Condition": condition,
-        }]
-    });
+    let policy = TrustPolicy {
+        version: "2012-10-17",
+        statement: [PolicyStatement {
+            effect: "Allow",
+            principal: PolicyPrincipal {
+                service: "rolesanywhere.amazonaws.com",
+            },
+            action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+            condition: PolicyCondition {
+                string_equals: [(
+                    "aws:PrincipalTag/x509Subject/CN",
+                    cn.clone().unwrap_or_default(),
+                )]
+                .into(),
+                arn_equals: (!trust_anchor_arn.is_empty())
+                    .then(|| [("aws:SourceArn", trust_anchor_arn.to_string())].into()),
+            },
+        }],
+    };
     Derived {
         session_name: leaf.serial_hex_upper().to_ascii_lowercase(),
         source_identity: verify::source_identity(leaf),
@@ -871,6 +870,37 @@ pub fn derive(leaf: &Certificate, trust_anchor_arn: &str) -> Derived {
         // Pretty-printing a JSON value cannot fail.
         trust_policy: serde_json::to_string_pretty(&policy).unwrap_or_default(),
     }
+}
+
+/// A role trust policy, its keys in the order AWS documents them.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct TrustPolicy {
+    version: &'static str,
+    statement: [PolicyStatement; 1],
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PolicyStatement {
+    effect: &'static str,
+    principal: PolicyPrincipal,
+    action: [&'static str; 3],
+    condition: PolicyCondition,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PolicyPrincipal {
+    service: &'static str,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PolicyCondition {
+    string_equals: std::collections::BTreeMap<&'static str, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arn_equals: Option<std::collections::BTreeMap<&'static str, String>>,
 }
 
 #[cfg(test)]
