@@ -436,8 +436,10 @@ pub fn check_encrypted_pkcs8(der: &[u8]) -> std::result::Result<(), DecryptProbl
     }
 }
 
-/// The most memory a key file's scrypt parameters may ask for (OpenSSL writes 16 MiB).
-const MAX_SCRYPT_MEMORY: u64 = 1 << 30;
+/// The most scrypt work a key file may ask for, as 128·N·r·p bytes: the memory of one lane times
+/// the lanes, which run one after the other. OpenSSL writes 16 MiB and by default refuses to
+/// decrypt above 32 MiB; 1 GiB took about 7 s on a 2-core machine, so the limit is 256 MiB.
+const MAX_SCRYPT_WORK: u64 = 256 << 20;
 
 /// The most PBKDF2 iterations a key file may ask for. OpenSSL writes 2048 and the p12-keystore
 /// crate refuses more than this for PKCS#12 too; a million SHA-1 iterations already take about
@@ -458,13 +460,16 @@ fn check_kdf_cost(kdf: &pkcs8::pkcs5::pbes2::Kdf) -> std::result::Result<(), Dec
         let memory = 128u64
             .saturating_mul(p.cost_parameter)
             .saturating_mul(u64::from(p.block_size));
-        if memory > MAX_SCRYPT_MEMORY || p.parallelization > 16 {
+        let work = memory.saturating_mul(u64::from(p.parallelization));
+        if work > MAX_SCRYPT_WORK || p.parallelization > 16 {
             return Err(DecryptProblem::Unsupported(format!(
-                "the key's scrypt parameters (N={}, r={}, p={}) would need {} MiB of memory or too much time; re-encrypt it with openssl pkcs8 -topk8 -scrypt",
+                "the key's scrypt parameters (N={}, r={}, p={}) would need {} MiB of memory {} times over, above the limit of {} MiB in all; re-encrypt it with openssl pkcs8 -topk8 -scrypt",
                 p.cost_parameter,
                 p.block_size,
                 p.parallelization,
-                memory >> 20
+                memory >> 20,
+                p.parallelization,
+                MAX_SCRYPT_WORK >> 20
             )));
         }
     }
@@ -531,6 +536,25 @@ mod kdf_cost_tests {
             decrypt_pkcs8(&hostile, b"pw"),
             Err(DecryptProblem::Unsupported(_))
         ));
+        // The lanes multiply the time: 16 lanes of 128 MiB are refused, 2 of 128 MiB are not.
+        let with = |n: u64, r: u16, p: u16| {
+            let mut info = EncryptedPrivateKeyInfoOwned::from_der(&der).unwrap();
+            let EncryptionScheme::Pbes2(params) = &mut info.encryption_algorithm else {
+                panic!("not PBES2")
+            };
+            let Kdf::Scrypt(scrypt) = &mut params.kdf else {
+                panic!("not scrypt")
+            };
+            (
+                scrypt.cost_parameter,
+                scrypt.block_size,
+                scrypt.parallelization,
+            ) = (n, r, p);
+            info.to_der().unwrap()
+        };
+        assert!(check_encrypted_pkcs8(&with(1 << 17, 8, 2)).is_ok());
+        assert!(check_encrypted_pkcs8(&with(1 << 17, 8, 16)).is_err());
+        assert!(check_encrypted_pkcs8(&with(1 << 20, 8, 1)).is_err());
     }
 
     /// A PBKDF2 key whose iteration count is raised far above the limit is refused at once
