@@ -457,6 +457,14 @@ fn check_kdf_cost(kdf: &pkcs8::pkcs5::pbes2::Kdf) -> std::result::Result<(), Dec
         }
     }
     if let pkcs8::pkcs5::pbes2::Kdf::Scrypt(p) = kdf {
+        // RFC 7914: N is a power of two above 1. pkcs5 0.8.1 panics on N = 0 instead of
+        // returning an error, so this must be refused before decrypting.
+        if p.cost_parameter < 2 || !p.cost_parameter.is_power_of_two() {
+            return Err(DecryptProblem::Malformed(format!(
+                "the key's scrypt cost parameter N={} is not a power of two above 1",
+                p.cost_parameter
+            )));
+        }
         let memory = 128u64
             .saturating_mul(p.cost_parameter)
             .saturating_mul(u64::from(p.block_size));
@@ -555,6 +563,16 @@ mod kdf_cost_tests {
         assert!(check_encrypted_pkcs8(&with(1 << 17, 8, 2)).is_ok());
         assert!(check_encrypted_pkcs8(&with(1 << 17, 8, 16)).is_err());
         assert!(check_encrypted_pkcs8(&with(1 << 20, 8, 1)).is_err());
+        // Found by the encrypted_pkcs8 fuzzer: N = 0 made pkcs5 panic inside decryption.
+        for n in [0, 1, 3, (1 << 12) + 1] {
+            assert!(
+                matches!(
+                    decrypt_pkcs8(&with(n, 8, 1), b"pw"),
+                    Err(DecryptProblem::Malformed(_))
+                ),
+                "N={n}"
+            );
+        }
     }
 
     /// A PBKDF2 key whose iteration count is raised far above the limit is refused at once
