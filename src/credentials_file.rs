@@ -44,7 +44,29 @@ fn key_of(line: &str) -> Option<String> {
     Some(k.trim().to_ascii_lowercase())
 }
 
+/// Refuses profile names that cannot round-trip through a `[name]` header line: brackets and
+/// line breaks would break the line, and surrounding whitespace is trimmed away when the header
+/// is read back, so every refresh would append yet another section.
+pub fn check_profile_name(profile: &str) -> Result<()> {
+    if profile.is_empty() {
+        return Err(Error::new("invalid profile name: it is empty"));
+    }
+    if profile.contains(['[', ']', '\n', '\r']) {
+        return Err(Error::new(format!(
+            "invalid profile name {profile:?}: a profile name cannot contain brackets or line breaks"
+        )));
+    }
+    if profile.trim() != profile {
+        return Err(Error::new(format!(
+            "invalid profile name {profile:?}: a profile name cannot start or end with whitespace"
+        )));
+    }
+    Ok(())
+}
+
 /// Returns `text` with `profile`'s credentials set to `creds`, everything else unchanged.
+/// `profile` must pass [`check_profile_name`] (otherwise the result is still text, but a second
+/// call may not find the section the first one wrote).
 pub fn set_profile(text: &str, profile: &str, creds: &Credentials) -> String {
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let values = [
@@ -136,6 +158,7 @@ pub fn default_path() -> Result<PathBuf> {
 
 /// Sets `profile`'s credentials in the file at `path`, safely (see the module doc).
 pub fn write_profile(path: &Path, profile: &str, creds: &Credentials) -> Result<()> {
+    check_profile_name(profile)?;
     // Write through a symlink to its target, keeping the link.
     let path = match std::fs::canonicalize(path) {
         Ok(p) => p,
@@ -321,6 +344,27 @@ mod tests {
         assert_eq!(out, "[test]\r\nregion = x\r\naws_access_key_id = AK4\r\naws_secret_access_key = SK4\r\naws_session_token = ST4\r\n\r\n[test profile]\r\nk = v\r\n[test]\r\naws_access_key_id = SECOND\r\n");
         let out = set_profile("# [test]\n", "test", &creds("5"));
         assert!(out.starts_with("# [test]\n\n[test]\n"));
+    }
+
+    /// The `credentials_file` fuzzer's idempotence invariant: a name with surrounding whitespace
+    /// was written as `[ p]`, read back as `p`, and so appended again on every refresh.
+    #[test]
+    fn profile_names_must_round_trip_through_a_header() {
+        for bad in [
+            "", " p", "p ", "\tp", "p\u{a0}", "a]b", "[a", "a\nb", "a\rb",
+        ] {
+            assert!(check_profile_name(bad).is_err(), "{bad:?}");
+        }
+        for good in ["default", "p q", "dev#1", "x;y", "profile-1.a_b"] {
+            assert!(check_profile_name(good).is_ok(), "{good:?}");
+            let once = set_profile("[a]\nk = v\n", good, &creds("1"));
+            assert_eq!(set_profile(&once, good, &creds("1")), once, "{good:?}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        let e = write_profile(&path, " p", &creds("1")).unwrap_err();
+        assert!(e.message().contains("whitespace"), "{e}");
+        assert!(!path.exists());
     }
 
     #[test]

@@ -280,7 +280,11 @@ impl ServiceError {
             .header("x-amzn-errortype")
             .map(sanitize)
             .filter(|s| !s.is_empty())
-            .or_else(|| field(&["code", "__type"]).map(|s| sanitize(&s)))
+            .or_else(|| {
+                field(&["code", "__type"])
+                    .map(|s| sanitize(&s))
+                    .filter(|s| !s.is_empty())
+            })
             .unwrap_or_else(|| "UnknownError".to_string());
         let message = field(&["message", "Message"]).unwrap_or_else(|| {
             if resp.body.is_empty() {
@@ -585,6 +589,26 @@ mod tests {
             ),
             ("UnknownError", "UnknownError", true)
         );
+    }
+
+    /// Found by the `create_session_response` fuzzer: a JSON code that sanitizes to nothing
+    /// (`"com.amazon#:x"`) gave an empty code and the message "api error : …".
+    #[test]
+    fn code_that_sanitizes_to_nothing_is_unknown() {
+        for body in [
+            r#"{"__type":"com.amazon#:iam::1","message":"m"}"#,
+            r#"{"code":"  ","message":"m"}"#,
+            r##"{"code":"#","message":"m"}"##,
+        ] {
+            let se = ServiceError::from_response(&resp(400, &[], body));
+            assert_eq!(se.code, "UnknownError", "{body}");
+        }
+        let header = ServiceError::from_response(&resp(
+            400,
+            &[("X-Amzn-ErrorType", ":x")],
+            r#"{"__type":"a#ValidationException"}"#,
+        ));
+        assert_eq!(header.code, "ValidationException");
     }
 
     #[test]

@@ -54,11 +54,8 @@ pub fn run(args: &UpdateArgs) -> Result<()> {
         .clone()
         .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
         .unwrap_or_else(|| "default".to_string());
-    if profile.contains([']', '[', '\n', '\r']) {
-        return Err(Error::new(format!(
-            "invalid --profile {profile:?}: a profile name cannot contain brackets or line breaks"
-        )));
-    }
+    credentials_file::check_profile_name(&profile)
+        .map_err(|e| Error::new(e.message().replacen("profile name", "--profile", 1)))?;
     let path = credentials_file::default_path()?;
     let mut creds = fetch(&args.credentials)?;
     write(&path, &profile, &creds)?;

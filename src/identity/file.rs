@@ -204,14 +204,25 @@ pub fn load_private_key_with(
     prompter: &mut dyn Prompter,
 ) -> Result<Box<dyn Signer>> {
     let data = Zeroizing::new(read(path, "private key")?);
+    private_key_from_bytes(path, &data, password, prompter)
+}
+
+/// [`load_private_key_with`] on the bytes of a key file already read; `path` only names the file
+/// in messages.
+pub fn private_key_from_bytes(
+    path: &Path,
+    data: &[u8],
+    password: Option<&Zeroizing<String>>,
+    prompter: &mut dyn Prompter,
+) -> Result<Box<dyn Signer>> {
     let file = path.display();
     if data.is_empty() {
         return Err(Error::new(format!(
             "unable to parse private key in {file}: the file is empty"
         )));
     }
-    if pem::is_pem(&data) {
-        let blocks = pem::parse(&data).map_err(|e| {
+    if pem::is_pem(data) {
+        let blocks = pem::parse(data).map_err(|e| {
             Error::new(format!(
                 "unable to parse private key in {file}: could not parse PEM data ({e})"
             ))
@@ -219,15 +230,15 @@ pub fn load_private_key_with(
         return key_from_blocks(path, &blocks, password, prompter);
     }
     // DER: PKCS#8, then encrypted PKCS#8, SEC1, PKCS#1.
-    let result = if keys::is_pkcs8(&data) {
-        keys::from_pkcs8(&data)
-    } else if keys::is_encrypted_pkcs8(&data) {
-        let plain = decrypt(path, &data, password, prompter)?;
+    let result = if keys::is_pkcs8(data) {
+        keys::from_pkcs8(data)
+    } else if keys::is_encrypted_pkcs8(data) {
+        let plain = decrypt(path, data, password, prompter)?;
         keys::from_pkcs8(&plain)
-    } else if is_sec1(&data) {
-        keys::from_sec1(&data)
-    } else if is_pkcs1(&data) {
-        keys::from_pkcs1(&data)
+    } else if is_sec1(data) {
+        keys::from_sec1(data)
+    } else if is_pkcs1(data) {
+        keys::from_pkcs1(data)
     } else {
         Err(KeyProblem::Invalid(
             "neither PEM nor a DER PKCS#8, SEC1 or PKCS#1 private key".into(),
@@ -368,14 +379,20 @@ fn decrypt(
 /// text ignored), or one DER certificate.
 pub fn load_certificates(path: &Path) -> Result<Vec<Certificate>> {
     let data = read(path, "certificate")?;
+    certificates_from_bytes(path, &data)
+}
+
+/// [`load_certificates`] on the bytes of a file already read; `path` only names the file in
+/// messages.
+pub fn certificates_from_bytes(path: &Path, data: &[u8]) -> Result<Vec<Certificate>> {
     let file = path.display();
     if data.is_empty() {
         return Err(Error::new(format!(
             "could not parse PEM data in {file}: the file is empty"
         )));
     }
-    if pem::is_pem(&data) {
-        let blocks = pem::parse(&data)
+    if pem::is_pem(data) {
+        let blocks = pem::parse(data)
             .map_err(|e| Error::new(format!("could not parse PEM data in {file}: {e}")))?;
         let certs = certificates_from_blocks(path, &blocks)?;
         if certs.is_empty() {
@@ -385,7 +402,7 @@ pub fn load_certificates(path: &Path) -> Result<Vec<Certificate>> {
         }
         return Ok(certs);
     }
-    Certificate::from_der(&data)
+    Certificate::from_der(data)
         .map(|c| vec![c])
         .map_err(|e| Error::new(format!("{} in {file}", e.message())))
 }
@@ -404,9 +421,15 @@ fn certificates_from_blocks(path: &Path, blocks: &[pem::Block]) -> Result<Vec<Ce
 /// The `--intermediates` file: PEM with only `CERTIFICATE` blocks, or one DER certificate.
 fn load_intermediates(path: &Path) -> Result<Vec<Certificate>> {
     let data = read(path, "certificate bundle")?;
+    intermediates_from_bytes(path, &data)
+}
+
+/// The `--intermediates` rules on the bytes of a file already read; `path` only names the file
+/// in messages.
+pub fn intermediates_from_bytes(path: &Path, data: &[u8]) -> Result<Vec<Certificate>> {
     let file = path.display();
-    if pem::is_pem(&data) {
-        let blocks = pem::parse(&data)
+    if pem::is_pem(data) {
+        let blocks = pem::parse(data)
             .map_err(|e| Error::new(format!("invalid certificate chain in {file}: {e}")))?;
         if let Some(other) = blocks.iter().find(|b| b.label != "CERTIFICATE") {
             return Err(Error::new(format!(
@@ -418,7 +441,7 @@ fn load_intermediates(path: &Path) -> Result<Vec<Certificate>> {
         return certificates_from_blocks(path, &blocks)
             .map_err(|e| Error::new(format!("invalid certificate chain: {}", e.message())));
     }
-    Certificate::from_der(&data).map(|c| vec![c]).map_err(|e| {
+    Certificate::from_der(data).map(|c| vec![c]).map_err(|e| {
         Error::new(format!(
             "invalid certificate chain in {file}: neither PEM nor a DER certificate ({})",
             e.message()

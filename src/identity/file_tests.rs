@@ -1112,3 +1112,31 @@ fn unsupported_encryption_is_refused_without_prompting() {
         assert!(script.prompts.is_empty(), "prompted for {file}");
     }
 }
+
+/// The `_from_bytes` functions the fuzzers call are the very code the path loaders run.
+#[test]
+fn bytes_loaders_match_path_loaders() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    pki(d);
+    let bundle = cat(d, "bundle.pem", &["int.pem", "root.pem"]);
+    let data = std::fs::read(&bundle).unwrap();
+    assert_eq!(
+        subjects(&certificates_from_bytes(&bundle, &data).unwrap()),
+        subjects(&load_certificates(&bundle).unwrap())
+    );
+    assert_eq!(
+        subjects(&intermediates_from_bytes(&bundle, &data).unwrap()),
+        ["CN=Intermediate", "CN=Root"]
+    );
+    let e = certificates_from_bytes(Path::new("named.pem"), b"").unwrap_err();
+    assert!(e.to_string().contains("named.pem"), "{e}");
+
+    let key = d.join("leaf.key");
+    let key_data = std::fs::read(&key).unwrap();
+    let from_bytes = private_key_from_bytes(&key, &key_data, None, &mut Script::default()).unwrap();
+    let from_path = load_private_key_with(&key, None, &mut Script::default()).unwrap();
+    assert_eq!(from_bytes.public_key(), from_path.public_key());
+    let leaf = load_certificates(&d.join("leaf.pem")).unwrap().remove(0);
+    assert_signs_for(from_bytes.as_ref(), &leaf);
+}

@@ -382,22 +382,48 @@ pub fn check_encrypted_pkcs8(der: &[u8]) -> std::result::Result<(), DecryptProbl
     }
 }
 
-/// The most memory a key file's scrypt parameters may ask for (OpenSSL writes 16 MiB).
-const MAX_SCRYPT_MEMORY: u64 = 1 << 30;
+/// The most scrypt work a key file may ask for, as 128·N·r·p bytes: the memory of one lane times
+/// the lanes, which run one after the other. OpenSSL writes 16 MiB and by default refuses to
+/// decrypt above 32 MiB; 1 GiB took about 7 s on a 2-core machine, so the limit is 256 MiB.
+const MAX_SCRYPT_WORK: u64 = 256 << 20;
+
+/// The most PBKDF2 iterations a key file may ask for. OpenSSL writes 2048 and the p12-keystore
+/// crate refuses more than this for PKCS#12 too; a million SHA-1 iterations already take about
+/// half a second, and the field allows four billion.
+pub const MAX_PBKDF2_ITERATIONS: u32 = 1_000_000;
 
 /// Refuses KDF parameters that would take unbounded memory or time: a key file is input too.
 fn check_kdf_cost(kdf: &pkcs8::pkcs5::pbes2::Kdf) -> std::result::Result<(), DecryptProblem> {
+    if let pkcs8::pkcs5::pbes2::Kdf::Pbkdf2(p) = kdf {
+        if p.iteration_count > MAX_PBKDF2_ITERATIONS {
+            return Err(DecryptProblem::Unsupported(format!(
+                "the key's PBKDF2 iteration count {} is above the limit of {MAX_PBKDF2_ITERATIONS}; re-encrypt it with openssl pkcs8 -topk8 -v2 aes-256-cbc",
+                p.iteration_count
+            )));
+        }
+    }
     if let pkcs8::pkcs5::pbes2::Kdf::Scrypt(p) = kdf {
+        // RFC 7914: N is a power of two above 1. pkcs5 0.8.1 panics on N = 0 instead of
+        // returning an error, so this must be refused before decrypting.
+        if p.cost_parameter < 2 || !p.cost_parameter.is_power_of_two() {
+            return Err(DecryptProblem::Malformed(format!(
+                "the key's scrypt cost parameter N={} is not a power of two above 1",
+                p.cost_parameter
+            )));
+        }
         let memory = 128u64
             .saturating_mul(p.cost_parameter)
             .saturating_mul(u64::from(p.block_size));
-        if memory > MAX_SCRYPT_MEMORY || p.parallelization > 16 {
+        let work = memory.saturating_mul(u64::from(p.parallelization));
+        if work > MAX_SCRYPT_WORK || p.parallelization > 16 {
             return Err(DecryptProblem::Unsupported(format!(
-                "the key's scrypt parameters (N={}, r={}, p={}) would need {} MiB of memory or too much time; re-encrypt it with openssl pkcs8 -topk8 -scrypt",
+                "the key's scrypt parameters (N={}, r={}, p={}) would need {} MiB of memory {} times over, above the limit of {} MiB in all; re-encrypt it with openssl pkcs8 -topk8 -scrypt",
                 p.cost_parameter,
                 p.block_size,
                 p.parallelization,
-                memory >> 20
+                memory >> 20,
+                p.parallelization,
+                MAX_SCRYPT_WORK >> 20
             )));
         }
     }
@@ -464,5 +490,96 @@ mod kdf_cost_tests {
             decrypt_pkcs8(&hostile, b"pw"),
             Err(DecryptProblem::Unsupported(_))
         ));
+        // The lanes multiply the time: 16 lanes of 128 MiB are refused, 2 of 128 MiB are not.
+        let with = |n: u64, r: u16, p: u16| {
+            let mut info = EncryptedPrivateKeyInfoOwned::from_der(&der).unwrap();
+            let EncryptionScheme::Pbes2(params) = &mut info.encryption_algorithm else {
+                panic!("not PBES2")
+            };
+            let Kdf::Scrypt(scrypt) = &mut params.kdf else {
+                panic!("not scrypt")
+            };
+            (
+                scrypt.cost_parameter,
+                scrypt.block_size,
+                scrypt.parallelization,
+            ) = (n, r, p);
+            info.to_der().unwrap()
+        };
+        assert!(check_encrypted_pkcs8(&with(1 << 17, 8, 2)).is_ok());
+        assert!(check_encrypted_pkcs8(&with(1 << 17, 8, 16)).is_err());
+        assert!(check_encrypted_pkcs8(&with(1 << 20, 8, 1)).is_err());
+        // Found by the encrypted_pkcs8 fuzzer: N = 0 made pkcs5 panic inside decryption.
+        for n in [0, 1, 3, (1 << 12) + 1] {
+            assert!(
+                matches!(
+                    decrypt_pkcs8(&with(n, 8, 1), b"pw"),
+                    Err(DecryptProblem::Malformed(_))
+                ),
+                "N={n}"
+            );
+        }
+    }
+
+    /// A PBKDF2 key whose iteration count is raised far above the limit is refused at once
+    /// instead of spending tens of seconds in the KDF.
+    #[test]
+    fn pbkdf2_iteration_counts_above_the_limit_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| {
+            let ok = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .status()
+                .unwrap();
+            assert!(ok.success());
+        };
+        run(&[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "k.pem",
+        ]);
+        run(&[
+            "pkcs8",
+            "-topk8",
+            "-v2",
+            "aes-256-cbc",
+            "-iter",
+            "2048",
+            "-in",
+            "k.pem",
+            "-outform",
+            "DER",
+            "-out",
+            "k.der",
+            "-passout",
+            "pass:pw",
+        ]);
+        let der = std::fs::read(dir.path().join("k.der")).unwrap();
+        assert!(decrypt_pkcs8(&der, b"pw").is_ok());
+        let with_count = |n: u32| {
+            let mut info = EncryptedPrivateKeyInfoOwned::from_der(&der).unwrap();
+            let EncryptionScheme::Pbes2(params) = &mut info.encryption_algorithm else {
+                panic!("not PBES2")
+            };
+            let Kdf::Pbkdf2(pbkdf2) = &mut params.kdf else {
+                panic!("not PBKDF2")
+            };
+            pbkdf2.iteration_count = n;
+            info.to_der().unwrap()
+        };
+        // At the limit the parameters are accepted (the password check itself is not run here).
+        assert!(check_encrypted_pkcs8(&with_count(MAX_PBKDF2_ITERATIONS)).is_ok());
+        let hostile = with_count(50 * MAX_PBKDF2_ITERATIONS);
+        let started = std::time::Instant::now();
+        match decrypt_pkcs8(&hostile, b"pw") {
+            Err(DecryptProblem::Unsupported(msg)) => assert!(msg.contains("iteration"), "{msg}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 }

@@ -104,9 +104,44 @@ enum Opened {
     Broken(Broken),
 }
 
+/// The scrypt OID (1.3.6.1.4.1.11591.4.11) in DER, tag and length included.
+const SCRYPT_OID_DER: [u8; 11] = [
+    0x06, 0x09, 0x2b, 0x06, 0x01, 0x04, 0x01, 0xda, 0x47, 0x04, 0x0b,
+];
+
+/// Whether scrypt parameters anywhere in the clear part of the file have an N that is not a
+/// power of two above 1: pkcs5 0.8.1 (under p12-keystore) panics on N = 0 instead of failing.
+fn bad_scrypt_parameters(data: &[u8]) -> bool {
+    data.windows(SCRYPT_OID_DER.len())
+        .enumerate()
+        .filter(|(_, w)| *w == SCRYPT_OID_DER)
+        .any(|(i, _)| {
+            let Ok(mut reader) = der::SliceReader::new(&data[i + SCRYPT_OID_DER.len()..]) else {
+                return false;
+            };
+            reader
+                .decode::<pkcs8::pkcs5::pbes2::ScryptParams>()
+                .is_ok_and(|p| p.cost_parameter < 2 || !p.cost_parameter.is_power_of_two())
+        })
+}
+
 fn open(data: &[u8], password: &str) -> Opened {
     use p12_keystore::error::Error as E;
-    match p12_keystore::Pkcs12Archive::from_pkcs12(data, password) {
+    if bad_scrypt_parameters(data) {
+        return Opened::Broken(Broken(
+            "its scrypt parameters are invalid (N must be a power of two above 1)".into(),
+        ));
+    }
+    // Parameters inside encrypted content only p12-keystore sees; should one of them still make
+    // it panic, that is a broken file, not a crash of the helper.
+    let parsed =
+        std::panic::catch_unwind(|| p12_keystore::Pkcs12Archive::from_pkcs12(data, password));
+    let Ok(parsed) = parsed else {
+        return Opened::Broken(Broken(
+            "the PKCS#12 reader failed on its encryption parameters".into(),
+        ));
+    };
+    match parsed {
         Ok(a) => Opened::Ok(a),
         Err(E::MacError(_)) | Err(E::UnpadError) => Opened::WrongPassword,
         Err(e) => Opened::Broken(Broken(e.to_string())),
@@ -181,5 +216,40 @@ pub fn key_matches(signer: &dyn Signer, cert: &Certificate) -> bool {
         }
         (a, Some(b)) if a == b => cert.public_key() == public.as_slice(),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoPrompt;
+
+    impl Prompter for NoPrompt {
+        fn ask(&mut self, _: &str) -> Option<Zeroizing<String>> {
+            None
+        }
+    }
+
+    /// A PFX without MAC whose one EncryptedData uses PBES2 with scrypt N = 0 (built by hand).
+    const SCRYPT_N_ZERO: &str = "30819e02010330819806092a864886f70d010701a0818a04818730818430818106092a864886f70d010706a0743072020100306d06092a864886f70d010701304e06092a864886f70d01050d3041302006092b06010401da47040b3013040873616c7473616c74020100020108020101301d060960864801650304012a041000000000000000000000000000000000801000000000000000000000000000000000";
+
+    /// Found with the encrypted_pkcs8 fuzzer's crash (pkcs5 panics on scrypt N = 0), which
+    /// p12-keystore reaches too: the file is refused instead of crashing the helper.
+    #[test]
+    fn scrypt_n_zero_is_an_error_not_a_panic() {
+        let data = hex::decode(SCRYPT_N_ZERO).unwrap();
+        assert!(looks_like_pfx(&data));
+        assert!(bad_scrypt_parameters(&data));
+        let e = load(Path::new("hostile.p12"), &data, None, &mut NoPrompt)
+            .err()
+            .expect("refused");
+        assert!(
+            e.message().contains("hostile.p12") && e.message().contains("scrypt"),
+            "{e}"
+        );
+        // With N = 16 the same file is merely undecryptable.
+        let fine = SCRYPT_N_ZERO.replace("020100020108020101", "020110020108020101");
+        assert!(!bad_scrypt_parameters(&hex::decode(fine).unwrap()));
     }
 }
