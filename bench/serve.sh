@@ -2,12 +2,15 @@
 # Benchmark of `serve`: credentials route with a valid IMDSv2 token, load from wrk.
 # Targets (2 cores): >= 40,000 req/s, p99 < 2 ms, RSS <= 16 MiB and flat after 1M requests.
 #
-# Usage: bench/serve.sh [seconds-per-run (default 15)] [connections (default 32)]
+# Usage: bench/serve.sh [seconds-per-run (default 15)] [connections (default 32)] [wrk threads (default 1)]
 # Needs wrk (apt-get install -y wrk) and curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-15}
 conns=${2:-32}
+# One wrk thread by default: with two, wrk and the server contend for the 2 cores and the
+# scheduler, not the server, sets the tail latency.
+threads=${3:-1}
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 1; }
 
 cargo build --release --example serve_bench >&2
@@ -23,11 +26,11 @@ token=$(curl -sf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 21600' "http:/
 curl -sf -o /dev/null -H "X-aws-ec2-metadata-token: $token" "$url"
 
 rss() { awk '/^VmRSS/{print $2" "$3}' "/proc/$pid/status"; }
-echo "serve_bench pid $pid port $port; $(nproc) cores; wrk -t2 -c$conns -d${secs}s"
+echo "serve_bench pid $pid port $port; $(nproc) cores; wrk -t$threads -c$conns -d${secs}s"
 echo "RSS at start:            $(rss)"
 total=0
 for run in 1 2 3; do
-  wrk -t2 -c"$conns" -d"${secs}s" --latency -H "X-aws-ec2-metadata-token: $token" "$url" >"$tmp/wrk$run"
+  wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -H "X-aws-ec2-metadata-token: $token" "$url" >"$tmp/wrk$run"
   reqs=$(awk '/requests in/{print $1}' "$tmp/wrk$run")
   total=$((total + reqs))
   rps=$(awk '/^Requests\/sec/{print $2}' "$tmp/wrk$run")
