@@ -2,38 +2,12 @@
 
 mod common;
 
-use std::process::Output;
-
 use aws_signing_helper::identity::file::load_certificates;
 use aws_signing_helper::identity::{chain, Digest};
 use common::*;
 
 fn args(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
-}
-
-fn payload(public_key: Option<&[u8]>) -> Vec<u8> {
-    let mut m = b"AWS Roles Anywhere Credential Helper Signing Test1".to_vec();
-    if let Some(p) = public_key {
-        let mut input = b"IAM RA".to_vec();
-        input.extend_from_slice(p);
-        m.extend_from_slice(&Digest::Sha256.hash(&input));
-    }
-    m
-}
-
-fn decode(out: &Output, format: &str) -> Vec<u8> {
-    assert!(
-        out.status.success(),
-        "sign-string failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!out.stdout.ends_with(b"\n"));
-    match format {
-        "bin" => out.stdout.clone(),
-        "text" => hex::decode(&out.stdout).unwrap(),
-        _ => hex::decode(serde_json::from_slice::<String>(&out.stdout).unwrap()).unwrap(),
-    }
 }
 
 #[test]
@@ -57,9 +31,14 @@ fn sign_string_with_files_verifies_for_every_format_and_digest() {
                     if with_cert {
                         a.extend(args(&["--certificate", cert_path.to_str().unwrap()]));
                     }
-                    let sig = decode(&run_bin(&a, &[]), format);
+                    let sig = sign_string_signature(&run_bin(&a, &[]), format);
                     assert!(
-                        chain::verify(&cert, d, &payload(Some(cert.public_key())), &sig),
+                        chain::verify(
+                            &cert,
+                            d,
+                            &sign_string_payload(Some(cert.public_key())),
+                            &sig
+                        ),
                         "{alg} {format} {digest}"
                     );
                 }

@@ -409,34 +409,6 @@ fn clear_errors() {
     );
     assert_eq!(run.emulator.sessions_created(), 0);
 }
-
-/// The payload of sign-string (SPEC §6).
-fn payload(public_key: Option<&[u8]>) -> Vec<u8> {
-    let mut m = b"AWS Roles Anywhere Credential Helper Signing Test1".to_vec();
-    if let Some(p) = public_key {
-        let mut input = b"IAM RA".to_vec();
-        input.extend_from_slice(p);
-        m.extend_from_slice(&Digest::Sha256.hash(&input));
-    }
-    m
-}
-
-fn decode_output(out: &Output, format: &str) -> Vec<u8> {
-    assert!(
-        out.status.success(),
-        "sign-string failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    match format {
-        "bin" => out.stdout.clone(),
-        "text" => hex::decode(&out.stdout).unwrap(),
-        _ => {
-            let s: String = serde_json::from_slice(&out.stdout).unwrap();
-            hex::decode(s).unwrap()
-        }
-    }
-}
-
 fn digest_of(name: &str) -> Digest {
     match name {
         "SHA256" => Digest::Sha256,
@@ -475,12 +447,12 @@ fn sign_string_signatures_verify_for_every_format_and_digest() {
                         (PIN_ENV, PIN),
                     ],
                 );
-                let sig = decode_output(&out, format);
+                let sig = sign_string_signature(&out, format);
                 assert!(
                     chain::verify(
                         &cert,
                         digest_of(digest),
-                        &payload(Some(cert.public_key())),
+                        &sign_string_payload(Some(cert.public_key())),
                         &sig
                     ),
                     "{name} {format} {digest}"
@@ -500,11 +472,11 @@ fn sign_string_signatures_verify_for_every_format_and_digest() {
                     ]),
                     &[("SOFTHSM2_CONF", s.hsm.conf.to_str().unwrap())],
                 );
-                let sig = decode_output(&out, format);
+                let sig = sign_string_signature(&out, format);
                 assert!(chain::verify(
                     &cert,
                     digest_of(digest),
-                    &payload(None),
+                    &sign_string_payload(None),
                     &sig
                 ));
             }
@@ -571,14 +543,14 @@ fn always_authenticate_key_with_reuse_pin() {
         ]),
         &env,
     );
-    let sig = decode_output(&out, "text");
+    let sig = sign_string_signature(&out, "text");
     let spki = spki::SubjectPublicKeyInfoRef::try_from(spki.as_slice()).unwrap();
     let public = spki.subject_public_key.raw_bytes();
     assert!(aws_lc_rs::signature::UnparsedPublicKey::new(
         &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1,
         public
     )
-    .verify(&payload(None), &sig)
+    .verify(&sign_string_payload(None), &sig)
     .is_ok());
     // Without --reuse-pin there is nobody to ask for the context-specific PIN.
     let out = run_bin(

@@ -330,28 +330,6 @@ fn cp(
     run_tpm(tpm, Some(run), &a, env)
 }
 
-/// The payload of sign-string (SPEC §6).
-fn payload(public_key: &[u8]) -> Vec<u8> {
-    let mut m = b"AWS Roles Anywhere Credential Helper Signing Test1".to_vec();
-    let mut input = b"IAM RA".to_vec();
-    input.extend_from_slice(public_key);
-    m.extend_from_slice(&Digest::Sha256.hash(&input));
-    m
-}
-
-fn decode_output(out: &Output, format: &str) -> Vec<u8> {
-    assert!(
-        out.status.success(),
-        "sign-string failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    match format {
-        "bin" => out.stdout.clone(),
-        "text" => hex::decode(&out.stdout).unwrap(),
-        _ => hex::decode(serde_json::from_slice::<String>(&out.stdout).unwrap()).unwrap(),
-    }
-}
-
 fn cert_of(path: &Path) -> Certificate {
     load_certificates(path).unwrap().remove(0)
 }
@@ -770,16 +748,26 @@ fn sign_string_signatures_verify_with_the_tpm_public_key() {
                     None if key.starts_with("handle:") => a.push("--no-tpm-key-password".into()),
                     None => {}
                 }
-                let sig = decode_output(&run_tpm(&h.tpm, None, &a, &[]), format);
+                let sig = sign_string_signature(&run_tpm(&h.tpm, None, &a, &[]), format);
                 assert!(
-                    chain::verify(&cert, d, &payload(cert.public_key()), &sig),
+                    chain::verify(
+                        &cert,
+                        d,
+                        &sign_string_payload(Some(cert.public_key())),
+                        &sig
+                    ),
                     "{key} {format} {digest}"
                 );
                 if format == "json" {
                     // With the certificate too.
                     a.extend(args(&["--certificate", cert_path.to_str().unwrap()]));
-                    let sig = decode_output(&run_tpm(&h.tpm, None, &a, &[]), format);
-                    assert!(chain::verify(&cert, d, &payload(cert.public_key()), &sig));
+                    let sig = sign_string_signature(&run_tpm(&h.tpm, None, &a, &[]), format);
+                    assert!(chain::verify(
+                        &cert,
+                        d,
+                        &sign_string_payload(Some(cert.public_key())),
+                        &sig
+                    ));
                 }
             }
         }

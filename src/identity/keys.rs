@@ -443,9 +443,9 @@ mod kdf_cost_tests {
     use pkcs8::pkcs5::{pbes2::Kdf, EncryptionScheme};
     use pkcs8::EncryptedPrivateKeyInfoOwned;
 
-    /// A real scrypt-encrypted key (openssl CLI), with N raised in its parameters afterwards.
-    #[test]
-    fn scrypt_parameters_that_need_too_much_memory_are_refused() {
+    /// A P-256 key made by the openssl CLI and encrypted with `pkcs8 -topk8 ARGS` (password
+    /// `pw`), as DER.
+    fn openssl_encrypted(args: &[&str]) -> Vec<u8> {
         let dir = tempfile::tempdir().unwrap();
         let run = |args: &[&str]| {
             let ok = std::process::Command::new("openssl")
@@ -464,11 +464,19 @@ mod kdf_cost_tests {
             "-out",
             "k.pem",
         ]);
-        run(&[
-            "pkcs8", "-topk8", "-scrypt", "-in", "k.pem", "-outform", "DER", "-out", "k.der",
-            "-passout", "pass:pw",
+        let mut all = vec!["pkcs8", "-topk8"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&[
+            "-in", "k.pem", "-outform", "DER", "-out", "k.der", "-passout", "pass:pw",
         ]);
-        let der = std::fs::read(dir.path().join("k.der")).unwrap();
+        run(&all);
+        std::fs::read(dir.path().join("k.der")).unwrap()
+    }
+
+    /// A real scrypt-encrypted key (openssl CLI), with N raised in its parameters afterwards.
+    #[test]
+    fn scrypt_parameters_that_need_too_much_memory_are_refused() {
+        let der = openssl_encrypted(&["-scrypt"]);
         assert!(
             check_encrypted_pkcs8(&der).is_ok(),
             "OpenSSL's own parameters are fine"
@@ -525,41 +533,7 @@ mod kdf_cost_tests {
     /// instead of spending tens of seconds in the KDF.
     #[test]
     fn pbkdf2_iteration_counts_above_the_limit_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let run = |args: &[&str]| {
-            let ok = std::process::Command::new("openssl")
-                .args(args)
-                .current_dir(dir.path())
-                .status()
-                .unwrap();
-            assert!(ok.success());
-        };
-        run(&[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            "k.pem",
-        ]);
-        run(&[
-            "pkcs8",
-            "-topk8",
-            "-v2",
-            "aes-256-cbc",
-            "-iter",
-            "2048",
-            "-in",
-            "k.pem",
-            "-outform",
-            "DER",
-            "-out",
-            "k.der",
-            "-passout",
-            "pass:pw",
-        ]);
-        let der = std::fs::read(dir.path().join("k.der")).unwrap();
+        let der = openssl_encrypted(&["-v2", "aes-256-cbc", "-iter", "2048"]);
         assert!(decrypt_pkcs8(&der, b"pw").is_ok());
         let with_count = |n: u32| {
             let mut info = EncryptedPrivateKeyInfoOwned::from_der(&der).unwrap();

@@ -311,3 +311,34 @@ pub fn have_python_module(module: &str) -> bool {
     }
     ok
 }
+
+/// The message `sign-string` signs (SPEC §6): the fixed text, version "1", and SHA-256("IAM RA" ‖
+/// public key) when the signer knows its public key.
+pub fn sign_string_payload(public_key: Option<&[u8]>) -> Vec<u8> {
+    let mut m = b"AWS Roles Anywhere Credential Helper Signing Test1".to_vec();
+    if let Some(p) = public_key {
+        let mut input = b"IAM RA".to_vec();
+        input.extend_from_slice(p);
+        m.extend_from_slice(&aws_signing_helper::identity::Digest::Sha256.hash(&input));
+    }
+    m
+}
+
+/// The signature bytes of a successful `sign-string` run in `format` (json, text or bin); its
+/// output never ends with a newline.
+pub fn sign_string_signature(out: &Output, format: &str) -> Vec<u8> {
+    assert!(
+        out.status.success(),
+        "sign-string failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.stdout.ends_with(b"\n"),
+        "sign-string output must not end with a newline"
+    );
+    match format {
+        "bin" => out.stdout.clone(),
+        "text" => hex::decode(&out.stdout).unwrap(),
+        _ => hex::decode(serde_json::from_slice::<String>(&out.stdout).unwrap()).unwrap(),
+    }
+}
