@@ -81,6 +81,13 @@ pub fn ask_password(
     mut try_password: impl FnMut(&str) -> bool,
 ) -> Result<()> {
     let file = path.display();
+    // update and serve re-load the key at every refresh: ask once per process.
+    let memory_key = format!("{} {}", prompts.what, path.display());
+    if let Some(password) = super::remembered::get(&memory_key) {
+        if try_password(&password) {
+            return Ok(());
+        }
+    }
     for attempt in 0..MAX_TRIES {
         let prompt = if attempt == 0 {
             prompts.first
@@ -95,6 +102,7 @@ pub fn ask_password(
             .hint("pass the password with --pkcs8-password"));
         };
         if try_password(&password) {
+            super::remembered::put(&memory_key, &password);
             return Ok(());
         }
     }

@@ -450,6 +450,19 @@ fn password_prompt_retries_and_no_terminal() {
         ["Please enter your PKC8 private key password:"]
     );
 
+    // Three wrong answers: give up.
+    let mut wrong = Script {
+        answers: vec!["a", "b", "c", "pw"],
+        ..Script::default()
+    };
+    let e = load_private_key_with(&key, None, &mut wrong).err().unwrap();
+    assert!(
+        e.message()
+            .starts_with("incorrect PKCS#8 private key password for"),
+        "{e}"
+    );
+    assert_eq!(wrong.prompts.len(), 3);
+
     // Wrong, then right.
     let mut script = Script {
         answers: vec!["nope", "pw"],
@@ -465,25 +478,25 @@ fn password_prompt_retries_and_no_terminal() {
         ]
     );
 
-    // Three wrong answers: give up.
-    let mut wrong = Script {
-        answers: vec!["a", "b", "c", "pw"],
-        ..Script::default()
-    };
-    let e = load_private_key_with(&key, None, &mut wrong).err().unwrap();
+    // Typed once, remembered: update and serve re-load the key at every refresh and must not
+    // ask again.
+    let mut silent = Script::default();
+    load_private_key_with(&key, None, &mut silent).unwrap();
     assert!(
-        e.message()
-            .starts_with("incorrect PKCS#8 private key password for"),
-        "{e}"
+        silent.prompts.is_empty(),
+        "asked again: {:?}",
+        silent.prompts
     );
-    assert_eq!(wrong.prompts.len(), 3);
 
     // An empty --pkcs8-password means "no password": prompt.
     let mut script = Script {
         answers: vec!["pw"],
         ..Script::default()
     };
-    load_private_key_with(&key, password("").as_ref(), &mut script).unwrap();
+    // (Another file: the password typed for enc.pem above is remembered.)
+    let other = d.join("enc2.pem");
+    std::fs::copy(&key, &other).unwrap();
+    load_private_key_with(&other, password("").as_ref(), &mut script).unwrap();
     assert_eq!(script.prompts.len(), 1);
 }
 
@@ -730,8 +743,14 @@ fn pkcs12_modern_legacy_and_passwords() {
         assert_eq!(subjects(&id.chain), ["CN=Intermediate"], "{out}");
     }
 
-    // Password-protected and no password given: try the empty one, then prompt.
+    // Password-protected, no password given and no terminal: a clear error.
     let src = source(&d.join("modern.p12"), None);
+    let e = load_err(&src);
+    assert!(
+        e.contains("unable to read your PKCS#12 password for") && e.contains("modern.p12"),
+        "{e}"
+    );
+    // With a terminal: try the empty password, then prompt.
     let mut script = Script {
         answers: vec!["bad", "secret"],
         ..Script::default()
@@ -744,10 +763,13 @@ fn pkcs12_modern_legacy_and_passwords() {
             "Incorrect PKCS#12 password. Please try again:"
         ]
     );
-    let e = load_err(&src);
+    // Typed once, remembered for the next load (update and serve re-load at every refresh).
+    let mut silent = Script::default();
+    load_with(&src, &mut silent).unwrap();
     assert!(
-        e.contains("unable to read your PKCS#12 password for") && e.contains("modern.p12"),
-        "{e}"
+        silent.prompts.is_empty(),
+        "asked again: {:?}",
+        silent.prompts
     );
 
     let mut wrong = source(&d.join("legacy.p12"), None);

@@ -10,6 +10,7 @@ pub mod keys;
 pub mod pem;
 pub mod pkcs11;
 pub mod pkcs12;
+pub mod remembered;
 pub mod rsa;
 pub mod selector;
 pub mod source;

@@ -380,28 +380,14 @@ const TPM_PROMPTS: super::file::PasswordPrompts = super::file::PasswordPrompts {
     what: "TPM key",
 };
 
-/// Passwords typed at the prompt, by key reference: `update` re-loads the identity for every
-/// refresh and must not ask again.
-#[cfg(feature = "tpm")]
-static PROMPTED: std::sync::Mutex<Vec<(String, Zeroizing<String>)>> =
-    std::sync::Mutex::new(Vec::new());
-
 #[cfg(feature = "tpm")]
 fn remembered(key_ref: &str) -> Option<Zeroizing<String>> {
-    PROMPTED
-        .lock()
-        .ok()?
-        .iter()
-        .find(|(k, _)| k == key_ref)
-        .map(|(_, p)| p.clone())
+    crate::identity::remembered::get(&format!("TPM key {key_ref}"))
 }
 
 #[cfg(feature = "tpm")]
 fn remember(key_ref: &str, password: &Zeroizing<String>) {
-    if let Ok(mut list) = PROMPTED.lock() {
-        list.retain(|(k, _)| k != key_ref);
-        list.push((key_ref.to_string(), password.clone()));
-    }
+    crate::identity::remembered::put(&format!("TPM key {key_ref}"), password);
 }
 
 #[cfg(feature = "tpm")]
