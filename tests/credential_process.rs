@@ -565,6 +565,15 @@ fn debug_output_shows_the_exchange_without_secrets() {
             "secret leaked into --debug output"
         );
     }
+    // The request signature is a bearer proof for five minutes: shown only as redacted.
+    for (i, _) in stderr.match_indices("Signature=") {
+        assert!(
+            stderr[i..].starts_with("Signature=** redacted **"),
+            "signature shown: {}",
+            &stderr[i..(i + 40).min(stderr.len())]
+        );
+    }
+    assert!(stderr.contains("Signature=** redacted **"));
 }
 
 #[test]
