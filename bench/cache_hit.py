@@ -54,7 +54,7 @@ def main():
     print(f"credential-process --cache, cache hit, RSA-2048 file key, {RUNS} runs")
     print(f"  CPU time per run: median {statistics.median(cpu_ms):.2f} ms, p90 {cpu_ms[int(len(cpu_ms) * 0.9)]:.2f} ms")
     print(f"  (one uncached run for comparison: {miss_cpu:.2f} ms)")
-    print(f"  peak RSS: {max(rss) / 1024:.1f} MiB")
+    print(f"  peak RSS: median {statistics.median(rss) / 1024:.2f} MiB, max {max(rss) / 1024:.2f} MiB")
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ def main():
     cpu_ms = sorted(cpu)
     print(f"credential-process, RSA-2048 file key, local emulator over HTTPS, {RUNS} runs")
     print(f"  CPU time per run: median {statistics.median(cpu_ms):.2f} ms, p90 {cpu_ms[int(len(cpu_ms) * 0.9)]:.2f} ms")
-    print(f"  peak RSS: {max(rss) / 1024:.1f} MiB")
+    print(f"  peak RSS: median {statistics.median(rss) / 1024:.2f} MiB, max {max(rss) / 1024:.2f} MiB")
     print(f"  stripped release binary: {os.path.getsize(BIN) / (1 << 20):.1f} MiB")
 
 

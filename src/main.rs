@@ -13,6 +13,9 @@ fn main() -> ExitCode {
     // Before any thread exists: libtss2 writes its own log lines to stderr unless told not to.
     #[cfg(feature = "tpm")]
     aws_signing_helper::identity::tpm::quiet_tss_logs();
+    if let Some(args) = cli::fast_credential_process(std::env::args_os()) {
+        return finish(run(Command::CredentialProcess(args)));
+    }
     let matches = match Cli::command().try_get_matches() {
         Ok(m) => m,
         Err(e) => return clap_exit(e),
@@ -38,7 +41,12 @@ fn main() -> ExitCode {
             }
         };
     }
-    match run(cli.command) {
+    finish(run(cli.command))
+}
+
+/// Exit 0, or one error line on stderr and exit 1.
+fn finish(result: Result<()>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{} {e}", logger::timestamp());
