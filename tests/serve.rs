@@ -457,3 +457,35 @@ fn ipv6_loopback_works() {
     );
     assert_eq!(r.status, 200);
 }
+
+/// A client that connects and sends nothing does not hold the connection: the server closes it
+/// (after its 10 s header-read time-out), which the client sees as end of stream, not as its
+/// own 30 s read time-out.
+#[test]
+fn silent_connections_are_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(dir.path(), fixed("ASIASILENT"));
+    let mut s = TcpStream::connect(h.addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 512];
+    let n = loop {
+        match s.read(&mut buf) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => panic!("the server kept a silent connection open: {e}"),
+        }
+    };
+    let _ = n; // hyper may answer 408 before closing, or just close
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "closed only after {:?}",
+        started.elapsed()
+    );
+    // And the server still answers others.
+    let mut t = TcpStream::connect(h.addr()).unwrap();
+    t.write_all(b"PUT /latest/api/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").unwrap();
+    let mut resp = String::new();
+    t.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+}

@@ -228,7 +228,12 @@ async fn serve_loop(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut http = http1::Builder::new();
-    http.title_case_headers(true).keep_alive(true);
+    // A client that opens a connection and sends nothing (or dribbles a header) must not hold
+    // it forever: SDKs send a whole request at once.
+    http.title_case_headers(true)
+        .keep_alive(true)
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(std::time::Duration::from_secs(10));
     let mut conns = JoinSet::new();
     let mut purge = tokio::time::interval(PURGE_EVERY);
     purge.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
