@@ -630,35 +630,10 @@ fn read_certificate_data_lists_token_certificates() {
     );
 }
 
-/// One HTTP/1.1 exchange on loopback (Connection: close); returns (status, body).
-fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n"
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    let status = resp.split(' ').nth(1).unwrap().parse().unwrap();
-    let body = resp
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
-}
-
 /// The other long-running commands load token keys the same way: `update` writes credentials
 /// signed by the token, and a real `serve` process answers the IMDSv2 flow with them.
 #[test]
 fn token_keys_work_in_update_and_serve() {
-    use std::io::BufRead;
     if !have_tools() {
         return;
     }
@@ -702,41 +677,9 @@ fn token_keys_work_in_update_and_serve() {
     serve.push(home.path().join("token").display().to_string());
     serve.extend(common.iter().cloned());
     serve.push(run.emulator.url());
-    let mut child = bin_command(&serve, &env, home.path())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut reader = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut port = None;
-    for _ in 0..20 {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap() == 0 {
-            break;
-        }
-        if let Some(p) = line.trim().rsplit_once("Local server started on port: ") {
-            port = Some(p.1.parse::<u16>().unwrap());
-            break;
-        }
-    }
-    let port = port.expect("serve printed its port");
-    let (status, token) = http(
-        port,
-        "PUT",
-        "/latest/api/token",
-        &[("X-aws-ec2-metadata-token-ttl-seconds", "60")],
-    );
-    assert_eq!(status, 200);
-    let (status, body) = http(
-        port,
-        "GET",
-        "/latest/meta-data/iam/security-credentials/TestRole",
-        &[("X-aws-ec2-metadata-token", &token)],
-    );
-    assert_eq!(status, 200, "{body}");
-    let v: serde_json::Value = serde_json::from_str(body.trim()).unwrap();
-    assert_eq!(v["Code"], "Success");
+    let served = spawn_serve(bin_command(&serve, &env, home.path()));
+    let v = imds_credentials(served.port, "TestRole");
     assert!(v["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
-    child.kill().unwrap();
-    let _ = child.wait();
+    drop(served);
     assert_eq!(run.emulator.sessions_created(), 2);
 }

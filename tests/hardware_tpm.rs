@@ -778,7 +778,6 @@ fn sign_string_signatures_verify_with_the_tpm_public_key() {
 /// IMDSv2 flow with credentials the emulator issued for a TPM signature.
 #[test]
 fn tpm_key_works_in_serve() {
-    use std::io::{BufRead, Read, Write};
     if !have_tools() {
         return;
     }
@@ -811,42 +810,9 @@ fn tpm_key_works_in_serve() {
         ("AWS_CA_BUNDLE", run.ca_bundle.to_str().unwrap()),
         (PASSWORD_ENV, password.unwrap()),
     ];
-    let mut child = bin_command(&a, &env, home.path())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut reader = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut port = None;
-    let mut seen = String::new();
-    for _ in 0..20 {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap() == 0 {
-            break;
-        }
-        seen.push_str(&line);
-        if let Some((_, p)) = line.trim().rsplit_once("Local server started on port: ") {
-            port = Some(p.parse::<u16>().unwrap());
-            break;
-        }
-    }
-    let port = port.unwrap_or_else(|| panic!("serve did not start: {seen}"));
-    let exchange = |req: String| {
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
-            .unwrap();
-        s.write_all(req.as_bytes()).unwrap();
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).unwrap();
-        resp
-    };
-    let resp = exchange("PUT /latest/api/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\nX-aws-ec2-metadata-token-ttl-seconds: 60\r\n\r\n".into());
-    let token = resp.split_once("\r\n\r\n").unwrap().1.to_string();
-    let resp = exchange(format!("GET /latest/meta-data/iam/security-credentials/TestRole HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-aws-ec2-metadata-token: {token}\r\n\r\n"));
-    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
-    let v: serde_json::Value =
-        serde_json::from_str(resp.split_once("\r\n\r\n").unwrap().1.trim()).unwrap();
+    let served = spawn_serve(bin_command(&a, &env, home.path()));
+    let v = imds_credentials(served.port, "TestRole");
     assert!(v["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
-    child.kill().unwrap();
-    let _ = child.wait();
+    drop(served);
     assert_eq!(run.emulator.sessions_created(), 1);
 }

@@ -5,39 +5,8 @@
 mod common;
 
 use common::*;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// Starts `serve --port 0` and returns the child and the `export` lines it printed.
-fn spawn_serve(run: &Running, extra: &[&str], home: &std::path::Path) -> (Child, Vec<String>) {
-    let args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-    let mut child = bin_command(
-        &args,
-        &[("AWS_CA_BUNDLE", run.ca_bundle.to_str().unwrap())],
-        home,
-    )
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let mut lines = Vec::new();
-    let mut reader = BufReader::new(child.stderr.take().unwrap());
-    // The banner ends with the container token file line; bounded by the process exiting.
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap() == 0 {
-            break;
-        }
-        let done = line.contains("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
-        lines.push(line.trim_end().to_string());
-        if done {
-            break;
-        }
-    }
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in reader.lines() {});
-    (child, lines)
-}
 
 fn export_value<'a>(lines: &'a [String], name: &str) -> &'a str {
     let prefix = format!("export {name}=");
@@ -88,8 +57,12 @@ fn serve_process_feeds_botocore_and_stops_on_sigterm() {
         ]
         .map(String::from),
     );
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (mut child, lines) = spawn_serve(&run, &refs, home.path());
+    let mut served = spawn_serve(bin_command(
+        &args,
+        &[("AWS_CA_BUNDLE", run.ca_bundle.to_str().unwrap())],
+        home.path(),
+    ));
+    let lines = served.banner.clone();
     assert!(
         lines
             .iter()
@@ -134,7 +107,7 @@ fn serve_process_feeds_botocore_and_stops_on_sigterm() {
         "requests never trigger CreateSession"
     );
 
-    let pid = child.id().to_string();
+    let pid = served.child.id().to_string();
     assert!(Command::new("kill")
         .args(["-TERM", &pid])
         .status()
@@ -142,7 +115,7 @@ fn serve_process_feeds_botocore_and_stops_on_sigterm() {
         .success());
     let deadline = Instant::now() + Duration::from_secs(3);
     let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
+        if let Some(s) = served.child.try_wait().unwrap() {
             break s;
         }
         assert!(

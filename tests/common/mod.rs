@@ -342,3 +342,94 @@ pub fn sign_string_signature(out: &Output, format: &str) -> Vec<u8> {
         _ => hex::decode(serde_json::from_slice::<String>(&out.stdout).unwrap()).unwrap(),
     }
 }
+
+/// A running `serve` process: its port and the banner it printed on stderr.
+pub struct Served {
+    pub child: std::process::Child,
+    pub port: u16,
+    pub banner: Vec<String>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Spawns a `serve` command and reads its banner (it ends with the container token file line;
+/// the wait is bounded by the process exiting). stderr keeps being drained afterwards so the
+/// server never blocks on a full pipe.
+pub fn spawn_serve(mut cmd: Command) -> Served {
+    use std::io::BufRead;
+    let mut child = cmd
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let mut reader = std::io::BufReader::new(child.stderr.take().expect("stderr is piped"));
+    let mut banner = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        let done = line.contains("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+        banner.push(line.trim_end().to_string());
+        if done {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in reader.lines() {});
+    let port = banner
+        .iter()
+        .find_map(|l| l.rsplit_once("Local server started on port: "))
+        .map(|(_, p)| p.trim().parse::<u16>().unwrap())
+        .unwrap_or_else(|| panic!("serve did not start: {banner:?}"));
+    Served {
+        child,
+        port,
+        banner,
+    }
+}
+
+/// One HTTP/1.1 exchange on loopback (Connection: close); returns (status, body).
+pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n"
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status = resp.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// The IMDSv2 flow against a local serve: a token, then the role's credentials (asserted to be
+/// a 200 "Success" answer); returns the JSON.
+pub fn imds_credentials(port: u16, role: &str) -> serde_json::Value {
+    let (status, token) = http(
+        port,
+        "PUT",
+        "/latest/api/token",
+        &[("X-aws-ec2-metadata-token-ttl-seconds", "60")],
+    );
+    assert_eq!(status, 200, "token: {token}");
+    let path = format!("/latest/meta-data/iam/security-credentials/{role}");
+    let (status, body) = http(port, "GET", &path, &[("X-aws-ec2-metadata-token", &token)]);
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(body.trim()).unwrap();
+    assert_eq!(v["Code"], "Success");
+    v
+}
