@@ -28,8 +28,17 @@ const HINT: &str = "use Key=x509Subject|x509Issuer|x509Serial,Value=... pairs se
 impl CertSelector {
     /// Parses the `--cert-selector` value.
     pub fn parse(text: &str) -> Result<CertSelector> {
+        CertSelector::parse_with(text, read_selector_file)
+    }
+
+    /// [`CertSelector::parse`] with `read` giving the contents of a `file://PATH` selector (the
+    /// fuzz target feeds its input through here).
+    pub fn parse_with(
+        text: &str,
+        read: impl FnOnce(&str) -> Result<Vec<u8>>,
+    ) -> Result<CertSelector> {
         let pairs = match text.strip_prefix("file://") {
-            Some(path) => parse_file(path)?,
+            Some(path) => parse_file(path, &read(path)?)?,
             None => parse_inline(text).ok_or_else(|| {
                 Error::new("unable to parse cert selector string in --cert-selector").hint(HINT)
             })?,
@@ -111,18 +120,36 @@ fn serial_from_hex(value: &str) -> Vec<u8> {
     }
 }
 
-fn parse_file(path: &str) -> Result<Vec<(String, String)>> {
-    let data = std::fs::read(path).map_err(|e| {
+/// A selector file is a few lines of JSON; anything this large is the wrong file (or a device).
+const MAX_SELECTOR_FILE: u64 = 1 << 20;
+
+fn read_selector_file(path: &str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let failed = |e: std::io::Error| {
         Error::new(format!(
             "unable to read cert selector file {path}: {}",
             e.kind()
         ))
-    })?;
+    };
+    let mut data = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SELECTOR_FILE + 1).read_to_end(&mut data))
+        .map_err(failed)?;
+    if data.len() as u64 > MAX_SELECTOR_FILE {
+        return Err(
+            Error::new(format!("cert selector file {path} is larger than 1 MiB"))
+                .hint("--cert-selector file://PATH must name a small JSON file"),
+        );
+    }
+    Ok(data)
+}
+
+fn parse_file(path: &str, data: &[u8]) -> Result<Vec<(String, String)>> {
     let bad = || {
         Error::new(format!("unable to parse JSON map entries in cert selector file {path}"))
             .hint("the file must hold a JSON array of {\"Key\": \"x509Subject\", \"Value\": \"CN=...\"} objects")
     };
-    let value: serde_json::Value = serde_json::from_slice(&data).map_err(|_| bad())?;
+    let value: serde_json::Value = serde_json::from_slice(data).map_err(|_| bad())?;
     let entries = value.as_array().ok_or_else(bad)?;
     let mut pairs = Vec::new();
     for entry in entries {
@@ -386,6 +413,11 @@ mod tests {
             .unwrap_err()
             .message()
             .starts_with("unable to read cert selector file"));
+        // A device that never ends is refused after 1 MiB instead of filling memory.
+        assert_eq!(
+            sel("file:///dev/zero").unwrap_err().message(),
+            "cert selector file /dev/zero is larger than 1 MiB"
+        );
     }
 
     #[test]

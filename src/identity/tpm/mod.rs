@@ -163,19 +163,19 @@ impl TpmKeyFile {
                 e.kind()
             ))
         })?;
-        let blocks = super::pem::parse(&data).map_err(|e| {
-            Error::new(format!(
-                "could not parse PEM data in {}: {e}",
-                path.display()
-            ))
-        })?;
+        TpmKeyFile::from_pem(&data, &path.display().to_string())
+    }
+
+    /// Parses the first `TSS2 PRIVATE KEY` block of a file's contents; `origin` (the file name)
+    /// goes into the errors.
+    pub fn from_pem(data: &[u8], origin: &str) -> Result<TpmKeyFile> {
+        let blocks = super::pem::parse(data)
+            .map_err(|e| Error::new(format!("could not parse PEM data in {origin}: {e}")))?;
         let block = blocks
             .iter()
             .find(|b| b.label == "TSS2 PRIVATE KEY")
-            .ok_or_else(|| {
-                Error::new(format!("no TSS2 PRIVATE KEY block in {}", path.display()))
-            })?;
-        TpmKeyFile::parse(&block.der).map_err(|e| e.context(path.display()))
+            .ok_or_else(|| Error::new(format!("no TSS2 PRIVATE KEY block in {origin}")))?;
+        TpmKeyFile::parse(&block.der).map_err(|e| e.context(origin))
     }
 }
 
