@@ -1,6 +1,6 @@
 //! The few settings the AWS SDKs read from the environment and the shared config file that
 //! change how we call Roles Anywhere (SPEC §1.6): CA bundle, FIPS/dual-stack, endpoint URLs,
-//! retry attempts.
+//! retry attempts; for the STS commands also the region and the STS endpoint.
 //!
 //! Environment variables win over the profile in `~/.aws/config` (or `$AWS_CONFIG_FILE`); the
 //! profile is `$AWS_PROFILE` or `default`.
@@ -21,6 +21,12 @@ pub struct Settings {
     /// `AWS_ENDPOINT_URL` or the profile's `endpoint_url`.
     pub global_endpoint_url: Option<String>,
     pub max_attempts: Option<u32>,
+    /// The profile's `region` (STS commands; Roles Anywhere takes its region from the ARNs).
+    pub region: Option<String>,
+    /// `AWS_ENDPOINT_URL_STS` or the profile's `services` entry for sts.
+    pub sts_endpoint_url: Option<String>,
+    /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` or the profile's `ignore_configured_endpoint_urls`.
+    pub ignore_endpoint_urls: bool,
 }
 
 /// A read-only view of one INI file: section name → key → value. Sub-sections (`service =`
@@ -133,10 +139,12 @@ pub fn load() -> Result<Settings> {
     let get = |k: &str| prof.get(k).filter(|v| !v.is_empty()).cloned();
     let ignore_endpoints = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").is_some_and(|v| truthy(&v))
         || get("ignore_configured_endpoint_urls").is_some_and(|v| truthy(&v));
-    let services_endpoint = get("services").and_then(|s| {
-        ini.section(&format!("services {s}"))
-            .and_then(|m| m.get("rolesanywhere.endpoint_url").cloned())
-    });
+    let services_endpoint = |service: &str| {
+        get("services").and_then(|s| {
+            ini.section(&format!("services {s}"))
+                .and_then(|m| m.get(&format!("{service}.endpoint_url")).cloned())
+        })
+    };
     let max_attempts = match env("AWS_MAX_ATTEMPTS").or_else(|| get("max_attempts")) {
         Some(v) => Some(
             v.trim()
@@ -165,7 +173,7 @@ pub fn load() -> Result<Settings> {
         service_endpoint_url: if ignore_endpoints {
             None
         } else {
-            env("AWS_ENDPOINT_URL_ROLESANYWHERE").or(services_endpoint)
+            env("AWS_ENDPOINT_URL_ROLESANYWHERE").or_else(|| services_endpoint("rolesanywhere"))
         },
         global_endpoint_url: if ignore_endpoints {
             None
@@ -173,6 +181,13 @@ pub fn load() -> Result<Settings> {
             env("AWS_ENDPOINT_URL").or_else(|| get("endpoint_url"))
         },
         max_attempts,
+        region: get("region"),
+        sts_endpoint_url: if ignore_endpoints {
+            None
+        } else {
+            env("AWS_ENDPOINT_URL_STS").or_else(|| services_endpoint("sts"))
+        },
+        ignore_endpoint_urls: ignore_endpoints,
     })
 }
 

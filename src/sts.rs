@@ -8,10 +8,12 @@
 //! `<{Action}Response><{Action}Result>…`; failure is
 //! `<ErrorResponse><Error><Code>…</Code><Message>…</Message></Error><RequestId>…`.
 //!
-//! Endpoint: `--endpoint`, else `AWS_ENDPOINT_URL_STS`, else `AWS_ENDPOINT_URL` (unless
-//! `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`), else `https://sts.{region}.amazonaws.com` when a
-//! region is set (`--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`), else the global
-//! `https://sts.amazonaws.com` signed for us-east-1.
+//! Endpoint: `--endpoint`, else `AWS_ENDPOINT_URL_STS`, else `AWS_ENDPOINT_URL`, else the
+//! `$AWS_PROFILE` profile's `services` → `sts` → `endpoint_url`, else its `endpoint_url` (none of
+//! these four with `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` / `ignore_configured_endpoint_urls`),
+//! else `https://sts.{region}.amazonaws.com` when a region is set (`--region`, `AWS_REGION`,
+//! `AWS_DEFAULT_REGION`, the profile's `region`), else the global `https://sts.amazonaws.com`
+//! signed for us-east-1.
 //!
 //! Secrets (secret keys, session tokens, MFA codes) stay in `Zeroizing` buffers and never reach
 //! logs or errors: `--debug` shows the canonical request with the body's hash only.
@@ -21,6 +23,7 @@ use std::ops::RangeInclusive;
 use jiff::Timestamp;
 use zeroize::Zeroizing;
 
+use crate::aws_config;
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::http::{split_url, HttpClient, HttpResponse};
@@ -90,34 +93,41 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-/// Resolves the endpoint from the flags and the environment (see the module doc).
-pub fn resolve_endpoint(region_flag: &str, endpoint_flag: &str) -> Result<Endpoint> {
+/// Resolves the endpoint from the flags, the environment and the shared config (see the
+/// module doc).
+pub fn resolve_endpoint(
+    region_flag: &str,
+    endpoint_flag: &str,
+    settings: &aws_config::Settings,
+) -> Result<Endpoint> {
     let region = Some(region_flag.to_string())
         .filter(|r| !r.is_empty())
         .or_else(|| env("AWS_REGION"))
-        .or_else(|| env("AWS_DEFAULT_REGION"));
+        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .or_else(|| settings.region.clone());
     if let Some(r) = &region {
         if !r
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         {
-            return Err(
-                Error::new(format!("invalid region {r:?} (--region / AWS_REGION)"))
-                    .hint("a region looks like us-east-1"),
-            );
+            return Err(Error::new(format!(
+                "invalid region {r:?} (--region / AWS_REGION / region in ~/.aws/config)"
+            ))
+            .hint("a region looks like us-east-1"));
         }
     }
-    let ignore =
-        env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    // The SDKs' order: the flag, the environment (service, then global), then the shared
+    // config (service, then global); the settings already drop ignored ones.
+    let from_env = || {
+        (!settings.ignore_endpoint_urls)
+            .then(|| env("AWS_ENDPOINT_URL_STS").or_else(|| env("AWS_ENDPOINT_URL")))
+            .flatten()
+    };
     let custom = Some(endpoint_flag.to_string())
         .filter(|e| !e.is_empty())
-        .or_else(|| {
-            if ignore {
-                None
-            } else {
-                env("AWS_ENDPOINT_URL_STS").or_else(|| env("AWS_ENDPOINT_URL"))
-            }
-        });
+        .or_else(from_env)
+        .or_else(|| settings.sts_endpoint_url.clone())
+        .or_else(|| settings.global_endpoint_url.clone());
     let (base, region) = match (custom, region) {
         (Some(url), region) => (url, region.unwrap_or_else(|| "us-east-1".to_string())),
         (None, Some(region)) => {
@@ -663,24 +673,65 @@ mod tests {
     }
 
     fn ep(url: &str) -> Endpoint {
-        resolve_endpoint("us-east-1", url).unwrap()
+        resolve_endpoint("us-east-1", url, &aws_config::Settings::default()).unwrap()
+    }
+
+    fn resolve(region: &str, url: &str) -> Result<Endpoint> {
+        resolve_endpoint(region, url, &aws_config::Settings::default())
     }
 
     #[test]
     fn endpoint_resolution() {
-        let e = resolve_endpoint("eu-west-1", "").unwrap();
+        let e = resolve("eu-west-1", "").unwrap();
         assert_eq!(e.url(), "https://sts.eu-west-1.amazonaws.com/");
         assert_eq!(e.host, "sts.eu-west-1.amazonaws.com");
         assert_eq!(e.region, "eu-west-1");
-        let e = resolve_endpoint("cn-north-1", "").unwrap();
+        let e = resolve("cn-north-1", "").unwrap();
         assert_eq!(e.origin, "https://sts.cn-north-1.amazonaws.com.cn");
-        let e = resolve_endpoint("", "http://127.0.0.1:5000").unwrap();
+        let e = resolve("", "http://127.0.0.1:5000").unwrap();
         assert_eq!(e.host, "127.0.0.1:5000");
         assert_eq!(e.path, "/");
-        let e = resolve_endpoint("us-west-2", "https://h:443/x").unwrap();
+        let e = resolve("us-west-2", "https://h:443/x").unwrap();
         assert_eq!((e.host.as_str(), e.path.as_str()), ("h", "/x"));
-        assert!(resolve_endpoint("", "ftp://h").is_err());
-        assert!(resolve_endpoint("Bad Region", "").is_err());
+        assert!(resolve("", "ftp://h").is_err());
+        assert!(resolve("Bad Region", "").is_err());
+    }
+
+    #[test]
+    fn endpoint_from_shared_config() {
+        // (Assumes the test environment sets no AWS_REGION / AWS_ENDPOINT_URL*.)
+        let mut settings = aws_config::Settings {
+            region: Some("eu-central-1".into()),
+            ..Default::default()
+        };
+        let e = resolve_endpoint("", "", &settings).unwrap();
+        assert_eq!(e.url(), "https://sts.eu-central-1.amazonaws.com/");
+        assert_eq!(
+            resolve_endpoint("us-west-1", "", &settings).unwrap().region,
+            "us-west-1"
+        );
+        settings.global_endpoint_url = Some("http://127.0.0.1:1".into());
+        assert_eq!(
+            resolve_endpoint("", "", &settings).unwrap().host,
+            "127.0.0.1:1"
+        );
+        settings.sts_endpoint_url = Some("http://127.0.0.1:2".into());
+        let e = resolve_endpoint("", "", &settings).unwrap();
+        assert_eq!(
+            (e.host.as_str(), e.region.as_str()),
+            ("127.0.0.1:2", "eu-central-1")
+        );
+        assert_eq!(
+            resolve_endpoint("", "http://127.0.0.1:3", &settings)
+                .unwrap()
+                .host,
+            "127.0.0.1:3"
+        );
+        settings.region = Some("EU".into());
+        assert!(resolve_endpoint("", "", &settings)
+            .unwrap_err()
+            .message()
+            .contains("region in ~/.aws/config"));
     }
 
     #[test]

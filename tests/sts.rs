@@ -168,6 +168,40 @@ fn session_token_with_mfa_is_cached_privately() {
 }
 
 #[test]
+fn region_and_endpoint_come_from_the_shared_config() {
+    let Some(m) = moto() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "[default]\nregion = us-west-2\n\n[profile work]\nregion = eu-west-3\nservices = local\n\n[services local]\nsts =\n  endpoint_url = {}\n",
+            m.url
+        ),
+    )
+    .unwrap();
+    let out = run(
+        &m,
+        &dir.path().join("cache"),
+        &["session-token", "--no-cache", "--output", "json", "--debug"],
+        &[
+            // Empty means unset: only the config file names the endpoint and region.
+            ("AWS_ENDPOINT_URL_STS", ""),
+            ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+            ("AWS_PROFILE", "work"),
+        ],
+    );
+    let v = json(&out);
+    assert!(v["SessionToken"].as_str().is_some_and(|t| !t.is_empty()));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("/eu-west-3/sts/aws4_request"),
+        "signed for the profile's region: {stderr}"
+    );
+    assert!(stderr.contains(&format!("POST {}", m.url)), "{stderr}");
+}
+
+#[test]
 fn assume_role_with_external_id_cache_hit_and_expiry() {
     let Some(m) = moto() else { return };
     let cache = tempfile::tempdir().unwrap();

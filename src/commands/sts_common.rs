@@ -23,10 +23,10 @@ use crate::sts::{self, AccessKeys, Call, Endpoint};
 /// Where and how STS is called.
 #[derive(Debug, Clone, Args)]
 pub struct StsEndpointArgs {
-    /// STS region: its regional endpoint and signing region [default: $AWS_REGION, $AWS_DEFAULT_REGION, else the global endpoint]
+    /// STS region: its regional endpoint and signing region [default: $AWS_REGION, $AWS_DEFAULT_REGION, the $AWS_PROFILE profile's region in ~/.aws/config, else the global endpoint]
     #[arg(long, default_value = "")]
     pub region: String,
-    /// STS endpoint URL [default: $AWS_ENDPOINT_URL_STS, $AWS_ENDPOINT_URL, else AWS's]
+    /// STS endpoint URL [default: $AWS_ENDPOINT_URL_STS, $AWS_ENDPOINT_URL, the profile's services sts endpoint_url or endpoint_url, else AWS's]
     #[arg(long, default_value = "")]
     pub endpoint: String,
     /// Seconds to wait for each request
@@ -269,8 +269,8 @@ impl Ctx {
                 sts_args.timeout
             )));
         }
-        let endpoint = sts::resolve_endpoint(&sts_args.region, &sts_args.endpoint)?;
         let settings = aws_config::load()?;
+        let endpoint = sts::resolve_endpoint(&sts_args.region, &sts_args.endpoint, &settings)?;
         let client = HttpClient::new(
             &endpoint.url(),
             &HttpOptions {
