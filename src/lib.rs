@@ -10,6 +10,7 @@ pub mod aws_config;
 pub mod aws_keys;
 pub mod cache;
 pub mod cli;
+pub mod clock_skew;
 pub mod commands;
 pub mod credentials;
 pub mod credentials_file;

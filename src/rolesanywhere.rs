@@ -14,6 +14,7 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use crate::arn::Arn;
+use crate::clock_skew;
 use crate::credentials::Credentials;
 use crate::endpoint::Target;
 use crate::error::{Error, Result};
@@ -410,9 +411,10 @@ pub fn create_session(
     }
     let max = policy.max_attempts.max(1);
     let mut attempt = 0;
+    let mut clock = clock_skew::Correction::default();
     loop {
         attempt += 1;
-        let req = sign_request(identity, target, params, Timestamp::now(), &extra)?;
+        let req = sign_request(identity, target, params, clock.now(), &extra)?;
         log_request(&req, attempt, max);
         let outcome = client.post(&req.url, &req.headers, &req.body);
         let (retryable, err) = match outcome {
@@ -427,6 +429,11 @@ pub fn create_session(
                     String::from_utf8_lossy(&resp.body)
                 );
                 let se = ServiceError::from_response(&resp);
+                if clock.correct(&resp, &se.code, &se.message) {
+                    // Signed again at once with the service's time; not counted as an attempt.
+                    attempt -= 1;
+                    continue;
+                }
                 (se.retryable(), Err(se))
             }
             Err(te) => {

@@ -24,6 +24,7 @@ use jiff::Timestamp;
 use zeroize::Zeroizing;
 
 use crate::aws_config;
+use crate::clock_skew;
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::http::{split_url, HttpClient, HttpResponse};
@@ -415,9 +416,10 @@ pub fn send(
 ) -> Result<Zeroizing<Vec<u8>>> {
     let max = policy.max_attempts.max(1);
     let mut attempt = 0;
+    let mut clock = clock_skew::Correction::default();
     loop {
         attempt += 1;
-        let req = sign(keys, endpoint, call, Timestamp::now());
+        let req = sign(keys, endpoint, call, clock.now());
         log::debug!(
             "STS {} attempt {attempt} of {max}: POST {}\ncanonical request (body hashed):\n{}\nstring to sign:\n{}",
             call.action,
@@ -439,6 +441,11 @@ pub fn send(
                     se.code,
                     se.message
                 );
+                if clock.correct(&resp, &se.code, &se.message) {
+                    // Signed again at once with the service's time; not counted as an attempt.
+                    attempt -= 1;
+                    continue;
+                }
                 (se.retryable(), se.into_error(None))
             }
             Err(te) => {

@@ -527,6 +527,49 @@ fn retries_5xx_but_not_403() {
 }
 
 #[test]
+fn signs_again_with_the_service_clock_when_this_one_is_off() {
+    let pki = Pki::new();
+    let (cert, key) = pki.leaf("good", "ec:P-256");
+    // (A service clock behind ours is unit-tested: the fresh test certificate would not be
+    // valid yet at the service's time.)
+    for (offset_hours, direction) in [(2, "behind"), (30, "behind")] {
+        let mut config = emulator_config(&pki);
+        config.clock_offset = jiff::SignedDuration::from_hours(offset_hours);
+        let run = start(&pki, config);
+        // One attempt allowed: the corrected request is not counted as a retry.
+        let out = run_bin(
+            &cp_args(&run, &cert, Some(&key)),
+            &[
+                ("AWS_CA_BUNDLE", run.ca_bundle.to_str().unwrap()),
+                ("AWS_MAX_ATTEMPTS", "1"),
+            ],
+        );
+        assert_credentials(&out);
+        assert_eq!(
+            run.emulator.requests_seen(),
+            2,
+            "refused once, then accepted"
+        );
+        assert_eq!(run.emulator.sessions_created(), 1);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(&format!("s {direction} the service's")),
+            "{stderr}"
+        );
+    }
+
+    // Within the allowed skew nothing is corrected or printed.
+    let mut config = emulator_config(&pki);
+    config.clock_offset = jiff::SignedDuration::from_secs(120);
+    let run = start(&pki, config);
+    let out = credential_process(&run, &cert, Some(&key), &[]);
+    assert_credentials(&out);
+    assert!(out.stderr.is_empty());
+    assert_eq!(run.emulator.requests_seen(), 1);
+}
+
+#[test]
 fn debug_output_shows_the_exchange_without_secrets() {
     let pki = Pki::new();
     let run = start(&pki, emulator_config(&pki));

@@ -47,6 +47,15 @@ pub struct EmulatorArgs {
     /// Accept connections but never answer (for client time-out tests)
     #[arg(long)]
     pub stall: bool,
+    /// Run the server's clock this many seconds ahead of the machine's (negative: behind), for
+    /// its signature-time check and its Date header (for clock-skew tests)
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
+    pub clock_offset: i64,
 }
 
 /// Reads every certificate of a PEM file.
@@ -90,6 +99,7 @@ pub fn run(args: &EmulatorArgs) -> Result<()> {
         fail_after: args.fail_after,
         log_requests: true,
         credential_lifetime: args.credential_lifetime.map(Duration::from_secs),
+        clock_offset: jiff::SignedDuration::from_secs(args.clock_offset),
     };
     // Signal handlers first, so a signal right after the URL is printed is not missed.
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -37,6 +37,9 @@ pub struct Config {
     /// Test knob: credentials expire after this long, whatever `durationSeconds` asked for
     /// (lets refresh logic be tested in seconds rather than a quarter of an hour).
     pub credential_lifetime: Option<Duration>,
+    /// Test knob: the server's clock runs this far ahead (negative: behind) of the machine's,
+    /// for its checks and its `Date` header (lets clock-skew correction be tested).
+    pub clock_offset: jiff::SignedDuration,
 }
 
 impl Default for Config {
@@ -51,6 +54,7 @@ impl Default for Config {
             fail_after: None,
             log_requests: false,
             credential_lifetime: None,
+            clock_offset: jiff::SignedDuration::ZERO,
         }
     }
 }

@@ -213,11 +213,15 @@ fn injected(status: u16) -> ServiceError {
     }
 }
 
-fn respond(status: u16, code: &str, body: String) -> Response<Full<Bytes>> {
+fn respond(now: jiff::Timestamp, status: u16, code: &str, body: String) -> Response<Full<Bytes>> {
     let mut builder = Response::builder()
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
         .header("content-type", "application/json")
         .header("x-amzn-RequestId", request_id());
+    // hyper would add the machine's time; the server's (possibly offset) clock goes out instead.
+    if let Ok(date) = jiff::fmt::rfc2822::DateTimePrinter::new().timestamp_to_rfc9110_string(&now) {
+        builder = builder.header("date", date);
+    }
     if !code.is_empty() {
         builder = builder.header("X-Amzn-ErrorType", code);
     }
@@ -227,8 +231,8 @@ fn respond(status: u16, code: &str, body: String) -> Response<Full<Bytes>> {
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
-fn error_response(e: &ServiceError) -> Response<Full<Bytes>> {
-    respond(e.status, e.code, e.body())
+fn error_response(now: jiff::Timestamp, e: &ServiceError) -> Response<Full<Bytes>> {
+    respond(now, e.status, e.code, e.body())
 }
 
 async fn handle(
@@ -236,6 +240,9 @@ async fn handle(
     shared: Arc<Shared>,
 ) -> std::result::Result<Response<Full<Bytes>>, Infallible> {
     let config = &shared.config;
+    let now = jiff::Timestamp::now()
+        .checked_add(config.clock_offset)
+        .unwrap_or_else(|_| jiff::Timestamp::now());
     let seen = shared.requests.fetch_add(1, Ordering::SeqCst) + 1;
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
@@ -252,13 +259,13 @@ async fn handle(
     if seen <= u64::from(config.fail_first) {
         let e = injected(config.fail_status);
         log(&format!("injected {e}"));
-        return Ok(error_response(&e));
+        return Ok(error_response(now, &e));
     }
     if let Some(n) = config.fail_after {
         if shared.sessions.load(Ordering::SeqCst) >= u64::from(n) {
             let e = injected(500);
             log(&format!("injected after {n} sessions: {e}"));
-            return Ok(error_response(&e));
+            return Ok(error_response(now, &e));
         }
     }
 
@@ -293,30 +300,22 @@ async fn handle(
                 }
             };
             log(&e.to_string());
-            return Ok(error_response(&e));
+            return Ok(error_response(now, &e));
         }
     };
 
-    match verify_request(
-        config,
-        &method,
-        &path,
-        &query,
-        &headers,
-        &body,
-        jiff::Timestamp::now(),
-    ) {
+    match verify_request(config, &method, &path, &query, &headers, &body, now) {
         Ok(grant) => {
             shared.sessions.fetch_add(1, Ordering::SeqCst);
             log(&format!(
                 "201 session '{}' for {} (serial {}, {}s)",
                 grant.session_name, grant.role_arn, grant.serial, grant.duration_seconds
             ));
-            Ok(respond(201, "", grant.response_json()))
+            Ok(respond(now, 201, "", grant.response_json()))
         }
         Err(e) => {
             log(&e.to_string());
-            Ok(error_response(&e))
+            Ok(error_response(now, &e))
         }
     }
 }
