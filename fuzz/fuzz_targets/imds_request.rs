@@ -208,6 +208,14 @@ fuzz_target!(|reqs: Vec<Req>| {
             }
         }
 
+        let unclean = ["//", "/./", "/../"].iter().any(|p| path.contains(p))
+            || path.ends_with("/.")
+            || path.ends_with("/..");
+        assert_eq!(
+            status == 301,
+            unclean,
+            "redirects are for unclean paths only: {path}"
+        );
         if let Some(location) = location {
             assert_eq!(status, 301);
             let location = String::from_utf8(location).expect("Location is text");
@@ -271,7 +279,7 @@ fuzz_target!(|reqs: Vec<Req>| {
                     .iter()
                     .count()
                     == 1;
-                if only_one_token_header {
+                if only_one_token_header && !unclean {
                     assert!(req.expired && status == 503, "live token refused: {status}");
                 }
             }
