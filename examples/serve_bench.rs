@@ -18,7 +18,7 @@ fn main() {
     let refresher: Refresher = Box::new(|| {
         let expires = jiff::Timestamp::now()
             .checked_add(Duration::from_secs(12 * 3600))
-            .map_err(|e| aws_signing_helper::error::Error::new(e.to_string()))?;
+            .map_err(|e| aws_signing_helper::Error::new(e.to_string()))?;
         Ok(Credentials {
             access_key_id: "ASIABENCHMARKEXAMPLE".into(),
             secret_access_key: Zeroizing::new("b".repeat(40)),

@@ -1,9 +1,13 @@
-//! Command-line definitions: every command and flag of the official tool (SPEC §1), plus ours.
+//! Command-line definitions: every command and flag of the official tool, plus ours.
 //!
 //! Flags keep the official names, defaults and meaning. Booleans accept `--flag`,
 //! `--flag=true|false` (Go's ParseBool spellings); integers accept Go's base prefixes.
 
+use aws_signing_helper::credentials::output::Format;
+use aws_signing_helper::identity::KeySpec;
+use aws_signing_helper::pki::KeyAlg;
 use clap::{ArgMatches, Args, Parser, Subcommand};
+use zeroize::Zeroizing;
 
 /// The official tool's version, which we report and put in the User-Agent.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -67,6 +71,66 @@ pub enum Command {
     Exec(crate::commands::exec::ExecArgs),
     /// Show which credentials this environment holds (no secrets); --verify asks STS
     Whoami(crate::commands::whoami::WhoamiArgs),
+}
+
+/// `--output`: how credentials are printed (the library's [`Format`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// credential_process JSON (the official output)
+    Process,
+    /// export statements for bash, zsh and sh: eval "$(… --output env)"
+    Env,
+    /// set -gx statements for fish: … --output env-fish | source
+    EnvFish,
+    /// $Env: assignments for PowerShell: … --output env-powershell | Invoke-Expression
+    EnvPowershell,
+    /// NAME=value lines (.env files, docker --env-file)
+    Dotenv,
+    /// pretty JSON with the credentials and where they came from
+    Json,
+}
+
+impl From<OutputFormat> for Format {
+    fn from(f: OutputFormat) -> Format {
+        match f {
+            OutputFormat::Process => Format::Process,
+            OutputFormat::Env => Format::Env,
+            OutputFormat::EnvFish => Format::EnvFish,
+            OutputFormat::EnvPowershell => Format::EnvPowershell,
+            OutputFormat::Dotenv => Format::Dotenv,
+            OutputFormat::Json => Format::Json,
+        }
+    }
+}
+
+/// `--key-type` of `pki` and `demo` (the library's [`KeyAlg`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeyType {
+    #[value(name = "ec-p256")]
+    EcP256,
+    #[value(name = "ec-p384")]
+    EcP384,
+    #[value(name = "rsa-2048")]
+    Rsa2048,
+    #[value(name = "ml-dsa-44")]
+    MlDsa44,
+    #[value(name = "ml-dsa-65")]
+    MlDsa65,
+    #[value(name = "ml-dsa-87")]
+    MlDsa87,
+}
+
+impl From<KeyType> for KeyAlg {
+    fn from(k: KeyType) -> KeyAlg {
+        match k {
+            KeyType::EcP256 => KeyAlg::EcP256,
+            KeyType::EcP384 => KeyAlg::EcP384,
+            KeyType::Rsa2048 => KeyAlg::Rsa2048,
+            KeyType::MlDsa44 => KeyAlg::MlDsa44,
+            KeyType::MlDsa65 => KeyAlg::MlDsa65,
+            KeyType::MlDsa87 => KeyAlg::MlDsa87,
+        }
+    }
 }
 
 /// Go's strconv.ParseBool spellings.
@@ -183,7 +247,7 @@ pub struct CredentialProcessArgs {
     pub credentials: CredentialArgs,
     /// How to print the credentials (default: the official credential_process JSON)
     #[arg(long, value_enum, default_value = "process")]
-    pub output: crate::output::Format,
+    pub output: OutputFormat,
     /// Reuse unexpired credentials from an earlier run with the same certificate, key, ARNs and
     /// options instead of a new CreateSession [env: AWS_SIGNING_HELPER_CACHE=1]
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
@@ -216,8 +280,8 @@ fn parse_format(s: &str) -> Result<SignFormat, String> {
     }
 }
 
-fn parse_digest(s: &str) -> Result<crate::identity::Digest, String> {
-    use crate::identity::Digest;
+fn parse_digest(s: &str) -> Result<aws_signing_helper::identity::Digest, String> {
+    use aws_signing_helper::identity::Digest;
     match s {
         "SHA256" => Ok(Digest::Sha256),
         "SHA384" => Ok(Digest::Sha384),
@@ -267,25 +331,45 @@ pub struct SignStringArgs {
     pub format: SignFormat,
     /// Digest: SHA256, SHA384 or SHA512 (ignored for ML-DSA)
     #[arg(long, default_value = "SHA256", value_parser = parse_digest)]
-    pub digest: crate::identity::Digest,
+    pub digest: aws_signing_helper::identity::Digest,
 }
 
 impl SignStringArgs {
-    /// The key flags as credential flags, for the shared key loader.
-    pub fn key_args(&self) -> CredentialArgs {
-        CredentialArgs {
+    /// Where the key (and maybe certificate) comes from.
+    pub fn key_spec(&self) -> KeySpec {
+        KeySpec {
             certificate: self.certificate.clone(),
             private_key: self.private_key.clone(),
-            debug: self.debug,
+            intermediates: None,
             cert_selector: self.cert_selector.clone(),
-            system_store_name: self.system_store_name.clone(),
-            use_latest_expiring_certificate: self.use_latest_expiring_certificate,
             pkcs11_lib: self.pkcs11_lib.clone(),
             reuse_pin: self.reuse_pin,
-            tpm_key_password: self.tpm_key_password.clone(),
+            tpm_key_password: secret(&self.tpm_key_password),
             no_tpm_key_password: self.no_tpm_key_password,
-            pkcs8_password: self.pkcs8_password.clone(),
-            ..CredentialArgs::default()
+            pkcs8_password: secret(&self.pkcs8_password),
+        }
+    }
+}
+
+/// A password flag: `None` when empty.
+fn secret(flag: &str) -> Option<Zeroizing<String>> {
+    (!flag.is_empty()).then(|| Zeroizing::new(flag.to_string()))
+}
+
+impl CredentialArgs {
+    /// Where the certificate, key and chain come from.
+    pub fn key_spec(&self) -> KeySpec {
+        KeySpec {
+            certificate: self.certificate.clone(),
+            private_key: self.private_key.clone(),
+            intermediates: (!self.intermediates.is_empty())
+                .then(|| std::path::PathBuf::from(&self.intermediates)),
+            cert_selector: self.cert_selector.clone(),
+            pkcs11_lib: self.pkcs11_lib.clone(),
+            reuse_pin: self.reuse_pin,
+            tpm_key_password: secret(&self.tpm_key_password),
+            no_tpm_key_password: self.no_tpm_key_password,
+            pkcs8_password: secret(&self.pkcs8_password),
         }
     }
 }

@@ -58,9 +58,3 @@ impl std::error::Error for Error {}
 
 /// Shorthand for results carrying [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// Builds an [`Error`] with `format!` syntax.
-#[macro_export]
-macro_rules! err {
-    ($($arg:tt)*) => { $crate::error::Error::new(format!($($arg)*)) };
-}

@@ -1,30 +1,22 @@
 //! aws-signing-helper: IAM Roles Anywhere credentials for workloads outside AWS.
 //!
-//! Data flows one way: flags → [`identity`] (certificate, chain, signer) → [`sigv4`] →
-//! [`rolesanywhere`] over [`http`] → [`credentials`] → an output. The [`emulator`] is a local
-//! CreateSession verifier used by the tests and the `demo` command. See the README.
+//! Data flows one way: a [`identity::KeySpec`] → [`identity`] (certificate, chain, signer) →
+//! [`protocol`] (SigV4-X509, CreateSession over the one HTTPS client and retry loop) →
+//! [`credentials`] → an output. [`sts`] is the STS side (HMAC SigV4, session tokens, roles),
+//! [`files`] the one safe-file layer, [`serve`] the local metadata endpoint, [`emulator`] a local
+//! Roles Anywhere, [`pki`] and [`doctor`] the certificate tooling. The command line lives in the
+//! binary (`src/main.rs`, `src/cli.rs`, `src/commands/`); this library knows no flag.
 
-pub mod accounts;
-pub mod arn;
-pub mod aws_config;
-pub mod aws_keys;
-pub mod cache;
-pub mod cli;
-pub mod clock_skew;
-pub mod commands;
+mod error;
+
 pub mod credentials;
-pub mod credentials_file;
 pub mod doctor;
 pub mod emulator;
-pub mod endpoint;
-pub mod error;
-pub mod http;
+pub mod files;
 pub mod identity;
-pub mod logger;
-pub mod output;
 pub mod pki;
-pub mod process_cache;
-pub mod rolesanywhere;
+pub mod protocol;
 pub mod serve;
-pub mod sigv4;
 pub mod sts;
+
+pub use error::{Error, Result};

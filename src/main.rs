@@ -3,11 +3,13 @@
 
 use std::process::ExitCode;
 
-use aws_signing_helper::cli::{self, Cli, Command};
-use aws_signing_helper::commands;
-use aws_signing_helper::error::Result;
-use aws_signing_helper::logger;
+mod cli;
+mod commands;
+mod logger;
+
+use aws_signing_helper::Result;
 use clap::{CommandFactory, FromArgMatches};
+use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     // Before any thread exists: libtss2 writes its own log lines to stderr unless told not to.

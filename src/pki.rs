@@ -14,19 +14,13 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 
 /// Key types we can generate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyAlg {
-    #[value(name = "ec-p256")]
     EcP256,
-    #[value(name = "ec-p384")]
     EcP384,
-    #[value(name = "rsa-2048")]
     Rsa2048,
-    #[value(name = "ml-dsa-44")]
     MlDsa44,
-    #[value(name = "ml-dsa-65")]
     MlDsa65,
-    #[value(name = "ml-dsa-87")]
     MlDsa87,
 }
 

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_signing_helper::credentials::Credentials;
-use aws_signing_helper::error::Error;
 use aws_signing_helper::serve::{self, Refresher, ServeConfig, ServerHandle};
+use aws_signing_helper::Error;
 use zeroize::Zeroizing;
 
 const ROLE: &str = "TestRole";

@@ -2,8 +2,8 @@
 //! generic parser and the local checks of the CreateSession parameters.
 #![no_main]
 
-use aws_signing_helper::arn::Arn;
-use aws_signing_helper::rolesanywhere::SessionParams;
+use aws_signing_helper::protocol::arn::Arn;
+use aws_signing_helper::protocol::rolesanywhere::SessionParams;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,7 @@
 //! `~/.aws/config` (and the credentials file when looking a profile up), parsed leniently.
 #![no_main]
 
-use aws_signing_helper::aws_config::Ini;
+use aws_signing_helper::files::aws_config::Ini;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,8 +4,8 @@
 //! must never let a `secretAccessKey` or `sessionToken` value through.
 #![no_main]
 
-use aws_signing_helper::http::HttpResponse;
-use aws_signing_helper::rolesanywhere::{parse_response, redact_body, ServiceError};
+use aws_signing_helper::protocol::http::HttpResponse;
+use aws_signing_helper::protocol::rolesanywhere::{parse_response, redact_body, ServiceError};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 

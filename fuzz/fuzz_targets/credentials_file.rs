@@ -4,7 +4,7 @@
 #![no_main]
 
 use aws_signing_helper::credentials::Credentials;
-use aws_signing_helper::credentials_file::{check_profile_name, set_profile};
+use aws_signing_helper::files::credentials_file::{check_profile_name, set_profile};
 use libfuzzer_sys::fuzz_target;
 use zeroize::Zeroizing;
 

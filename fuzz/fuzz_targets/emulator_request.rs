@@ -18,7 +18,7 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
 use aws_signing_helper::emulator::{verify_request, Config};
 use aws_signing_helper::identity::{file, pem, Certificate};
-use aws_signing_helper::sigv4;
+use aws_signing_helper::protocol::sigv4;
 use jiff::Timestamp;
 use libfuzzer_sys::fuzz_target;
 

@@ -1,7 +1,7 @@
 //! The `Authorization` header the emulator receives from clients.
 #![no_main]
 
-use aws_signing_helper::sigv4;
+use aws_signing_helper::protocol::sigv4;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

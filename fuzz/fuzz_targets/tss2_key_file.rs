@@ -11,7 +11,7 @@ fn allowed_parent(p: u32) -> bool {
         || [0x4000_0001, 0x4000_0007, 0x4000_000b, 0x4000_000c].contains(&p)
 }
 
-fn check(parsed: Result<TpmKeyFile, aws_signing_helper::error::Error>, input_len: usize) {
+fn check(parsed: Result<TpmKeyFile, aws_signing_helper::Error>, input_len: usize) {
     if let Ok(key) = parsed {
         assert!(
             allowed_parent(key.parent),

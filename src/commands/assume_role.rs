@@ -7,13 +7,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::accounts;
 use crate::commands::sts_common::{
     self, AssumeParams, CacheArgs, Ctx, MfaArgs, OutputArgs, RaSourceArgs, Source, SourceArgs,
     StsEndpointArgs,
 };
-use crate::error::{Error, Result};
-use crate::output;
+use aws_signing_helper::credentials::output;
+use aws_signing_helper::sts::accounts;
+use aws_signing_helper::{Error, Result};
 
 #[derive(Debug, Clone, Args)]
 pub struct AssumeRoleArgs {
@@ -118,5 +118,5 @@ pub fn run(cmd: &AssumeRoleCommand) -> Result<()> {
     let source = Source::resolve(&args.source, Some(&args.ra))?;
     let ctx = Ctx::new(&args.sts, Some(&args.cache))?;
     let (creds, meta) = sts_common::assume_role(&ctx, &args.sts, &source, &args.mfa, &params)?;
-    output::print(&output::render(cmd.output.output, &creds, &meta))
+    output::print(&output::render(cmd.output.output.into(), &creds, &meta))
 }

@@ -6,7 +6,7 @@ use std::io::Write;
 use clap::{Args, CommandFactory, ValueEnum};
 
 use crate::cli::Cli;
-use crate::error::{Error, Result};
+use aws_signing_helper::{Error, Result};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Shell {

@@ -3,17 +3,17 @@
 use std::io::Write;
 use std::time::Duration;
 
-use crate::aws_config;
+use aws_signing_helper::files::aws_config;
 use zeroize::Zeroizing;
 
 use crate::cli::{go_bool, go_int, CredentialArgs, CredentialProcessArgs, VERSION};
-use crate::credentials::Credentials;
-use crate::endpoint;
-use crate::error::{Error, Result};
-use crate::http::{HttpClient, HttpOptions};
-use crate::identity::source;
-use crate::process_cache::{self, CacheOptions, KeyInputs};
-use crate::rolesanywhere::{self, RetryPolicy, SessionParams};
+use aws_signing_helper::credentials::Credentials;
+use aws_signing_helper::files::process_cache::{self, CacheOptions, KeyInputs};
+use aws_signing_helper::identity::source;
+use aws_signing_helper::protocol::endpoint;
+use aws_signing_helper::protocol::http::{HttpClient, HttpOptions};
+use aws_signing_helper::protocol::rolesanywhere::{self, RetryPolicy, SessionParams};
+use aws_signing_helper::{Error, Result};
 
 /// The User-Agent we send.
 pub fn user_agent() -> String {
@@ -50,7 +50,7 @@ pub fn fetch_detailed(args: &CredentialArgs) -> Result<(Credentials, Option<jiff
             args.timeout
         )));
     }
-    let identity = source::load(args)?;
+    let identity = source::load(&args.key_spec())?;
     let not_after = identity.certificate.as_ref().map(|c| c.not_after());
     let settings = aws_config::load()?;
     let target = endpoint::resolve(
@@ -200,7 +200,7 @@ pub fn run(args: &CredentialProcessArgs) -> Result<()> {
         None => fetch(&args.credentials)?,
     };
     let meta = crate::commands::sts_common::rolesanywhere_meta(&args.credentials);
-    let text = crate::output::render(args.output, &creds, &meta);
+    let text = aws_signing_helper::credentials::output::render(args.output.into(), &creds, &meta);
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())

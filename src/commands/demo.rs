@@ -8,10 +8,10 @@ use std::process::Command;
 
 use clap::Args;
 
-use crate::emulator::{Config, Emulator};
-use crate::error::{Error, Result};
-use crate::identity::Certificate;
-use crate::pki::{self, ClientSpec, KeyAlg};
+use aws_signing_helper::emulator::{Config, Emulator};
+use aws_signing_helper::identity::Certificate;
+use aws_signing_helper::pki::{self, ClientSpec, KeyAlg};
+use aws_signing_helper::{Error, Result};
 
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
@@ -20,7 +20,7 @@ pub struct DemoArgs {
     pub dir: Option<PathBuf>,
     /// Key type of the demo client certificate
     #[arg(long, value_enum, default_value = "ec-p256")]
-    pub key_type: KeyAlg,
+    pub key_type: crate::cli::KeyType,
 }
 
 const TA: &str = "arn:aws:rolesanywhere:us-east-1:111122223333:trust-anchor/demo-trust-anchor";
@@ -48,7 +48,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         &ClientSpec {
             common_name: "demo-workload",
             organization: Some("Demo"),
-            alg: args.key_type,
+            alg: args.key_type.into(),
             days: 7,
             sans: vec![],
         },

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use clap::Args;
 use zeroize::Zeroizing;
 
-use crate::doctor::{self, Input, Status};
-use crate::error::{Error, Result};
-use crate::identity::file::{self, FileSource};
-use crate::identity::{pkcs12, Certificate};
+use aws_signing_helper::doctor::{self, Input, Status};
+use aws_signing_helper::identity::file::{self, FileSource};
+use aws_signing_helper::identity::{pkcs12, Certificate};
+use aws_signing_helper::{Error, Result};
 
 #[derive(Debug, Clone, Args)]
 pub struct DoctorArgs {

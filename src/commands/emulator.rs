@@ -5,9 +5,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::emulator::{Config, Emulator};
-use crate::error::{Error, Result};
-use crate::identity::Certificate;
+use aws_signing_helper::emulator::{Config, Emulator};
+use aws_signing_helper::identity::Certificate;
+use aws_signing_helper::{Error, Result};
 
 /// Options of the `emulator` command.
 #[derive(Debug, Clone, clap::Args)]

@@ -8,9 +8,9 @@ use clap::Args;
 use crate::commands::assume_role::AssumeRoleArgs;
 use crate::commands::credential_process;
 use crate::commands::sts_common::{self, Ctx, Source};
-use crate::credentials::Credentials;
-use crate::error::{Error, Result};
-use crate::output::{self, Meta};
+use aws_signing_helper::credentials::output::{self, Meta};
+use aws_signing_helper::credentials::Credentials;
+use aws_signing_helper::{Error, Result};
 
 #[derive(Debug, Clone, Args)]
 pub struct ExecArgs {

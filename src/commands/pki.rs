@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
-use crate::identity::keys::{self, DecryptProblem};
-use crate::pki::{self, CaSpec, ClientSpec, KeyAlg};
+use aws_signing_helper::identity::keys::{self, DecryptProblem};
+use aws_signing_helper::pki::{self, CaSpec, ClientSpec};
+use aws_signing_helper::{Error, Result};
 
 #[derive(Debug, Clone, Args)]
 pub struct PkiArgs {
@@ -49,7 +49,7 @@ pub struct CaArgs {
     pub org: Option<String>,
     /// Key type
     #[arg(long, value_enum, default_value = "ec-p256")]
-    pub key_type: KeyAlg,
+    pub key_type: crate::cli::KeyType,
     /// Validity in days
     #[arg(long, default_value_t = 3650)]
     pub days: i64,
@@ -93,7 +93,7 @@ pub struct IssueArgs {
     pub org: Option<String>,
     /// Key type of the new client key
     #[arg(long, value_enum, default_value = "ec-p256")]
-    pub key_type: KeyAlg,
+    pub key_type: crate::cli::KeyType,
     /// Output prefix: writes PREFIX.pem (certificate) and PREFIX.key (private key, 0600)
     #[arg(long, value_name = "PREFIX", default_value = "client")]
     pub out: PathBuf,
@@ -214,7 +214,7 @@ fn ca(args: &CaArgs) -> Result<()> {
     let ca = pki::new_ca_with(&CaSpec {
         common_name: &args.cn,
         organization: args.org.as_deref(),
-        alg: args.key_type,
+        alg: args.key_type.into(),
         days: args.days,
         path_len: args.path_len,
     })?;
@@ -266,7 +266,7 @@ fn issue(args: &IssueArgs) -> Result<()> {
         &ClientSpec {
             common_name: &args.cn,
             organization: args.org.as_deref(),
-            alg: args.key_type,
+            alg: args.key_type.into(),
             days: args.issuer.days,
             sans: args.issuer.san.clone(),
         },

@@ -4,9 +4,9 @@
 use std::io::Write;
 
 use crate::cli::ReadCertificateDataArgs;
-use crate::error::{Error, Result};
-use crate::identity::selector::{self, go_name_string, CertSelector};
-use crate::identity::{pkcs11, Certificate, KeyType};
+use aws_signing_helper::identity::selector::{self, go_name_string, CertSelector};
+use aws_signing_helper::identity::{pkcs11, Certificate, KeyType};
+use aws_signing_helper::{Error, Result};
 
 /// The JSON object printed for a certificate file.
 pub fn certificate_json(cert: &Certificate) -> String {
@@ -81,8 +81,9 @@ pub fn run(args: &ReadCertificateDataArgs) -> Result<()> {
                 .hint("pass --certificate with a PEM file or a pkcs11: URI"),
         );
     } else {
-        let certs =
-            crate::identity::file::load_certificates(std::path::Path::new(&args.certificate))?;
+        let certs = aws_signing_helper::identity::file::load_certificates(std::path::Path::new(
+            &args.certificate,
+        ))?;
         // load_certificates never returns an empty list.
         let Some(first) = certs.first() else {
             return Err(Error::new(format!(

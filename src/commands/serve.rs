@@ -6,12 +6,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::arn::Arn;
 use crate::cli::{go_int, CredentialArgs};
 use crate::commands::credential_process;
-use crate::error::{Error, Result};
 use crate::logger::timestamp;
-use crate::serve::{self, ServeConfig};
+use aws_signing_helper::protocol::arn::Arn;
+use aws_signing_helper::serve::{self, ServeConfig};
+use aws_signing_helper::{Error, Result};
 
 fn port(s: &str) -> Result<u16, String> {
     let n = go_int(s)?;

@@ -6,8 +6,8 @@ use clap::Args;
 use crate::commands::sts_common::{
     self, CacheArgs, Ctx, MfaArgs, OutputArgs, Source, SourceArgs, StsEndpointArgs,
 };
-use crate::error::Result;
-use crate::output;
+use aws_signing_helper::credentials::output;
+use aws_signing_helper::Result;
 
 #[derive(Debug, Clone, Args)]
 pub struct SessionTokenArgs {
@@ -31,12 +31,12 @@ pub fn run(args: &SessionTokenArgs) -> Result<()> {
     let source = Source::resolve(&args.source, None)?;
     let Source::Keys { keys, label } = &source else {
         // resolve() without Roles Anywhere flags only returns keys.
-        return Err(crate::error::Error::new(
+        return Err(aws_signing_helper::Error::new(
             "session-token needs long-term keys",
         ));
     };
     let ctx = Ctx::new(&args.sts, Some(&args.cache))?;
     let (creds, meta) =
         sts_common::session_token(&ctx, keys, label, &args.mfa, args.duration, "--duration")?;
-    output::print(&output::render(args.output.output, &creds, &meta))
+    output::print(&output::render(args.output.output.into(), &creds, &meta))
 }

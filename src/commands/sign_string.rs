@@ -9,9 +9,9 @@
 use std::io::Write;
 
 use crate::cli::{SignFormat, SignStringArgs};
-use crate::error::{Error, Result};
-use crate::identity::source::{self, Purpose};
-use crate::identity::{KeyType, Signer};
+use aws_signing_helper::identity::source::{self, Purpose};
+use aws_signing_helper::identity::{KeyType, Signer};
+use aws_signing_helper::{Error, Result};
 
 /// The fixed part of the signed message.
 pub const TEST_STRING: &str = "AWS Roles Anywhere Credential Helper Signing Test";
@@ -27,7 +27,7 @@ pub fn payload(signer: &dyn Signer) -> Vec<u8> {
     if let Some(public) = signer.public_key() {
         let mut input = b"IAM RA".to_vec();
         input.extend_from_slice(&public);
-        message.extend_from_slice(&crate::identity::Digest::Sha256.hash(&input));
+        message.extend_from_slice(&aws_signing_helper::identity::Digest::Sha256.hash(&input));
     }
     message
 }
@@ -43,7 +43,7 @@ pub fn render(signature: &[u8], format: SignFormat) -> Vec<u8> {
 
 /// Runs the command.
 pub fn run(args: &SignStringArgs) -> Result<()> {
-    let identity = source::load_for(&args.key_args(), Purpose::SignString)?;
+    let identity = source::load_for(&args.key_spec(), Purpose::SignString)?;
     let message = payload(identity.signer.as_ref());
     log::debug!(
         "signing {:?} followed by version {:?} and {} bytes of SHA-256(\"IAM RA\" || public key)",

@@ -8,17 +8,17 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use zeroize::Zeroizing;
 
-use crate::aws_config;
-use crate::aws_keys;
-use crate::cache::{self, Key, Store};
 use crate::cli::{go_bool, go_int, CredentialArgs};
 use crate::commands::credential_process::{self, user_agent};
-use crate::credentials::Credentials;
-use crate::error::{Error, Result};
-use crate::http::{HttpClient, HttpOptions};
-use crate::output::{Format, Meta};
-use crate::rolesanywhere::RetryPolicy;
-use crate::sts::{self, AccessKeys, Call, Endpoint};
+use aws_signing_helper::credentials::output::Meta;
+use aws_signing_helper::credentials::Credentials;
+use aws_signing_helper::files::aws_config;
+use aws_signing_helper::files::cache::{self, Key, Store};
+use aws_signing_helper::protocol::http::{HttpClient, HttpOptions};
+use aws_signing_helper::protocol::rolesanywhere::RetryPolicy;
+use aws_signing_helper::sts::aws_keys;
+use aws_signing_helper::sts::{self, AccessKeys, Call, Endpoint};
+use aws_signing_helper::{Error, Result};
 
 /// Where and how STS is called.
 #[derive(Debug, Clone, Args)]
@@ -59,7 +59,7 @@ pub struct CacheArgs {
 pub struct OutputArgs {
     /// How to print the credentials
     #[arg(long, value_enum, default_value = "process")]
-    pub output: Format,
+    pub output: crate::cli::OutputFormat,
 }
 
 /// An MFA device and code.
@@ -174,7 +174,7 @@ impl RaSourceArgs {
     /// (its file's SHA-256, so a new certificate is a new identity).
     fn identity_parts(&self) -> Vec<String> {
         let cert_hash = std::fs::read(&self.certificate)
-            .map(|b| crate::sigv4::sha256_hex(&b))
+            .map(|b| aws_signing_helper::protocol::sigv4::sha256_hex(&b))
             .unwrap_or_default();
         vec![
             "rolesanywhere".into(),
@@ -457,7 +457,7 @@ pub struct AssumeParams {
 
 impl AssumeParams {
     /// Local checks of everything STS would reject, so errors name our flags.
-    pub fn check(&self) -> Result<crate::arn::Arn> {
+    pub fn check(&self) -> Result<aws_signing_helper::protocol::arn::Arn> {
         let arn = sts::check_role_arn(&self.role_arn)?;
         check_duration(
             "--duration",

@@ -13,9 +13,9 @@ use jiff::Timestamp;
 
 use crate::cli::CredentialArgs;
 use crate::commands::credential_process::fetch;
-use crate::credentials::Credentials;
-use crate::credentials_file;
-use crate::error::{Error, Result};
+use aws_signing_helper::credentials::Credentials;
+use aws_signing_helper::files::credentials_file;
+use aws_signing_helper::{Error, Result};
 
 #[derive(Debug, Clone, Args)]
 pub struct UpdateArgs {

@@ -5,12 +5,12 @@
 use clap::Args;
 use serde::Serialize;
 
-use crate::aws_keys;
 use crate::cli::go_bool;
 use crate::commands::sts_common::{Ctx, StsEndpointArgs};
-use crate::error::{Error, Result};
-use crate::output;
-use crate::sts::{self, AccessKeys, Call};
+use aws_signing_helper::credentials::output;
+use aws_signing_helper::sts::aws_keys;
+use aws_signing_helper::sts::{self, AccessKeys, Call};
+use aws_signing_helper::{Error, Result};
 
 #[derive(Debug, Clone, Args)]
 pub struct WhoamiArgs {
@@ -124,7 +124,7 @@ pub fn run(args: &WhoamiArgs) -> Result<()> {
         status.account = status
             .arn
             .as_deref()
-            .and_then(|a| a.parse::<crate::arn::Arn>().ok())
+            .and_then(|a| a.parse::<aws_signing_helper::protocol::arn::Arn>().ok())
             .map(|a| a.account);
     }
     if args.verify {

@@ -7,7 +7,7 @@ use rcgen::{
 };
 
 use super::*;
-use crate::sigv4;
+use crate::protocol::sigv4;
 
 const TA_ARN: &str = "arn:aws:rolesanywhere:us-east-1:111122223333:trust-anchor/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab";
 const PROFILE_ARN: &str =

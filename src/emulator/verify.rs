@@ -11,7 +11,7 @@ use rustls_pki_types::{CertificateDer, UnixTime};
 
 use super::Config;
 use crate::identity::{Certificate, Curve, KeyType, MlDsaLevel};
-use crate::sigv4;
+use crate::protocol::sigv4;
 
 /// The service's text for every chain-building failure.
 pub const UNTRUSTED_CERTIFICATE: &str = "Untrusted certificate. Insufficient certificate";

@@ -85,3 +85,19 @@ pub fn build(leaf: &Certificate, pool: &[Certificate]) -> Vec<Certificate> {
     }
     chain
 }
+
+/// Adds the `--intermediates` certificates to an identity's chain, for every key source alike:
+/// the file may hold only `CERTIFICATE` blocks (or be one DER certificate), and a certificate
+/// already present (the leaf, or one from the certificate file or token) is not sent twice.
+pub fn append_intermediates(
+    leaf: Option<&Certificate>,
+    chain: &mut Vec<Certificate>,
+    path: &std::path::Path,
+) -> crate::error::Result<()> {
+    for cert in super::file::load_intermediates(path)? {
+        if Some(&cert) != leaf && !chain.contains(&cert) {
+            chain.push(cert);
+        }
+    }
+    Ok(())
+}

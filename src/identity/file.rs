@@ -184,11 +184,7 @@ pub fn load_with(src: &FileSource, prompter: &mut dyn Prompter) -> Result<Identi
     };
 
     if let Some(int_path) = src.intermediates.as_deref() {
-        for cert in load_intermediates(int_path)? {
-            if cert != leaf && !chain.contains(&cert) {
-                chain.push(cert);
-            }
-        }
+        super::chain::append_intermediates(Some(&leaf), &mut chain, int_path)?;
     }
     Ok(Identity {
         certificate: Some(leaf),
@@ -427,7 +423,7 @@ fn certificates_from_blocks(path: &Path, blocks: &[pem::Block]) -> Result<Vec<Ce
 }
 
 /// The `--intermediates` file: PEM with only `CERTIFICATE` blocks, or one DER certificate.
-fn load_intermediates(path: &Path) -> Result<Vec<Certificate>> {
+pub(crate) fn load_intermediates(path: &Path) -> Result<Vec<Certificate>> {
     let data = read(path, "certificate bundle")?;
     intermediates_from_bytes(path, &data)
 }

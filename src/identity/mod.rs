@@ -14,9 +14,11 @@ pub mod remembered;
 pub mod rsa;
 pub mod selector;
 pub mod source;
+pub mod spec;
 pub mod tpm;
 
 pub use certificate::Certificate;
+pub use spec::KeySpec;
 
 use crate::error::Result;
 

@@ -1,4 +1,4 @@
-//! Chooses the key source from the flags (SPEC §8.1) and loads the identity.
+//! Chooses the key source of a [`KeySpec`] and loads the identity.
 //!
 //! `--certificate` = C, `--private-key` = K, key reference R = K, or C when K is empty:
 //! R `pkcs11:` → PKCS#11 (C may be a file: hybrid); R `handle:` or a file holding a
@@ -7,13 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
-use zeroize::Zeroizing;
-
 use super::file::{self, FileSource};
 use super::selector::{self, CertSelector};
 use super::{pkcs11, tpm, Identity};
-use crate::cli::CredentialArgs;
 use crate::error::{Error, Result};
+use crate::identity::KeySpec;
 
 /// What the identity is for: credential commands need a valid certificate; `sign-string` only
 /// needs a key.
@@ -24,49 +22,44 @@ pub enum Purpose {
 }
 
 /// The file source described by the flags, if they describe files.
-pub fn file_source(args: &CredentialArgs) -> FileSource {
+pub fn file_source(spec: &KeySpec) -> FileSource {
     let path = |s: &str| (!s.is_empty()).then(|| PathBuf::from(s));
     FileSource {
-        certificate: path(&args.certificate),
-        private_key: path(&args.private_key),
-        intermediates: path(&args.intermediates),
-        password: (!args.pkcs8_password.is_empty())
-            .then(|| Zeroizing::new(args.pkcs8_password.clone())),
+        certificate: path(&spec.certificate),
+        private_key: path(&spec.private_key),
+        intermediates: spec.intermediates.clone(),
+        password: spec.pkcs8_password.clone().filter(|p| !p.is_empty()),
     }
 }
 
 /// Loads the identity the credential flags describe, and checks it before any network call.
-pub fn load(args: &CredentialArgs) -> Result<Identity> {
-    load_for(args, Purpose::Credentials)
+pub fn load(spec: &KeySpec) -> Result<Identity> {
+    load_for(spec, Purpose::Credentials)
 }
 
 /// Loads the identity for `purpose`.
-pub fn load_for(args: &CredentialArgs, purpose: Purpose) -> Result<Identity> {
-    if !args.cert_selector.is_empty() {
-        CertSelector::parse(&args.cert_selector)?;
+pub fn load_for(spec: &KeySpec, purpose: Purpose) -> Result<Identity> {
+    if !spec.cert_selector.is_empty() {
+        CertSelector::parse(&spec.cert_selector)?;
         return Err(selector::no_store_on_linux());
     }
-    if args.certificate.is_empty() && args.private_key.is_empty() {
+    if spec.certificate.is_empty() && spec.private_key.is_empty() {
         return Err(Error::new("unable to use cert store signer on linux: no --certificate or --private-key given")
             .hint("pass --certificate and --private-key (OS certificate stores exist only on macOS and Windows)"));
     }
-    let key_ref = if args.private_key.is_empty() {
-        &args.certificate
-    } else {
-        &args.private_key
-    };
+    let key_ref = spec.key_ref();
     let identity = if key_ref.starts_with("pkcs11:") {
-        pkcs11::load(args, purpose)?
-    } else if args.certificate.starts_with("pkcs11:") {
+        pkcs11::load(spec, purpose)?
+    } else if spec.certificate.starts_with("pkcs11:") {
         return Err(Error::new(format!(
             "--certificate is a PKCS#11 URI but --private-key {} is not",
-            args.private_key
+            spec.private_key
         ))
         .hint("give the key as a pkcs11: URI too, or drop --private-key to use the key of the token certificate"));
     } else if key_ref.starts_with("handle:") || is_tpm_key_file(Path::new(key_ref)) {
-        tpm::load(args, purpose)?
+        tpm::load(spec, purpose)?
     } else {
-        return load_files(args, purpose);
+        return load_files(spec, purpose);
     };
     if purpose == Purpose::Credentials {
         check_certificate(&identity, jiff::Timestamp::now())?;
@@ -74,8 +67,8 @@ pub fn load_for(args: &CredentialArgs, purpose: Purpose) -> Result<Identity> {
     Ok(identity)
 }
 
-fn load_files(args: &CredentialArgs, purpose: Purpose) -> Result<Identity> {
-    let src = file_source(args);
+fn load_files(spec: &KeySpec, purpose: Purpose) -> Result<Identity> {
+    let src = file_source(spec);
     if purpose == Purpose::SignString && src.certificate.is_none() {
         // A key alone is enough to sign (the official tool wants a certificate too).
         let key = src.private_key.as_deref().unwrap_or(Path::new(""));
@@ -94,7 +87,7 @@ fn load_files(args: &CredentialArgs, purpose: Purpose) -> Result<Identity> {
                 if !super::pkcs12::key_matches(identity.signer.as_ref(), cert) {
                     return Err(Error::new(format!(
                         "the private key in {} does not match the certificate in {}",
-                        args.private_key, args.certificate
+                        spec.private_key, spec.certificate
                     ))
                     .hint("pass the private key that was used to create the certificate"));
                 }

@@ -33,8 +33,8 @@ use zeroize::Zeroizing;
 
 use super::file::{PasswordPrompts, Prompter, TerminalPrompter};
 use super::{chain, Certificate, Curve, Digest, Identity, KeyType, Signer};
-use crate::cli::CredentialArgs;
 use crate::error::{Error, Result};
+use crate::identity::KeySpec;
 pub use uri::Pkcs11Uri;
 
 /// The environment variable that may hold the user PIN.
@@ -403,14 +403,14 @@ pub fn list_certificates(uri_text: &str, lib: &str) -> Result<Vec<(Certificate, 
 }
 
 /// Loads the identity for `pkcs11:` flags: token certificate and/or token key (SPEC §8.4).
-pub fn load(args: &CredentialArgs, purpose: super::source::Purpose) -> Result<Identity> {
-    let cert_uri = if args.certificate.starts_with("pkcs11:") {
-        Some(Pkcs11Uri::parse(&args.certificate)?)
+pub fn load(spec: &KeySpec, purpose: super::source::Purpose) -> Result<Identity> {
+    let cert_uri = if spec.certificate.starts_with("pkcs11:") {
+        Some(Pkcs11Uri::parse(&spec.certificate)?)
     } else {
         None
     };
-    let key_uri = if args.private_key.starts_with("pkcs11:") {
-        Some(Pkcs11Uri::parse(&args.private_key)?)
+    let key_uri = if spec.private_key.starts_with("pkcs11:") {
+        Some(Pkcs11Uri::parse(&spec.private_key)?)
     } else {
         None
     };
@@ -419,7 +419,7 @@ pub fn load(args: &CredentialArgs, purpose: super::source::Purpose) -> Result<Id
         .or(cert_uri.as_ref())
         .cloned()
         .unwrap_or_default();
-    let module = open_module(&args.pkcs11_lib, &any_uri)?;
+    let module = open_module(&spec.pkcs11_lib, &any_uri)?;
     let mut pins = Pins::resolve(key_uri.as_ref(), cert_uri.as_ref())?;
 
     // 1. The certificate: from the token, or from a file (hybrid), or none.
@@ -430,7 +430,7 @@ pub fn load(args: &CredentialArgs, purpose: super::source::Purpose) -> Result<Id
     if let Some(uri) = &cert_uri {
         let slots = matching_slots(&module, uri)?;
         if slots.is_empty() {
-            return Err(Error::new(format!("no matching slots for {}", display_uri(&args.certificate)))
+            return Err(Error::new(format!("no matching slots for {}", display_uri(&spec.certificate)))
                 .hint("check the token/slot attributes of the URI; list tokens with p11tool --list-tokens or pkcs11-tool -L"));
         }
         let mut found = public_certs(&module, &slots, uri)?;
@@ -438,7 +438,7 @@ pub fn load(args: &CredentialArgs, purpose: super::source::Purpose) -> Result<Id
             if slots.len() > 1 {
                 return Err(Error::new(format!(
                     "no matching certificates for --certificate {} (searched {} tokens without logging in)",
-                    display_uri(&args.certificate),
+                    display_uri(&spec.certificate),
                     slots.len()
                 ))
                 .hint("add token= to the URI so that one token matches"));
@@ -458,7 +458,7 @@ pub fn load(args: &CredentialArgs, purpose: super::source::Purpose) -> Result<Id
             0 => {
                 return Err(Error::new(format!(
                     "no matching certificates for --certificate {}",
-                    display_uri(&args.certificate)
+                    display_uri(&spec.certificate)
                 ))
                 .hint("list the token's certificates with: aws_signing_helper read-certificate-data --certificate 'pkcs11:token=...'"))
             }
@@ -466,13 +466,13 @@ pub fn load(args: &CredentialArgs, purpose: super::source::Purpose) -> Result<Id
             n => {
                 return Err(Error::new(format!(
                     "multiple matching certificates ({n}) for --certificate {}",
-                    display_uri(&args.certificate)
+                    display_uri(&spec.certificate)
                 ))
                 .hint("add object= or id= to the URI; read-certificate-data lists each certificate's URI"))
             }
         }
         let tc = found.remove(0);
-        if args.intermediates.is_empty() {
+        if spec.intermediates.is_none() {
             // Chain from the certificates of the same token, real issuers only.
             let session = module
                 .ctx
@@ -485,22 +485,16 @@ pub fn load(args: &CredentialArgs, purpose: super::source::Purpose) -> Result<Id
             chain_certs = chain::build(&tc.cert, &pool);
         }
         token_cert = Some(tc);
-    } else if !args.certificate.is_empty() {
-        let certs = super::file::load_certificates(std::path::Path::new(&args.certificate))?;
+    } else if !spec.certificate.is_empty() {
+        let certs = super::file::load_certificates(std::path::Path::new(&spec.certificate))?;
         let mut iter = certs.into_iter();
         file_cert = iter.next();
         chain_certs = iter.collect();
     }
-    if !args.intermediates.is_empty() {
-        let extra = super::file::load_certificates(std::path::Path::new(&args.intermediates))
-            .map_err(|e| e.context("invalid certificate chain"))?;
-        for c in extra {
-            if !chain_certs.contains(&c) {
-                chain_certs.push(c);
-            }
-        }
-    }
     let certificate = token_cert.as_ref().map(|t| t.cert.clone()).or(file_cert);
+    if let Some(path) = &spec.intermediates {
+        chain::append_intermediates(certificate.as_ref(), &mut chain_certs, path)?;
+    }
 
     // 2. The key: its URI, its slot, its candidates.
     let (key_search, derived) = match (&key_uri, &token_cert) {
@@ -602,7 +596,7 @@ pub fn load(args: &CredentialArgs, purpose: super::source::Purpose) -> Result<Id
                 handle,
                 &mechanisms,
                 &pins,
-                args.reuse_pin,
+                spec.reuse_pin,
             ) {
                 Ok(Some(c)) => c,
                 // Keys of types we cannot use (e.g. EdDSA) are skipped.

@@ -17,8 +17,8 @@ use super::source::Purpose;
 #[cfg(feature = "tpm")]
 use super::Digest;
 use super::{Certificate, Identity};
-use crate::cli::CredentialArgs;
 use crate::error::{Error, Result};
+use crate::identity::KeySpec;
 
 /// The PEM line that marks a TPM key file.
 pub const PEM_BEGIN: &str = "-----BEGIN TSS2 PRIVATE KEY-----";
@@ -180,12 +180,8 @@ impl TpmKeyFile {
 }
 
 /// The key password from the flags or the environment (`None`: prompt or empty, see callers).
-pub fn password(
-    args: &CredentialArgs,
-    empty_auth: Option<bool>,
-) -> Result<Option<Zeroizing<String>>> {
-    let flag =
-        (!args.tpm_key_password.is_empty()).then(|| Zeroizing::new(args.tpm_key_password.clone()));
+pub fn password(spec: &KeySpec, empty_auth: Option<bool>) -> Result<Option<Zeroizing<String>>> {
+    let flag = spec.tpm_key_password.clone().filter(|p| !p.is_empty());
     let env = std::env::var(PASSWORD_ENV)
         .ok()
         .filter(|p| !p.is_empty())
@@ -199,7 +195,7 @@ pub fn password(
             "drop --tpm-key-password (and unset {PASSWORD_ENV})"
         )));
     }
-    if args.no_tpm_key_password || empty_auth == Some(true) {
+    if spec.no_tpm_key_password || empty_auth == Some(true) {
         return Ok(Some(Zeroizing::new(String::new())));
     }
     Ok(given)
@@ -266,24 +262,15 @@ pub fn tcti_config() -> Result<String> {
     }
 }
 
-/// The key reference: `--private-key`, or `--certificate` when no key is given.
-fn key_ref(args: &CredentialArgs) -> &str {
-    if args.private_key.is_empty() {
-        &args.certificate
-    } else {
-        &args.private_key
-    }
-}
-
 /// The certificate and chain: from `--certificate` (which may be the combined file holding the
 /// key), plus `--intermediates`. `None` when there is no certificate.
-fn certificates(args: &CredentialArgs) -> Result<(Option<Certificate>, Vec<Certificate>)> {
+fn certificates(spec: &KeySpec) -> Result<(Option<Certificate>, Vec<Certificate>)> {
     let mut chain = Vec::new();
     let mut leaf = None;
-    if args.private_key.is_empty() {
+    if spec.private_key.is_empty() {
         // A combined file: certificates next to the TSS2 PRIVATE KEY block, if any.
-        if !args.certificate.starts_with("handle:") {
-            let path = Path::new(&args.certificate);
+        if !spec.certificate.starts_with("handle:") {
+            let path = Path::new(&spec.certificate);
             let data = std::fs::read(path).map_err(|e| {
                 Error::new(format!(
                     "cannot read certificate {}: {}",
@@ -307,27 +294,21 @@ fn certificates(args: &CredentialArgs) -> Result<(Option<Certificate>, Vec<Certi
                 }
             }
         }
-    } else if !args.certificate.is_empty() {
-        let mut certs = super::file::load_certificates(Path::new(&args.certificate))?.into_iter();
+    } else if !spec.certificate.is_empty() {
+        let mut certs = super::file::load_certificates(Path::new(&spec.certificate))?.into_iter();
         leaf = certs.next();
         chain.extend(certs);
     }
-    if !args.intermediates.is_empty() {
-        let extra = super::file::load_certificates(Path::new(&args.intermediates))
-            .map_err(|e| e.context("invalid certificate chain"))?;
-        for c in extra {
-            if !chain.contains(&c) {
-                chain.push(c);
-            }
-        }
+    if let Some(path) = &spec.intermediates {
+        super::chain::append_intermediates(leaf.as_ref(), &mut chain, path)?;
     }
     Ok((leaf, chain))
 }
 
 /// Loads a TPM key (and the certificate from `--certificate`, if any). Credential commands need
 /// the certificate; `sign-string` does not.
-pub fn load(args: &CredentialArgs, purpose: Purpose) -> Result<Identity> {
-    let key_ref = key_ref(args);
+pub fn load(spec: &KeySpec, purpose: Purpose) -> Result<Identity> {
+    let key_ref = spec.key_ref();
     let handle = if key_ref.starts_with("handle:") {
         Some(parse_handle(key_ref)?)
     } else {
@@ -337,14 +318,14 @@ pub fn load(args: &CredentialArgs, purpose: Purpose) -> Result<Identity> {
         Some(_) => None,
         None => Some(TpmKeyFile::load(Path::new(key_ref))?),
     };
-    let (certificate, chain) = certificates(args)?;
+    let (certificate, chain) = certificates(spec)?;
     if purpose == Purpose::Credentials && certificate.is_none() {
         return Err(Error::new(format!(
             "unable to find certificate: the TPM key {key_ref} needs its certificate for CreateSession"
         ))
         .hint("pass --certificate with the PEM certificate issued for this TPM key (sign-string works without one)"));
     }
-    let given = password(args, key_file.as_ref().map(|k| k.empty_auth))?;
+    let given = password(spec, key_file.as_ref().map(|k| k.empty_auth))?;
     let tcti = tcti_config()?;
     #[cfg(feature = "tpm")]
     {
@@ -356,7 +337,7 @@ pub fn load(args: &CredentialArgs, purpose: Purpose) -> Result<Identity> {
             },
             (None, None) => return Err(Error::new("no TPM key given")),
         };
-        let signer = open_signer(tcti, key, key_ref, given, certificate.as_ref(), args)?;
+        let signer = open_signer(tcti, key, key_ref, given, certificate.as_ref(), spec)?;
         Ok(Identity {
             certificate,
             chain,
@@ -405,7 +386,7 @@ fn open_signer(
     key_ref: &str,
     given: Option<Zeroizing<String>>,
     certificate: Option<&Certificate>,
-    args: &CredentialArgs,
+    spec: &KeySpec,
 ) -> Result<esapi::TpmSigner> {
     use super::file::{Prompter, TerminalPrompter};
     use esapi::TpmFailure;
@@ -421,7 +402,7 @@ fn open_signer(
         if !super::pkcs12::key_matches(&signer, cert) {
             return Err(Error::new(format!(
                 "the TPM key {key_ref} does not match the certificate in {}",
-                args.certificate
+                spec.certificate
             ))
             .hint("pass the certificate issued for this TPM key's public key (tpm2_readpublic -f pem shows it)"));
         }

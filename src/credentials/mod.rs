@@ -1,5 +1,7 @@
 //! Temporary credentials and the ways we print them.
 
+pub mod output;
+
 use serde::Serialize;
 use zeroize::Zeroizing;
 

@@ -20,7 +20,7 @@ use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 
 /// An output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// credential_process JSON (the official output)
     Process,

@@ -148,7 +148,7 @@ pub fn default_path() -> Result<PathBuf> {
     if let Some(p) = std::env::var_os("AWS_SHARED_CREDENTIALS_FILE").filter(|p| !p.is_empty()) {
         return Ok(PathBuf::from(p));
     }
-    crate::aws_config::home_dir()
+    crate::files::aws_config::home_dir()
         .map(|h| h.join(".aws").join("credentials"))
         .ok_or_else(|| {
             Error::new("unable to locate the home directory")

@@ -5,7 +5,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::http::HttpResponse;
+use crate::protocol::http::HttpResponse;
 
 /// Smaller offsets are not what the service refuses (it allows 5 minutes); the `Date` header's
 /// one-second resolution and the network delay stay far below this.

@@ -23,7 +23,7 @@ pub fn default_path() -> Option<PathBuf> {
     let base = env("XDG_CONFIG_HOME")
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
-        .or_else(|| crate::aws_config::home_dir().map(|h| h.join(".config")))?;
+        .or_else(|| crate::files::aws_config::home_dir().map(|h| h.join(".config")))?;
     Some(base.join("aws-signing-helper").join("accounts.json"))
 }
 

@@ -4,9 +4,9 @@
 //! `us-east-1-fips`) is signed with the real region, and an endpoint URL with a path is signed
 //! with that path (the official tool always signs `/sessions`).
 
-use crate::aws_config::Settings;
 use crate::error::{Error, Result};
-use crate::http::split_url;
+use crate::files::aws_config::Settings;
+use crate::protocol::http::split_url;
 
 /// A resolved CreateSession target.
 #[derive(Debug, Clone, PartialEq, Eq)]

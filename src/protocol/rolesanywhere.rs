@@ -13,14 +13,14 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use crate::arn::Arn;
-use crate::clock_skew;
 use crate::credentials::Credentials;
-use crate::endpoint::Target;
 use crate::error::{Error, Result};
-use crate::http::{HttpClient, HttpResponse, TransportError};
 use crate::identity::{Digest, Identity};
-use crate::sigv4;
+use crate::protocol::arn::Arn;
+use crate::protocol::clock_skew;
+use crate::protocol::endpoint::Target;
+use crate::protocol::http::{HttpClient, HttpResponse, TransportError};
+use crate::protocol::sigv4;
 
 /// The service's accepted range for `durationSeconds`.
 pub const DURATION_RANGE: std::ops::RangeInclusive<i64> = 900..=43200;
@@ -688,8 +688,8 @@ mod tests {
 #[cfg(test)]
 mod golden {
     use super::*;
-    use crate::endpoint;
     use crate::identity::file::{load, FileSource};
+    use crate::protocol::endpoint;
 
     fn identity() -> Identity {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");

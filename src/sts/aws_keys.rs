@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use zeroize::Zeroizing;
 
-use crate::aws_config::{home_dir, Ini};
 use crate::error::{Error, Result};
+use crate::files::aws_config::{home_dir, Ini};
 use crate::sts::AccessKeys;
 
 fn env(name: &str) -> Option<String> {
@@ -28,7 +28,7 @@ pub fn from_env() -> Option<AccessKeys> {
 
 /// Whether the environment's keys were put there by us (`--output env` or `exec`).
 pub fn env_is_ours() -> bool {
-    env(crate::output::SOURCE_VAR).is_some()
+    env(crate::credentials::output::SOURCE_VAR).is_some()
 }
 
 /// The profile to use when none is given: `$AWS_PROFILE`, else `default`.

@@ -18,18 +18,21 @@
 //! Secrets (secret keys, session tokens, MFA codes) stay in `Zeroizing` buffers and never reach
 //! logs or errors: `--debug` shows the canonical request with the body's hash only.
 
+pub mod accounts;
+pub mod aws_keys;
+
 use std::ops::RangeInclusive;
 
 use jiff::Timestamp;
 use zeroize::Zeroizing;
 
-use crate::aws_config;
-use crate::clock_skew;
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
-use crate::http::{split_url, HttpClient, HttpResponse};
-use crate::rolesanywhere::RetryPolicy;
-use crate::sigv4;
+use crate::files::aws_config;
+use crate::protocol::clock_skew;
+use crate::protocol::http::{split_url, HttpClient, HttpResponse};
+use crate::protocol::rolesanywhere::RetryPolicy;
+use crate::protocol::sigv4;
 
 /// The Query API version of STS.
 pub const API_VERSION: &str = "2011-06-15";
@@ -615,7 +618,7 @@ pub fn check_serial_number(value: &str) -> Result<Option<String>> {
         e.hint("use your MFA device's ARN, like arn:aws:iam::123456789012:mfa/alice, or a hardware token's serial number")
     })?;
     if value.starts_with("arn:") {
-        let arn: crate::arn::Arn = value.parse().map_err(|e: Error| {
+        let arn: crate::protocol::arn::Arn = value.parse().map_err(|e: Error| {
             Error::new(format!(
                 "invalid --serial-number {value:?}: {}",
                 e.message()
@@ -645,13 +648,13 @@ pub fn check_token_code(code: &str) -> Result<()> {
 }
 
 /// Checks a role ARN (`arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`); returns it parsed.
-pub fn check_role_arn(value: &str) -> Result<crate::arn::Arn> {
+pub fn check_role_arn(value: &str) -> Result<crate::protocol::arn::Arn> {
     let hint =
         "a role ARN looks like arn:aws:iam::123456789012:role/NAME (or use --account and --role)";
     if value.is_empty() {
         return Err(Error::new("--role-arn is empty").hint(hint));
     }
-    let arn: crate::arn::Arn = value.parse().map_err(|e: Error| {
+    let arn: crate::protocol::arn::Arn = value.parse().map_err(|e: Error| {
         Error::new(format!("invalid --role-arn {value:?}: {}", e.message())).hint(hint)
     })?;
     let account_ok = arn.account.len() == 12 && arn.account.chars().all(|c| c.is_ascii_digit());

@@ -22,9 +22,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::credentials::output::Meta;
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
-use crate::output::Meta;
 
 /// How long before expiry a cached entry stops being reused, unless configured.
 pub const DEFAULT_MARGIN: Duration = Duration::from_secs(5 * 60);
@@ -52,7 +52,7 @@ impl Key {
 
     fn digest(&self) -> String {
         let joined = self.parts.join("\u{0}");
-        crate::sigv4::sha256_hex(joined.as_bytes())
+        crate::protocol::sigv4::sha256_hex(joined.as_bytes())
     }
 
     /// The entry's file name.
@@ -109,7 +109,7 @@ pub fn default_dir() -> Option<PathBuf> {
     let base = env("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
-        .or_else(|| crate::aws_config::home_dir().map(|h| h.join(".cache")))?;
+        .or_else(|| crate::files::aws_config::home_dir().map(|h| h.join(".cache")))?;
     Some(base.join("aws-signing-helper").join("sts"))
 }
 
