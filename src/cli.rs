@@ -6,6 +6,7 @@
 use aws_signing_helper::credentials::output::Format;
 use aws_signing_helper::identity::KeySpec;
 use aws_signing_helper::pki::KeyAlg;
+use aws_signing_helper::protocol::rolesanywhere::{ClientConfig, SessionParams};
 use clap::{ArgMatches, Args, Parser, Subcommand};
 use zeroize::Zeroizing;
 
@@ -356,7 +357,42 @@ fn secret(flag: &str) -> Option<Zeroizing<String>> {
     (!flag.is_empty()).then(|| Zeroizing::new(flag.to_string()))
 }
 
+/// The longest `--timeout` we wait (a day); larger values mean the same and would overflow the
+/// clock arithmetic of the HTTP client.
+const MAX_TIMEOUT_SECONDS: u64 = 24 * 60 * 60;
+
 impl CredentialArgs {
+    /// The CreateSession parameters of these flags, checked where the flags alone can tell.
+    pub fn client_config(&self) -> Result<ClientConfig, aws_signing_helper::Error> {
+        if self.timeout < 1 {
+            return Err(aws_signing_helper::Error::new(format!(
+                "--timeout {} must be at least 1 second",
+                self.timeout
+            )));
+        }
+        let timeout = self.timeout.unsigned_abs().min(MAX_TIMEOUT_SECONDS);
+        Ok(ClientConfig {
+            key: self.key_spec(),
+            session: self.session_params(),
+            region: self.region.clone(),
+            endpoint: self.endpoint.clone(),
+            no_verify_ssl: self.no_verify_ssl,
+            timeout: std::time::Duration::from_secs(timeout),
+        })
+    }
+
+    /// The ARNs, duration and session name.
+    pub fn session_params(&self) -> SessionParams {
+        SessionParams {
+            role_arn: self.role_arn.clone(),
+            profile_arn: self.profile_arn.clone(),
+            trust_anchor_arn: self.trust_anchor_arn.clone(),
+            duration_seconds: self.session_duration,
+            role_session_name: (!self.role_session_name.is_empty())
+                .then(|| self.role_session_name.clone()),
+        }
+    }
+
     /// Where the certificate, key and chain come from.
     pub fn key_spec(&self) -> KeySpec {
         KeySpec {

@@ -1,4 +1,4 @@
-//! `credential-process`: one CreateSession, credentials as JSON on stdout (SPEC §3).
+//! `credential-process`: one CreateSession, credentials as JSON on stdout (optionally cached).
 
 use std::io::Write;
 use std::time::Duration;
@@ -6,74 +6,16 @@ use std::time::Duration;
 use aws_signing_helper::files::aws_config;
 use zeroize::Zeroizing;
 
-use crate::cli::{go_bool, go_int, CredentialArgs, CredentialProcessArgs, VERSION};
+use crate::cli::{go_bool, go_int, CredentialArgs, CredentialProcessArgs};
 use aws_signing_helper::credentials::Credentials;
 use aws_signing_helper::files::process_cache::{self, CacheOptions, KeyInputs};
-use aws_signing_helper::identity::source;
 use aws_signing_helper::protocol::endpoint;
-use aws_signing_helper::protocol::http::{HttpClient, HttpOptions};
-use aws_signing_helper::protocol::rolesanywhere::{self, RetryPolicy, SessionParams};
+use aws_signing_helper::protocol::rolesanywhere;
 use aws_signing_helper::{Error, Result};
-
-/// The User-Agent we send.
-pub fn user_agent() -> String {
-    format!(
-        "CredHelper/{VERSION} (rust; {}; {})",
-        std::env::consts::OS,
-        std::env::consts::ARCH
-    )
-}
-
-fn session_params(args: &CredentialArgs) -> SessionParams {
-    SessionParams {
-        role_arn: args.role_arn.clone(),
-        profile_arn: args.profile_arn.clone(),
-        trust_anchor_arn: args.trust_anchor_arn.clone(),
-        duration_seconds: args.session_duration,
-        role_session_name: (!args.role_session_name.is_empty())
-            .then(|| args.role_session_name.clone()),
-    }
-}
 
 /// Loads the identity and calls CreateSession with everything the flags and environment say.
 pub fn fetch(args: &CredentialArgs) -> Result<Credentials> {
-    fetch_detailed(args).map(|(creds, _)| creds)
-}
-
-/// [`fetch`], also returning the certificate's notAfter (when there is a certificate).
-pub fn fetch_detailed(args: &CredentialArgs) -> Result<(Credentials, Option<jiff::Timestamp>)> {
-    let params = session_params(args);
-    let arns = params.check()?;
-    if args.timeout < 1 {
-        return Err(Error::new(format!(
-            "--timeout {} must be at least 1 second",
-            args.timeout
-        )));
-    }
-    let identity = source::load(&args.key_spec())?;
-    let not_after = identity.certificate.as_ref().map(|c| c.not_after());
-    let settings = aws_config::load()?;
-    let target = endpoint::resolve(
-        &args.region,
-        &arns.trust_anchor.region,
-        &args.endpoint,
-        &settings,
-    )?;
-    let client = HttpClient::new(
-        &target.origin,
-        &HttpOptions {
-            no_verify_ssl: args.no_verify_ssl,
-            ca_bundle: settings.ca_bundle.clone(),
-            timeout: Duration::from_secs(args.timeout.unsigned_abs()),
-            user_agent: user_agent(),
-        },
-    )?;
-    let policy = RetryPolicy {
-        max_attempts: settings.max_attempts.unwrap_or(3),
-        ..RetryPolicy::default()
-    };
-    rolesanywhere::create_session(&client, &identity, &target, &params, policy)
-        .map(|creds| (creds, not_after))
+    rolesanywhere::fetch(&args.client_config()?).map(|f| f.credentials)
 }
 
 fn env_value(name: &str) -> Option<String> {
@@ -148,7 +90,7 @@ pub fn cache_key(args: &CredentialArgs) -> Result<Option<String>> {
     ) else {
         return Ok(None);
     };
-    let params = session_params(args);
+    let params = args.session_params();
     let arns = params.check()?;
     let settings = aws_config::load()?;
     let target = endpoint::resolve(
@@ -183,7 +125,8 @@ pub fn run(args: &CredentialProcessArgs) -> Result<()> {
             Some(key) => {
                 let (creds, outcome) =
                     process_cache::get_or_fetch(&opts, &key, jiff::Timestamp::now, || {
-                        fetch_detailed(&args.credentials)
+                        let fetched = rolesanywhere::fetch(&args.credentials.client_config()?)?;
+                        Ok((fetched.credentials, fetched.certificate_not_after))
                     })?;
                 log::debug!("credential cache {}: {outcome:?}", opts.dir.display());
                 Some(creds)

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::cli::{go_int, CredentialArgs};
-use crate::commands::credential_process;
 use crate::logger::timestamp;
 use aws_signing_helper::protocol::arn::Arn;
+use aws_signing_helper::protocol::rolesanywhere;
 use aws_signing_helper::serve::{self, ServeConfig};
 use aws_signing_helper::{Error, Result};
 
@@ -113,8 +113,9 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         Some(path) => (path.clone(), None),
         None => default_token_file()?,
     };
-    let creds_args = args.credentials.clone();
-    let refresher: serve::Refresher = Box::new(move || credential_process::fetch(&creds_args));
+    let config = args.credentials.client_config()?;
+    let refresher: serve::Refresher =
+        Box::new(move || rolesanywhere::fetch(&config).map(|f| f.credentials));
     let handle = serve::start(
         ServeConfig {
             bind: args.bind,

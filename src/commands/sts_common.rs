@@ -9,13 +9,13 @@ use clap::{Args, ValueEnum};
 use zeroize::Zeroizing;
 
 use crate::cli::{go_bool, go_int, CredentialArgs};
-use crate::commands::credential_process::{self, user_agent};
+use crate::commands::credential_process;
 use aws_signing_helper::credentials::output::Meta;
 use aws_signing_helper::credentials::Credentials;
 use aws_signing_helper::files::aws_config;
 use aws_signing_helper::files::cache::{self, Key, Store};
+use aws_signing_helper::protocol::http::RetryPolicy;
 use aws_signing_helper::protocol::http::{HttpClient, HttpOptions};
-use aws_signing_helper::protocol::rolesanywhere::RetryPolicy;
 use aws_signing_helper::sts::aws_keys;
 use aws_signing_helper::sts::{self, AccessKeys, Call, Endpoint};
 use aws_signing_helper::{Error, Result};
@@ -277,7 +277,7 @@ impl Ctx {
                 no_verify_ssl: sts_args.no_verify_ssl,
                 ca_bundle: settings.ca_bundle.clone(),
                 timeout: Duration::from_secs(sts_args.timeout.unsigned_abs()),
-                user_agent: user_agent(),
+                user_agent: aws_signing_helper::protocol::http::user_agent(),
             },
         )?;
         let store = match cache {

@@ -7,8 +7,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
+use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
+use crate::protocol::clock_skew;
+
+/// The User-Agent we send: the official tool's, with our version (which follows the official
+/// version we match).
+pub fn user_agent() -> String {
+    format!(
+        "CredHelper/{} (rust; {}; {})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
 
 /// How to build the client.
 #[derive(Debug, Clone)]
@@ -116,6 +129,147 @@ impl HttpClient {
             headers,
             body,
         })
+    }
+}
+
+/// How to retry: attempts and the base of the exponential back-off (the SDKs' standard mode).
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(20),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Full jitter: a random delay in `[0, min(max, base·2^attempt))`.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let cap = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.max_delay);
+        let mut r = [0u8; 4];
+        // The system RNG failing leaves r zeroed: no delay, which is still correct.
+        let _ = aws_lc_rs::rand::fill(&mut r);
+        cap.mul_f64(f64::from(u32::from_le_bytes(r)) / f64::from(u32::MAX))
+    }
+}
+
+/// One request to send, signed for one attempt.
+pub struct Outgoing {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Zeroizing<Vec<u8>>,
+}
+
+/// What a service's error answer says, as far as retrying cares.
+pub trait ServiceFailure {
+    /// The error code (`ThrottlingException`, `RequestExpired`, …).
+    fn code(&self) -> &str;
+    /// The error message.
+    fn message(&self) -> &str;
+    /// Whether the SDKs' standard retryer would try again.
+    fn retryable(&self) -> bool;
+}
+
+/// Why [`send_with_retries`] gave up.
+#[derive(Debug)]
+pub enum SendError<E> {
+    /// Building or signing the request failed (nothing was sent).
+    Build(Error),
+    /// The service answered with an error.
+    Service {
+        error: E,
+        /// `Some(n)` when the error was retryable and all `n` attempts failed.
+        exhausted: Option<u32>,
+    },
+    /// No HTTP answer.
+    Transport {
+        error: TransportError,
+        /// The URL without its query.
+        url: String,
+        exhausted: Option<u32>,
+    },
+}
+
+/// The one retry loop, for Roles Anywhere and STS alike. Each attempt is signed afresh by
+/// `build(signing_time, attempt, max_attempts)`; connection failures, time-outs and retryable
+/// service errors are retried with jittered back-off up to `policy.max_attempts`; a refusal for
+/// the signing time whose `Date` shows this machine's clock is off is signed again at once with
+/// the service's time (once, not counted as an attempt). Returns the first 2xx answer.
+pub fn send_with_retries<E: ServiceFailure>(
+    client: &HttpClient,
+    policy: RetryPolicy,
+    mut build: impl FnMut(jiff::Timestamp, u32, u32) -> Result<Outgoing>,
+    parse_error: impl Fn(&HttpResponse) -> E,
+) -> std::result::Result<HttpResponse, SendError<E>> {
+    let max = policy.max_attempts.max(1);
+    let mut attempt = 0;
+    let mut clock = clock_skew::Correction::default();
+    loop {
+        attempt += 1;
+        let req = build(clock.now(), attempt, max).map_err(SendError::Build)?;
+        let failure = match client.post(&req.url, &req.headers, &req.body) {
+            Ok(resp) if (200..300).contains(&resp.status) => return Ok(resp),
+            Ok(resp) => {
+                let error = parse_error(&resp);
+                if clock.correct(&resp, error.code(), error.message()) {
+                    attempt -= 1;
+                    continue;
+                }
+                let retryable = error.retryable();
+                let exhausted = (retryable && max > 1).then_some(max);
+                (retryable, SendError::Service { error, exhausted })
+            }
+            Err(error) => {
+                log::debug!("request failed: {}", error.message);
+                let url = req.url.split('?').next().unwrap_or(&req.url).to_string();
+                let exhausted = (max > 1).then_some(max);
+                (
+                    true,
+                    SendError::Transport {
+                        error,
+                        url,
+                        exhausted,
+                    },
+                )
+            }
+        };
+        if !failure.0 || attempt >= max {
+            return Err(failure.1);
+        }
+        let delay = policy.delay(attempt);
+        log::debug!(
+            "attempt {attempt} of {max} failed; retrying in {} ms",
+            delay.as_millis()
+        );
+        std::thread::sleep(delay);
+    }
+}
+
+impl TransportError {
+    /// What to do about it, the same for every service: a time-out, an untrusted TLS
+    /// certificate, or no connection.
+    pub fn hint(&self, endpoint_flags: &str) -> String {
+        if self.timed_out {
+            format!("the endpoint accepted the connection but did not answer; check {endpoint_flags}, proxies, or raise --timeout")
+        } else if self.message.contains("certificate")
+            || self.message.to_ascii_lowercase().contains("unknownissuer")
+        {
+            "the server's TLS certificate is not trusted: set AWS_CA_BUNDLE to its CA's PEM file"
+                .to_string()
+        } else {
+            format!("check network access to the endpoint ({endpoint_flags}, HTTPS_PROXY/NO_PROXY)")
+        }
     }
 }
 

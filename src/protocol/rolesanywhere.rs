@@ -1,5 +1,6 @@
-//! IAM Roles Anywhere `CreateSession`: build and sign the request (SPEC §2.3–2.4), send it with
-//! retries (§2.7), and read the response or the service error (§2.5–2.6).
+//! The IAM Roles Anywhere client: [`fetch`] loads the identity and calls `CreateSession`; the
+//! request is built and signed here, sent with the one retry loop of [`http`], and the response
+//! or the service error read back in the official tool's terms.
 //!
 //! Wire contract: `POST /sessions?profileArn=…&roleArn=…&trustAnchorArn=…` with body
 //! `{"durationSeconds":N[,"roleSessionName":"…"]}`, headers `Content-Type`, `Host`,
@@ -15,11 +16,14 @@ use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
-use crate::identity::{Digest, Identity};
+use crate::files::aws_config;
+use crate::identity::{source, Digest, Identity, KeySpec};
 use crate::protocol::arn::Arn;
-use crate::protocol::clock_skew;
-use crate::protocol::endpoint::Target;
-use crate::protocol::http::{HttpClient, HttpResponse, TransportError};
+use crate::protocol::endpoint::{self, Target};
+use crate::protocol::http::{
+    self, HttpClient, HttpOptions, HttpResponse, Outgoing, RetryPolicy, SendError, ServiceFailure,
+    TransportError,
+};
 use crate::protocol::sigv4;
 
 /// The service's accepted range for `durationSeconds`.
@@ -360,40 +364,20 @@ impl ServiceError {
     }
 }
 
-/// How to retry: attempts and the base of the exponential back-off.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    pub max_attempts: u32,
-    pub base_delay: Duration,
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(20),
-        }
+impl ServiceFailure for ServiceError {
+    fn code(&self) -> &str {
+        &self.code
+    }
+    fn message(&self) -> &str {
+        &self.message
+    }
+    fn retryable(&self) -> bool {
+        ServiceError::retryable(self)
     }
 }
 
-impl RetryPolicy {
-    /// Full jitter: a random delay in `[0, min(max, base·2^attempt))`.
-    pub fn delay(&self, attempt: u32) -> Duration {
-        let cap = self
-            .base_delay
-            .saturating_mul(1u32 << attempt.min(16))
-            .min(self.max_delay);
-        let mut r = [0u8; 4];
-        // The system RNG failing leaves r zeroed: no delay, which is still correct.
-        let _ = aws_lc_rs::rand::fill(&mut r);
-        cap.mul_f64(f64::from(u32::from_le_bytes(r)) / f64::from(u32::MAX))
-    }
-}
-
-/// Calls CreateSession, retrying connection errors, 5xx and throttling with back-off; each
-/// attempt is signed afresh.
+/// Calls CreateSession through the one retry loop ([`http::send_with_retries`]): connection
+/// errors, 5xx and throttling are retried with back-off, each attempt signed afresh.
 pub fn create_session(
     client: &HttpClient,
     identity: &Identity,
@@ -409,76 +393,105 @@ pub fn create_session(
     ) {
         extra.push(("X-Amzn-Trace-Id".to_string(), trace));
     }
-    let max = policy.max_attempts.max(1);
-    let mut attempt = 0;
-    let mut clock = clock_skew::Correction::default();
-    loop {
-        attempt += 1;
-        let req = sign_request(identity, target, params, clock.now(), &extra)?;
+    let build = |now, attempt, max| {
+        let req = sign_request(identity, target, params, now, &extra)?;
         log_request(&req, attempt, max);
-        let outcome = client.post(&req.url, &req.headers, &req.body);
-        let (retryable, err) = match outcome {
-            Ok(resp) if (200..300).contains(&resp.status) => {
-                log::debug!("response: HTTP {} {}", resp.status, redact_body(&resp.body));
-                return parse_response(&resp.body, Some(&arns.role.account));
-            }
-            Ok(resp) => {
-                log::debug!(
-                    "response: HTTP {} {}",
-                    resp.status,
-                    String::from_utf8_lossy(&resp.body)
-                );
-                let se = ServiceError::from_response(&resp);
-                if clock.correct(&resp, &se.code, &se.message) {
-                    // Signed again at once with the service's time; not counted as an attempt.
-                    attempt -= 1;
-                    continue;
-                }
-                (se.retryable(), Err(se))
-            }
-            Err(te) => {
-                log::debug!("request failed: {}", te.message);
-                (true, Ok(te))
-            }
-        };
-        if !retryable || attempt >= max {
-            let exhausted = (retryable && max > 1).then_some(max);
-            return Err(match err {
-                Err(se) => se.into_error(exhausted),
-                Ok(te) => transport_into_error(te, &req.url, exhausted),
-            });
-        }
-        let delay = policy.delay(attempt);
+        Ok(Outgoing {
+            url: req.url,
+            headers: req.headers,
+            body: Zeroizing::new(req.body),
+        })
+    };
+    let parse_error = |resp: &HttpResponse| {
         log::debug!(
-            "attempt {attempt} of {max} failed; retrying in {} ms",
-            delay.as_millis()
+            "response: HTTP {} {}",
+            resp.status,
+            String::from_utf8_lossy(&resp.body)
         );
-        std::thread::sleep(delay);
+        ServiceError::from_response(resp)
+    };
+    match http::send_with_retries(client, policy, build, parse_error) {
+        Ok(resp) => {
+            log::debug!("response: HTTP {} {}", resp.status, redact_body(&resp.body));
+            parse_response(&resp.body, Some(&arns.role.account))
+        }
+        Err(SendError::Build(e)) => Err(e),
+        Err(SendError::Service { error, exhausted }) => Err(error.into_error(exhausted)),
+        Err(SendError::Transport {
+            error,
+            url,
+            exhausted,
+        }) => Err(transport_into_error(error, &url, exhausted)),
     }
+}
+
+/// Everything one CreateSession needs (the shared AWS config adds the CA bundle, the endpoint
+/// from `AWS_ENDPOINT_URL_ROLESANYWHERE` and friends, and `max_attempts`).
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The certificate, key and chain.
+    pub key: KeySpec,
+    /// The ARNs, duration and session name.
+    pub session: SessionParams,
+    /// The signing and endpoint region; empty: the trust anchor's.
+    pub region: String,
+    /// The base URL of the endpoint; empty: the region's public endpoint (or the config's).
+    pub endpoint: String,
+    /// Skip TLS certificate verification (warns).
+    pub no_verify_ssl: bool,
+    /// Upper bound on one attempt.
+    pub timeout: Duration,
+}
+
+/// The outcome of [`fetch`].
+pub struct Fetched {
+    pub credentials: Credentials,
+    /// The certificate's notAfter (cached credentials must not outlive it).
+    pub certificate_not_after: Option<Timestamp>,
+}
+
+/// Loads the identity, checks it locally, and calls CreateSession.
+pub fn fetch(config: &ClientConfig) -> Result<Fetched> {
+    let arns = config.session.check()?;
+    let identity = source::load(&config.key)?;
+    let not_after = identity.certificate.as_ref().map(|c| c.not_after());
+    let settings = aws_config::load()?;
+    let target = endpoint::resolve(
+        &config.region,
+        &arns.trust_anchor.region,
+        &config.endpoint,
+        &settings,
+    )?;
+    let client = HttpClient::new(
+        &target.origin,
+        &HttpOptions {
+            no_verify_ssl: config.no_verify_ssl,
+            ca_bundle: settings.ca_bundle.clone(),
+            timeout: config.timeout,
+            user_agent: http::user_agent(),
+        },
+    )?;
+    let policy = RetryPolicy {
+        max_attempts: settings.max_attempts.unwrap_or(3),
+        ..RetryPolicy::default()
+    };
+    create_session(&client, &identity, &target, &config.session, policy).map(|credentials| {
+        Fetched {
+            credentials,
+            certificate_not_after: not_after,
+        }
+    })
 }
 
 fn transport_into_error(te: TransportError, url: &str, exhausted: Option<u32>) -> Error {
     let exceeded = exhausted
         .map(|n| format!("exceeded maximum number of attempts, {n}, "))
         .unwrap_or_default();
-    let base = url.split('?').next().unwrap_or(url);
-    let err = Error::new(format!(
-        "operation error RolesAnywhere: CreateSession, {exceeded}https response error StatusCode: 0, RequestID: , request send failed, Post \"{base}\": {}",
+    Error::new(format!(
+        "operation error RolesAnywhere: CreateSession, {exceeded}https response error StatusCode: 0, RequestID: , request send failed, Post \"{url}\": {}",
         te.message
-    ));
-    if te.timed_out {
-        err.hint("the endpoint accepted the connection but did not answer; check --endpoint, proxies, or raise --timeout")
-    } else if te.message.contains("certificate")
-        || te.message.to_ascii_lowercase().contains("unknownissuer")
-    {
-        err.hint(
-            "the server's TLS certificate is not trusted: set AWS_CA_BUNDLE to its CA's PEM file",
-        )
-    } else {
-        err.hint(
-            "check network access to the endpoint (--endpoint, --region, HTTPS_PROXY/NO_PROXY)",
-        )
-    }
+    ))
+    .hint(te.hint("--endpoint, --region"))
 }
 
 fn log_request(req: &SignedRequest, attempt: u32, max: u32) {

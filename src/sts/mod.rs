@@ -29,9 +29,9 @@ use zeroize::Zeroizing;
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::files::aws_config;
-use crate::protocol::clock_skew;
-use crate::protocol::http::{split_url, HttpClient, HttpResponse};
-use crate::protocol::rolesanywhere::RetryPolicy;
+use crate::protocol::http::{
+    self, split_url, HttpClient, HttpResponse, Outgoing, RetryPolicy, SendError, ServiceFailure,
+};
 use crate::protocol::sigv4;
 
 /// The Query API version of STS.
@@ -409,7 +409,20 @@ impl ServiceError {
     }
 }
 
-/// Sends `call` with retries (fresh signature per attempt) and returns the 2xx body.
+impl ServiceFailure for ServiceError {
+    fn code(&self) -> &str {
+        &self.code
+    }
+    fn message(&self) -> &str {
+        &self.message
+    }
+    fn retryable(&self) -> bool {
+        ServiceError::retryable(self)
+    }
+}
+
+/// Sends `call` through the one retry loop ([`http::send_with_retries`]: fresh signature per
+/// attempt, clock-skew correction) and returns the 2xx body.
 pub fn send(
     client: &HttpClient,
     keys: &AccessKeys,
@@ -417,12 +430,8 @@ pub fn send(
     call: &Call,
     policy: RetryPolicy,
 ) -> Result<Zeroizing<Vec<u8>>> {
-    let max = policy.max_attempts.max(1);
-    let mut attempt = 0;
-    let mut clock = clock_skew::Correction::default();
-    loop {
-        attempt += 1;
-        let req = sign(keys, endpoint, call, clock.now());
+    let build = |now, attempt, max| {
+        let req = sign(keys, endpoint, call, now);
         log::debug!(
             "STS {} attempt {attempt} of {max}: POST {}\ncanonical request (body hashed):\n{}\nstring to sign:\n{}",
             call.action,
@@ -430,46 +439,44 @@ pub fn send(
             redact_token(&req.canonical_request),
             req.string_to_sign
         );
-        let (retryable, err) = match client.post(&req.url, &req.headers, req.body.as_bytes()) {
-            Ok(resp) if (200..300).contains(&resp.status) => {
-                log::debug!("STS {}: HTTP {}", call.action, resp.status);
-                return Ok(Zeroizing::new(resp.body));
-            }
-            Ok(resp) => {
-                let se = ServiceError::from_response(call.action, &resp);
-                log::debug!(
-                    "STS {}: HTTP {} {} {}",
-                    call.action,
-                    resp.status,
-                    se.code,
-                    se.message
-                );
-                if clock.correct(&resp, &se.code, &se.message) {
-                    // Signed again at once with the service's time; not counted as an attempt.
-                    attempt -= 1;
-                    continue;
-                }
-                (se.retryable(), se.into_error(None))
-            }
-            Err(te) => {
-                let e = Error::new(format!(
-                    "operation error STS: {}, request send failed, Post {:?}: {}",
-                    call.action, req.url, te.message
-                ));
-                let e = if te.message.contains("certificate") {
-                    e.hint("set AWS_CA_BUNDLE to the CA that issued the endpoint's certificate")
-                } else {
-                    e.hint("check --endpoint / AWS_ENDPOINT_URL_STS, --region, and proxies")
-                };
-                (true, e)
-            }
-        };
-        if !retryable || attempt >= max {
-            return Err(err);
+        Ok(Outgoing {
+            url: req.url,
+            headers: req.headers,
+            body: Zeroizing::new(req.body.as_bytes().to_vec()),
+        })
+    };
+    let parse_error = |resp: &HttpResponse| {
+        let se = ServiceError::from_response(call.action, resp);
+        log::debug!(
+            "STS {}: HTTP {} {} {}",
+            call.action,
+            resp.status,
+            se.code,
+            se.message
+        );
+        se
+    };
+    match http::send_with_retries(client, policy, build, parse_error) {
+        Ok(resp) => {
+            log::debug!("STS {}: HTTP {}", call.action, resp.status);
+            Ok(Zeroizing::new(resp.body))
         }
-        let delay = policy.delay(attempt);
-        log::debug!("retrying in {} ms", delay.as_millis());
-        std::thread::sleep(delay);
+        Err(SendError::Build(e)) => Err(e),
+        Err(SendError::Service { error, exhausted }) => Err(error.into_error(exhausted)),
+        Err(SendError::Transport {
+            error,
+            url,
+            exhausted,
+        }) => {
+            let exceeded = exhausted
+                .map(|n| format!("exceeded maximum number of attempts, {n}, "))
+                .unwrap_or_default();
+            Err(Error::new(format!(
+                "operation error STS: {}, {exceeded}request send failed, Post {url:?}: {}",
+                call.action, error.message
+            ))
+            .hint(error.hint("--endpoint / AWS_ENDPOINT_URL_STS, --region")))
+        }
     }
 }
 
