@@ -8,11 +8,11 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::commands::sts_common::{
-    self, AssumeParams, CacheArgs, Ctx, MfaArgs, OutputArgs, RaSourceArgs, Source, SourceArgs,
-    StsEndpointArgs,
+    self, CacheArgs, MfaArgs, OutputArgs, RaSourceArgs, SourceArgs, StsEndpointArgs,
 };
 use aws_signing_helper::credentials::output;
 use aws_signing_helper::sts::accounts;
+use aws_signing_helper::sts::assume_role::{assume_role, AssumeParams};
 use aws_signing_helper::{Error, Result};
 
 #[derive(Debug, Clone, Args)]
@@ -115,8 +115,8 @@ pub fn run(cmd: &AssumeRoleCommand) -> Result<()> {
     })?;
     let params = args.params(role_arn)?;
     params.check()?;
-    let source = Source::resolve(&args.source, Some(&args.ra))?;
-    let ctx = Ctx::new(&args.sts, Some(&args.cache))?;
-    let (creds, meta) = sts_common::assume_role(&ctx, &args.sts, &source, &args.mfa, &params)?;
+    let source = args.source.resolve(Some(&args.ra), &args.sts)?;
+    let ctx = args.sts.context(Some(&args.cache))?;
+    let (creds, meta) = assume_role(&ctx, &source, &args.mfa.mfa(), &params)?;
     output::print(&output::render(cmd.output.output.into(), &creds, &meta))
 }

@@ -142,7 +142,7 @@ pub fn run(args: &CredentialProcessArgs) -> Result<()> {
         Some(c) => c,
         None => fetch(&args.credentials)?,
     };
-    let meta = crate::commands::sts_common::rolesanywhere_meta(&args.credentials);
+    let meta = crate::commands::sts_common::rolesanywhere_meta(&args.credentials.role_arn);
     let text = aws_signing_helper::credentials::output::render(args.output.into(), &creds, &meta);
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())

@@ -6,10 +6,13 @@
 use clap::Args;
 
 use crate::commands::assume_role::AssumeRoleArgs;
-use crate::commands::credential_process;
-use crate::commands::sts_common::{self, Ctx, Source};
+use crate::commands::sts_common;
 use aws_signing_helper::credentials::output::{self, Meta};
 use aws_signing_helper::credentials::Credentials;
+use aws_signing_helper::protocol::rolesanywhere;
+use aws_signing_helper::sts::assume_role::assume_role;
+use aws_signing_helper::sts::session_token::session_token;
+use aws_signing_helper::sts::source::Source;
 use aws_signing_helper::{Error, Result};
 
 #[derive(Debug, Clone, Args)]
@@ -24,18 +27,18 @@ pub struct ExecArgs {
 /// Gets the credentials `exec` runs the command with.
 pub fn credentials(args: &AssumeRoleArgs) -> Result<(Credentials, Meta)> {
     let role = args.role_arn()?;
-    let source = Source::resolve(&args.source, Some(&args.ra))?;
-    let ctx = Ctx::new(&args.sts, Some(&args.cache))?;
+    let source = args.source.resolve(Some(&args.ra), &args.sts)?;
+    let ctx = args.sts.context(Some(&args.cache))?;
     if let Some(role_arn) = role {
         let params = args.params(role_arn)?;
-        return sts_common::assume_role(&ctx, &args.sts, &source, &args.mfa, &params);
+        return assume_role(&ctx, &source, &args.mfa.mfa(), &params);
     }
     match &source {
-        Source::Keys { keys, label } if keys.session_token.is_none() => sts_common::session_token(
+        Source::Keys { keys, label } if keys.session_token.is_none() => session_token(
             &ctx,
             keys,
             label,
-            &args.mfa,
+            &args.mfa.mfa(),
             args.mfa_session_duration,
             "--mfa-session-duration",
         ),
@@ -44,9 +47,8 @@ pub fn credentials(args: &AssumeRoleArgs) -> Result<(Credentials, Meta)> {
         )
         .hint("pass --role-arn (or --account and --role), or --profile NAME with long-term keys")),
         Source::RolesAnywhere(ra) => {
-            let ca = ra.credential_args(&args.sts);
-            let creds = credential_process::fetch(&ca)?;
-            Ok((creds, sts_common::rolesanywhere_meta(&ca)))
+            let creds = rolesanywhere::fetch(ra)?.credentials;
+            Ok((creds, sts_common::rolesanywhere_meta(&ra.session.role_arn)))
         }
     }
 }

@@ -3,10 +3,10 @@
 
 use clap::Args;
 
-use crate::commands::sts_common::{
-    self, CacheArgs, Ctx, MfaArgs, OutputArgs, Source, SourceArgs, StsEndpointArgs,
-};
+use crate::commands::sts_common::{CacheArgs, MfaArgs, OutputArgs, SourceArgs, StsEndpointArgs};
 use aws_signing_helper::credentials::output;
+use aws_signing_helper::sts::session_token::session_token;
+use aws_signing_helper::sts::source::Source;
 use aws_signing_helper::Result;
 
 #[derive(Debug, Clone, Args)]
@@ -28,15 +28,21 @@ pub struct SessionTokenArgs {
 
 /// Runs the command.
 pub fn run(args: &SessionTokenArgs) -> Result<()> {
-    let source = Source::resolve(&args.source, None)?;
+    let source = args.source.resolve(None, &args.sts)?;
     let Source::Keys { keys, label } = &source else {
         // resolve() without Roles Anywhere flags only returns keys.
         return Err(aws_signing_helper::Error::new(
             "session-token needs long-term keys",
         ));
     };
-    let ctx = Ctx::new(&args.sts, Some(&args.cache))?;
-    let (creds, meta) =
-        sts_common::session_token(&ctx, keys, label, &args.mfa, args.duration, "--duration")?;
+    let ctx = args.sts.context(Some(&args.cache))?;
+    let (creds, meta) = session_token(
+        &ctx,
+        keys,
+        label,
+        &args.mfa.mfa(),
+        args.duration,
+        "--duration",
+    )?;
     output::print(&output::render(args.output.output.into(), &creds, &meta))
 }

@@ -6,7 +6,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::cli::go_bool;
-use crate::commands::sts_common::{Ctx, StsEndpointArgs};
+use crate::commands::sts_common::StsEndpointArgs;
 use aws_signing_helper::credentials::output;
 use aws_signing_helper::sts::aws_keys;
 use aws_signing_helper::sts::{self, AccessKeys, Call};
@@ -144,7 +144,7 @@ pub fn run(args: &WhoamiArgs) -> Result<()> {
 }
 
 fn verify(args: &WhoamiArgs, keys: &AccessKeys, status: &mut Status) -> Result<()> {
-    let ctx = Ctx::new(&args.sts, None)?;
+    let ctx = args.sts.context(None)?;
     let body = sts::send(
         &ctx.client,
         keys,

@@ -65,9 +65,13 @@ fn read_ini(path: &Option<PathBuf>) -> Result<Option<Ini>> {
 
 /// Keys from profile `name` of the shared credentials file, else of the config file.
 pub fn from_profile(name: &str) -> Result<AccessKeys> {
-    let cred_path = credentials_path();
+    find_in_profile(name)?.ok_or_else(|| missing_keys(name, false))
+}
+
+/// Keys from profile `name`, or `None` when neither file gives the profile both keys.
+pub fn find_in_profile(name: &str) -> Result<Option<AccessKeys>> {
     let sources = [
-        (read_ini(&cred_path)?, name.to_string()),
+        (read_ini(&credentials_path())?, name.to_string()),
         (
             read_ini(&config_path())?,
             if name == "default" {
@@ -83,20 +87,31 @@ pub fn from_profile(name: &str) -> Result<AccessKeys> {
         };
         let get = |k: &str| map.get(k).filter(|v| !v.is_empty()).cloned();
         if let (Some(id), Some(secret)) = (get("aws_access_key_id"), get("aws_secret_access_key")) {
-            return Ok(AccessKeys {
+            return Ok(Some(AccessKeys {
                 access_key_id: id,
                 secret_access_key: Zeroizing::new(secret),
                 session_token: get("aws_session_token").map(Zeroizing::new),
-            });
+            }));
         }
     }
-    let where_ = cred_path
+    Ok(None)
+}
+
+/// The error for a profile without keys; `env_is_ours` adds why the environment's keys were
+/// not used instead.
+pub fn missing_keys(name: &str, env_is_ours: bool) -> Error {
+    let where_ = credentials_path()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "~/.aws/credentials".into());
-    Err(Error::new(format!(
+    let message = format!(
         "missing long-term AWS keys: profile {name:?} has no aws_access_key_id and aws_secret_access_key in {where_} or the AWS config file"
-    ))
-    .hint("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile NAME naming a profile with both keys (aws configure --profile NAME)"))
+    );
+    if env_is_ours {
+        Error::new(format!("{message} (the AWS_* variables of this shell were set by aws_signing_helper and are not used as a source)"))
+            .hint("pass --profile NAME with long-term keys, or --source env to chain from the current credentials")
+    } else {
+        Error::new(message).hint("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile NAME naming a profile with both keys (aws configure --profile NAME)")
+    }
 }
 
 #[cfg(test)]

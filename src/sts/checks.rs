@@ -1,0 +1,114 @@
+//! Local checks of what STS would refuse, so that errors name our flags.
+
+use std::ops::RangeInclusive;
+
+use crate::error::{Error, Result};
+
+/// What GetSessionToken accepts for `DurationSeconds` (IAM users).
+pub const SESSION_TOKEN_DURATION: RangeInclusive<i64> = 900..=129_600;
+/// What AssumeRole accepts for `DurationSeconds` (further capped by the role's maximum, and at
+/// one hour when chaining from another role session).
+pub const ASSUME_ROLE_DURATION: RangeInclusive<i64> = 900..=43_200;
+
+/// Checks a value against STS's `[\w+=,.@-]` (plus `extra`) character set and a length range.
+pub fn check_text(flag: &str, value: &str, len: RangeInclusive<usize>, extra: &str) -> Result<()> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) || extra.contains(c);
+    if !len.contains(&value.chars().count()) || !value.chars().all(ok_char) {
+        return Err(Error::new(format!(
+            "invalid {flag} {value:?}: it must be {} to {} characters of letters, digits and _+=,.@-{extra}",
+            len.start(),
+            len.end()
+        )));
+    }
+    Ok(())
+}
+
+/// Checks an MFA device: a virtual device ARN (`arn:aws:iam::ACCOUNT:mfa/NAME`) or a hardware
+/// serial number. Returns the account of an ARN.
+pub fn check_serial_number(value: &str) -> Result<Option<String>> {
+    check_text("--serial-number", value, 9..=256, ":/").map_err(|e| {
+        e.hint("use your MFA device's ARN, like arn:aws:iam::123456789012:mfa/alice, or a hardware token's serial number")
+    })?;
+    if value.starts_with("arn:") {
+        let arn: crate::protocol::arn::Arn = value.parse().map_err(|e: Error| {
+            Error::new(format!(
+                "invalid --serial-number {value:?}: {}",
+                e.message()
+            ))
+            .hint("an MFA device ARN looks like arn:aws:iam::123456789012:mfa/alice")
+        })?;
+        if arn.service != "iam" || !arn.resource.starts_with("mfa/") || arn.account.is_empty() {
+            return Err(Error::new(format!(
+                "invalid --serial-number {value:?}: not an MFA device ARN"
+            ))
+            .hint("an MFA device ARN looks like arn:aws:iam::123456789012:mfa/alice"));
+        }
+        return Ok(Some(arn.account));
+    }
+    Ok(None)
+}
+
+/// Checks an MFA code: six digits.
+pub fn check_token_code(code: &str) -> Result<()> {
+    if code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()) {
+        Ok(())
+    } else {
+        // The code itself is not repeated: it is a (short-lived) secret.
+        Err(Error::new("invalid --token-code: an MFA code is 6 digits")
+            .hint("type the code your MFA device shows now"))
+    }
+}
+
+/// Checks a role ARN (`arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`); returns it parsed.
+pub fn check_role_arn(value: &str) -> Result<crate::protocol::arn::Arn> {
+    let hint =
+        "a role ARN looks like arn:aws:iam::123456789012:role/NAME (or use --account and --role)";
+    if value.is_empty() {
+        return Err(Error::new("--role-arn is empty").hint(hint));
+    }
+    let arn: crate::protocol::arn::Arn = value.parse().map_err(|e: Error| {
+        Error::new(format!("invalid --role-arn {value:?}: {}", e.message())).hint(hint)
+    })?;
+    let account_ok = arn.account.len() == 12 && arn.account.chars().all(|c| c.is_ascii_digit());
+    let name_ok = arn
+        .resource
+        .strip_prefix("role/")
+        .is_some_and(|n| !n.is_empty() && !n.ends_with('/'));
+    if arn.service != "iam" || !account_ok || !name_ok || value.len() > 2048 {
+        return Err(
+            Error::new(format!("invalid --role-arn {value:?}: not an IAM role ARN")).hint(hint),
+        );
+    }
+    Ok(arn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validates_inputs() {
+        assert!(check_role_arn("arn:aws:iam::123456789012:role/x").is_ok());
+        assert!(check_role_arn("arn:aws:iam::123456789012:role/path/x").is_ok());
+        for bad in [
+            "",
+            "bad",
+            "arn:aws:iam::1:role/x",
+            "arn:aws:s3:::bucket",
+            "arn:aws:iam::123456789012:user/x",
+        ] {
+            assert!(check_role_arn(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            check_serial_number("arn:aws:iam::123456789012:mfa/alice").unwrap(),
+            Some("123456789012".into())
+        );
+        assert_eq!(check_serial_number("GAHT12345678").unwrap(), None);
+        assert!(check_serial_number("arn:aws:iam::123456789012:user/alice").is_err());
+        assert!(check_serial_number("short").is_err());
+        assert!(check_token_code("123456").is_ok());
+        let e = check_token_code("12345x").unwrap_err().to_string();
+        assert!(!e.contains("12345x"));
+        assert!(check_text("--role-session-name", "a b", 2..=64, "").is_err());
+    }
+}

@@ -1,0 +1,75 @@
+//! GetSessionToken: an MFA session from an IAM user's long-term keys, cached per key, device
+//! and endpoint.
+
+use crate::credentials::output::Meta;
+use crate::credentials::Credentials;
+use crate::error::{Error, Result};
+use crate::files::cache::Key;
+use crate::sts::session::{check_duration, token_code, Mfa, Sts};
+use crate::sts::{self, AccessKeys, Call};
+
+/// GetSessionToken with long-term `keys` (and MFA when `serial` is given), cached per
+/// access key, MFA device and endpoint.
+pub fn session_token(
+    ctx: &Sts,
+    keys: &AccessKeys,
+    label: &str,
+    mfa: &Mfa,
+    duration: i64,
+    duration_flag: &str,
+) -> Result<(Credentials, Meta)> {
+    check_duration(
+        duration_flag,
+        duration,
+        sts::SESSION_TOKEN_DURATION,
+        "GetSessionToken",
+    )?;
+    let serial = mfa.serial();
+    let account = match serial {
+        Some(s) => sts::check_serial_number(s)?,
+        None => None,
+    };
+    if mfa.token_code.is_some() && serial.is_none() {
+        return Err(Error::new("--token-code needs --serial-number")
+            .hint("pass --serial-number with your MFA device's ARN"));
+    }
+    if let Some(code) = &mfa.token_code {
+        sts::check_token_code(code)?;
+    }
+    if keys.session_token.is_some() {
+        return Err(Error::new(format!(
+            "GetSessionToken needs long-term keys, but the {label} credentials are temporary (they have a session token)"
+        ))
+        .hint("pass --profile NAME naming an IAM user's long-term keys, or unset AWS_SESSION_TOKEN and the other AWS_* variables"));
+    }
+    let url = ctx.endpoint.url();
+    let key = Key::new(
+        "session-token",
+        &[
+            "session-token",
+            &keys.access_key_id,
+            serial.unwrap_or(""),
+            &url,
+        ],
+    );
+    ctx.cached(&key, || {
+        let mut call = Call::new("GetSessionToken").param("DurationSeconds", duration.to_string());
+        if let Some(serial) = serial {
+            let code = token_code(mfa.token_code.as_deref(), serial)?;
+            call = call
+                .param("SerialNumber", serial)
+                .param("TokenCode", code.as_str());
+        }
+        let body = sts::send(&ctx.client, keys, &ctx.endpoint, &call, ctx.policy)?;
+        let creds = sts::parse_session_token(&body, account.clone())?;
+        let meta = Meta {
+            source: match serial {
+                Some(s) => format!("session-token via {label}, MFA {s}"),
+                None => format!("session-token via {label}"),
+            },
+            mfa: serial.is_some(),
+            arn: None,
+        };
+        Ok((creds, meta))
+    })
+}

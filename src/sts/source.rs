@@ -1,0 +1,116 @@
+//! Where the keys that sign an STS call come from: the environment, a profile of the shared
+//! files, or a Roles Anywhere session.
+
+use crate::error::{Error, Result};
+use crate::protocol::rolesanywhere::ClientConfig;
+use crate::protocol::sigv4;
+use crate::sts::{aws_keys, AccessKeys};
+
+/// Which source to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// Roles Anywhere when it is configured, else a named profile, else the environment's
+    /// keys (unless this tool set them), else `$AWS_PROFILE` / the default profile.
+    Auto,
+    /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` [/ `AWS_SESSION_TOKEN`].
+    Env,
+    /// A profile of the shared credentials or config file.
+    Profile,
+    /// IAM Roles Anywhere.
+    RolesAnywhere,
+}
+
+/// Whether the command offers Roles Anywhere as a source, and with what.
+#[derive(Debug, Clone)]
+pub enum RolesAnywhereSource {
+    /// The command has no Roles Anywhere flags (GetSessionToken needs an IAM user's keys).
+    Unavailable,
+    /// Available, but not configured.
+    NotGiven,
+    /// Configured.
+    Given(Box<ClientConfig>),
+}
+
+/// What the user asked for.
+#[derive(Debug, Clone)]
+pub struct SourceSpec {
+    pub kind: SourceKind,
+    /// A profile named explicitly (`None`: `$AWS_PROFILE`, else `default`).
+    pub profile: Option<String>,
+    pub rolesanywhere: RolesAnywhereSource,
+}
+
+/// The source of the keys, resolved.
+pub enum Source {
+    /// Keys from the environment or a profile; `label` says which.
+    Keys { keys: AccessKeys, label: String },
+    /// A Roles Anywhere session, fetched only when needed.
+    RolesAnywhere(Box<ClientConfig>),
+}
+
+/// Resolves the source.
+pub fn resolve(spec: &SourceSpec) -> Result<Source> {
+    let ra_given = matches!(spec.rolesanywhere, RolesAnywhereSource::Given(_));
+    let kind = match spec.kind {
+        SourceKind::Auto if ra_given => SourceKind::RolesAnywhere,
+        SourceKind::Auto if spec.profile.is_some() => SourceKind::Profile,
+        SourceKind::Auto => {
+            if aws_keys::from_env().is_some() && !aws_keys::env_is_ours() {
+                SourceKind::Env
+            } else {
+                SourceKind::Profile
+            }
+        }
+        k => k,
+    };
+    match kind {
+        SourceKind::RolesAnywhere => match &spec.rolesanywhere {
+            RolesAnywhereSource::Given(config) => Ok(Source::RolesAnywhere(config.clone())),
+            RolesAnywhereSource::NotGiven => Err(Error::new("--source rolesanywhere needs the Roles Anywhere flags")
+                .hint("pass --certificate, --private-key, --trust-anchor-arn, --profile-arn and --ra-role-arn")),
+            RolesAnywhereSource::Unavailable => Err(Error::new("--source rolesanywhere is not available for this command")
+                .hint("GetSessionToken needs an IAM user's long-term keys: use --source env or --profile")),
+        },
+        SourceKind::Env => aws_keys::from_env()
+            .map(|keys| Source::Keys {
+                keys,
+                label: "env".into(),
+            })
+            .ok_or_else(|| {
+                Error::new("missing long-term AWS keys: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
+                    .hint("export both, or pass --profile NAME naming a profile of ~/.aws/credentials")
+            }),
+        SourceKind::Profile | SourceKind::Auto => {
+            let name = spec
+                .profile
+                .clone()
+                .unwrap_or_else(aws_keys::default_profile);
+            let ours = spec.profile.is_none() && aws_keys::env_is_ours();
+            match aws_keys::find_in_profile(&name)? {
+                Some(keys) => Ok(Source::Keys {
+                    keys,
+                    label: format!("profile {name}"),
+                }),
+                None => Err(aws_keys::missing_keys(&name, ours)),
+            }
+        }
+    }
+}
+
+/// What identifies a Roles Anywhere source for the cache: the ARNs, endpoint, and the
+/// certificate (its file's SHA-256, so a new certificate is a new identity).
+pub fn identity_parts(ra: &ClientConfig) -> Vec<String> {
+    let cert_hash = std::fs::read(&ra.key.certificate)
+        .map(|b| sigv4::sha256_hex(&b))
+        .unwrap_or_default();
+    vec![
+        "rolesanywhere".into(),
+        ra.session.trust_anchor_arn.clone(),
+        ra.session.profile_arn.clone(),
+        ra.session.role_arn.clone(),
+        ra.endpoint.clone(),
+        ra.key.certificate.clone(),
+        cert_hash,
+        ra.key.cert_selector.clone(),
+    ]
+}

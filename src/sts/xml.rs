@@ -1,0 +1,230 @@
+//! The XML answers of STS: a small reader of element paths, and the three responses we use.
+
+use jiff::Timestamp;
+use zeroize::Zeroizing;
+
+use crate::credentials::Credentials;
+use crate::error::{Error, Result};
+
+/// Collects the text of the elements at the given `/`-separated local-name paths (from the
+/// root), e.g. `AssumeRoleResponse/AssumeRoleResult/Credentials/AccessKeyId`. Entity and
+/// character references are resolved; every collected value is zeroized on drop.
+pub fn xml_values(body: &[u8], paths: &[&str]) -> Result<Vec<Option<Zeroizing<String>>>> {
+    use quick_xml::events::Event;
+    let text = std::str::from_utf8(body).map_err(|_| Error::new("the response is not UTF-8"))?;
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut stack: Vec<String> = Vec::new();
+    let mut out: Vec<Option<Zeroizing<String>>> = vec![None; paths.len()];
+    let mut current = Zeroizing::new(String::new());
+    let bad =
+        |e: &dyn std::fmt::Display| Error::new(format!("malformed XML in the response ({e})"));
+    loop {
+        match reader.read_event().map_err(|e| bad(&e))? {
+            Event::Start(e) => {
+                stack.push(e.local_name().into_inner().to_string());
+                current.clear();
+            }
+            Event::Empty(e) => {
+                stack.push(e.local_name().into_inner().to_string());
+                store(&stack, paths, &mut out, "");
+                stack.pop();
+            }
+            Event::Text(t) => current.push_str(&t.xml10_content()),
+            Event::CData(t) => current.push_str(&t.xml10_content()),
+            Event::GeneralRef(r) => {
+                if let Some(c) = r.resolve_char_ref().map_err(|e| bad(&e))? {
+                    current.push(c);
+                } else {
+                    let name = r.xml10_content();
+                    let value = quick_xml::escape::resolve_predefined_entity(&name)
+                        .ok_or_else(|| bad(&format!("unknown entity &{name};")))?;
+                    current.push_str(value);
+                }
+            }
+            Event::End(_) => {
+                store(&stack, paths, &mut out, &current);
+                current.clear();
+                stack.pop();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if stack.is_empty() {
+        Ok(out)
+    } else {
+        Err(bad(&"unexpected end of document"))
+    }
+}
+
+fn store(stack: &[String], paths: &[&str], out: &mut [Option<Zeroizing<String>>], text: &str) {
+    for (i, p) in paths.iter().enumerate() {
+        if out[i].is_none()
+            && p.split('/').count() == stack.len()
+            && p.split('/').zip(stack).all(|(a, b)| a == b)
+        {
+            out[i] = Some(Zeroizing::new(text.trim().to_string()));
+        }
+    }
+}
+
+fn credentials_from(
+    body: &[u8],
+    action: &str,
+    account_id: Option<String>,
+    extra: &[&str],
+) -> Result<(Credentials, Vec<Option<String>>)> {
+    let prefix = format!("{action}Response/{action}Result/");
+    let mut paths: Vec<String> = [
+        "AccessKeyId",
+        "SecretAccessKey",
+        "SessionToken",
+        "Expiration",
+    ]
+    .iter()
+    .map(|f| format!("{prefix}Credentials/{f}"))
+    .collect();
+    paths.extend(extra.iter().map(|p| format!("{prefix}{p}")));
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let values = xml_values(body, &refs).map_err(|e| e.context(format!("STS {action}")))?;
+    let get = |i: usize| -> Result<Zeroizing<String>> {
+        values[i].clone().filter(|v| !v.is_empty()).ok_or_else(|| {
+            Error::new(format!(
+                "STS {action} response lacks Credentials/{}",
+                refs[i].rsplit('/').next().unwrap_or("")
+            ))
+        })
+    };
+    let expiration = get(3)?;
+    let expiration_ok = expiration.parse::<Timestamp>().is_ok();
+    if !expiration_ok {
+        return Err(Error::new(format!(
+            "STS {action} response has an unreadable Expiration {:?}",
+            expiration.as_str()
+        )));
+    }
+    let creds = Credentials {
+        access_key_id: get(0)?.to_string(),
+        secret_access_key: get(1)?,
+        session_token: get(2)?,
+        expiration: normalize_time(&expiration),
+        account_id,
+    };
+    let extra_values = values[4..]
+        .iter()
+        .map(|v| v.as_ref().map(|s| s.to_string()))
+        .collect();
+    Ok((creds, extra_values))
+}
+
+/// RFC 3339 in UTC with whole seconds (`2024-01-01T00:00:00Z`), which every SDK parses.
+fn normalize_time(s: &str) -> String {
+    s.parse::<Timestamp>()
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|_| s.to_string())
+}
+
+/// Parses a GetSessionToken response.
+pub fn parse_session_token(body: &[u8], account_id: Option<String>) -> Result<Credentials> {
+    credentials_from(body, "GetSessionToken", account_id, &[]).map(|(c, _)| c)
+}
+
+/// What AssumeRole returned.
+#[derive(Debug, Clone)]
+pub struct AssumedRole {
+    pub credentials: Credentials,
+    /// `arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`.
+    pub assumed_role_arn: Option<String>,
+}
+
+/// Parses an AssumeRole response; the account comes from the role ARN.
+pub fn parse_assume_role(body: &[u8], account_id: Option<String>) -> Result<AssumedRole> {
+    let (credentials, extra) =
+        credentials_from(body, "AssumeRole", account_id, &["AssumedRoleUser/Arn"])?;
+    Ok(AssumedRole {
+        credentials,
+        assumed_role_arn: extra.into_iter().next().flatten(),
+    })
+}
+
+/// What GetCallerIdentity returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    pub account: String,
+    pub arn: String,
+    pub user_id: String,
+}
+
+/// Parses a GetCallerIdentity response.
+pub fn parse_caller_identity(body: &[u8]) -> Result<CallerIdentity> {
+    let p = "GetCallerIdentityResponse/GetCallerIdentityResult/";
+    let v = xml_values(
+        body,
+        &[
+            &format!("{p}Account"),
+            &format!("{p}Arn"),
+            &format!("{p}UserId"),
+        ],
+    )?;
+    let get = |i: usize| v[i].as_ref().map(|s| s.to_string()).unwrap_or_default();
+    if get(0).is_empty() && get(1).is_empty() {
+        return Err(Error::new(
+            "STS GetCallerIdentity response lacks Account and Arn",
+        ));
+    }
+    Ok(CallerIdentity {
+        account: get(0),
+        arn: get(1),
+        user_id: get(2),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ASSUME: &str = r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleResult>
+    <SourceIdentity>dev</SourceIdentity>
+    <AssumedRoleUser>
+      <Arn>arn:aws:sts::123456789012:assumed-role/demo/s&amp;1</Arn>
+      <AssumedRoleId>ARO123EXAMPLE123:s</AssumedRoleId>
+    </AssumedRoleUser>
+    <Credentials>
+      <AccessKeyId>ASIAIOSFODNN7EXAMPLE</AccessKeyId>
+      <SecretAccessKey>wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY</SecretAccessKey>
+      <SessionToken>AQoDYXdzEPT//////////wEXAMPLE&#43;x</SessionToken>
+      <Expiration>2019-11-09T13:34:41.123456Z</Expiration>
+    </Credentials>
+    <PackedPolicySize>6</PackedPolicySize>
+  </AssumeRoleResult>
+  <ResponseMetadata><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ResponseMetadata>
+</AssumeRoleResponse>"#;
+
+    #[test]
+    fn parses_assume_role() {
+        let r = parse_assume_role(ASSUME.as_bytes(), Some("123456789012".into())).unwrap();
+        assert_eq!(r.credentials.access_key_id, "ASIAIOSFODNN7EXAMPLE");
+        assert_eq!(
+            r.credentials.session_token.as_str(),
+            "AQoDYXdzEPT//////////wEXAMPLE+x"
+        );
+        assert_eq!(r.credentials.expiration, "2019-11-09T13:34:41Z");
+        assert_eq!(
+            r.assumed_role_arn.as_deref(),
+            Some("arn:aws:sts::123456789012:assumed-role/demo/s&1")
+        );
+        assert!(parse_session_token(ASSUME.as_bytes(), None).is_err());
+        assert!(parse_assume_role(b"<AssumeRoleResponse><AssumeRoleResult>", None).is_err());
+        assert!(parse_assume_role(b"not xml at all", None).is_err());
+        assert!(parse_assume_role(b"\xff\xfe", None).is_err());
+    }
+
+    #[test]
+    fn parses_caller_identity() {
+        let body = br#"<GetCallerIdentityResponse><GetCallerIdentityResult><UserId>AKIA</UserId><Account>123456789012</Account><Arn>arn:aws:iam::123456789012:user/a</Arn></GetCallerIdentityResult></GetCallerIdentityResponse>"#;
+        let id = parse_caller_identity(body).unwrap();
+        assert_eq!(id.account, "123456789012");
+        assert_eq!(id.arn, "arn:aws:iam::123456789012:user/a");
+    }
+}
