@@ -171,7 +171,7 @@ pub fn go_int(s: &str) -> Result<i64, String> {
     i64::try_from(value).map_err(|_| format!("strconv.ParseInt: parsing {s:?}: value out of range"))
 }
 
-/// The flags shared by `credential-process`, `serve` and `update` (SPEC §1.2).
+/// The flags shared by `credential-process`, `serve` and `update`.
 #[derive(Debug, Clone, Args, Default)]
 pub struct CredentialArgs {
     /// ARN of the IAM role to assume (query parameter roleArn)
@@ -291,7 +291,7 @@ fn parse_digest(s: &str) -> Result<aws_signing_helper::identity::Digest, String>
     }
 }
 
-/// The flags of `sign-string` (SPEC §1.3).
+/// The flags of `sign-string`.
 #[derive(Debug, Clone, Args)]
 pub struct SignStringArgs {
     /// Certificate file or PKCS#11 URI (optional: a key alone can sign)
@@ -410,7 +410,7 @@ impl CredentialArgs {
     }
 }
 
-/// The flags of `read-certificate-data` (SPEC §1.3).
+/// The flags of `read-certificate-data`.
 #[derive(Debug, Clone, Args)]
 pub struct ReadCertificateDataArgs {
     /// Certificate file, or a PKCS#11 URI whose certificates are listed
@@ -431,7 +431,7 @@ pub struct ReadCertificateDataArgs {
 }
 
 /// The mutually exclusive flag pairs of `sign-string`: the credential list without the two
-/// `intermediates` pairs, plus no-tpm-key-password×reuse-pin (SPEC §1.3).
+/// `intermediates` pairs, plus no-tpm-key-password×reuse-pin.
 pub const SIGN_STRING_EXCLUSIONS: &[(&str, &str)] = &[
     ("certificate", "cert-selector"),
     ("certificate", "system-store-name"),
@@ -449,7 +449,7 @@ pub const SIGN_STRING_EXCLUSIONS: &[(&str, &str)] = &[
     ("pkcs8-password", "tpm-key-password"),
 ];
 
-/// The mutually exclusive flag pairs of `read-certificate-data` (SPEC §1.3).
+/// The mutually exclusive flag pairs of `read-certificate-data`.
 pub const READ_CERTIFICATE_DATA_EXCLUSIONS: &[(&str, &str)] = &[
     ("certificate", "cert-selector"),
     ("certificate", "system-store-name"),
@@ -487,7 +487,7 @@ where
     <CredentialProcessArgs as clap::FromArgMatches>::from_arg_matches(&matches).ok()
 }
 
-/// The mutually exclusive flag pairs of the credential commands (SPEC §1.2), in cobra's order.
+/// The mutually exclusive flag pairs of the credential commands, in cobra's order.
 pub const CREDENTIAL_EXCLUSIONS: &[(&str, &str)] = &[
     ("certificate", "cert-selector"),
     ("certificate", "system-store-name"),

@@ -143,7 +143,7 @@ impl Tpm {
         out
     }
 
-    /// The storage primary of SPEC §8.5's template under the owner hierarchy (`primary.ctx`),
+    /// The storage primary of the official tool's template under the owner hierarchy (`primary.ctx`),
     /// the one the helper re-creates for key files whose parent is 0x40000001.
     fn primary(&self) {
         self.tool(&[

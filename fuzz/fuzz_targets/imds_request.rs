@@ -1,4 +1,4 @@
-//! The `serve` routes (SPEC §5 plus the container-credentials route): method, path, headers and
+//! The `serve` routes (IMDSv2 plus the container-credentials route): method, path, headers and
 //! the order of requests are untrusted; tokens and credentials are the secrets they guard.
 //!
 //! The input is a sequence of requests against one server state holding credentials. A model of

@@ -1,4 +1,4 @@
-//! `read-certificate-data` (SPEC §7.1): the JSON summary of a certificate file, or the list of
+//! `read-certificate-data`: the JSON summary of a certificate file, or the list of
 //! certificates a PKCS#11 URI matches (with URIs to pass back as `--certificate`).
 
 use std::io::Write;

@@ -1,5 +1,5 @@
 //! `serve`: credentials on a local IMDSv2-compatible endpoint and a container-credentials
-//! endpoint, refreshed in the background (SPEC §5, with the bugs of §11 item 6 fixed).
+//! endpoint, refreshed in the background (without the official tool's refresh bugs).
 
 use std::net::IpAddr;
 use std::path::PathBuf;

@@ -1,4 +1,4 @@
-//! `sign-string`: signs a fixed test message with the selected key (SPEC §6), so users can check
+//! `sign-string`: signs a fixed test message with the selected key, so users can check
 //! that a key (file, token or TPM) works and find out which one it is.
 //!
 //! Message: `"AWS Roles Anywhere Credential Helper Signing Test"` ‖ `"1"` ‖ D, where D is the raw

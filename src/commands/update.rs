@@ -1,5 +1,5 @@
-//! `update`: keep a profile of the shared credentials file filled with fresh credentials
-//! (SPEC §4), without ever losing data (see `credentials_file`).
+//! `update`: keep a profile of the shared credentials file filled with fresh credentials,
+//! without ever losing data (see `credentials_file`).
 //!
 //! Certificate and key files are re-read at every refresh, so rotating them needs no restart.
 //! Refreshes happen 15 minutes before expiry (when SDKs start treating credentials as stale),

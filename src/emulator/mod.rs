@@ -1,8 +1,8 @@
 //! A local IAM Roles Anywhere `CreateSession` emulator.
 //!
-//! [`verify_request`] checks one request exactly as the service does (SPEC §2.3–§2.4) without
+//! [`verify_request`] checks one request exactly as the service does without
 //! any I/O; [`Emulator`] serves it over HTTP or HTTPS on a background thread, answering in the
-//! service's shapes (SPEC §2.5–§2.6), with fault injection for client tests.
+//! service's shapes, with fault injection for client tests.
 
 mod server;
 mod tls;

@@ -54,7 +54,7 @@ fn leaf_params() -> CertificateParams {
     params
 }
 
-/// A leaf key that signs the way the client does (SPEC §2.4).
+/// A leaf key that signs the way the client does.
 enum TestKey {
     /// RSA PKCS#1 v1.5 SHA-256, ECDSA P-256 SHA-256 (DER), or pure ML-DSA.
     Rcgen(KeyPair),

@@ -1,6 +1,6 @@
 //! Pure verification of one CreateSession request: no I/O, no clock, no randomness.
 //!
-//! The checks run in the order the service runs them (SPEC §2.3–§2.4), and each failure is a
+//! The checks run in the order the service runs them, and each failure is a
 //! distinct [`ServiceError`] carrying the HTTP status, the AWS error code and the message.
 
 use std::time::Duration;

@@ -1,5 +1,5 @@
 //! The few settings the AWS SDKs read from the environment and the shared config file that
-//! change how we call Roles Anywhere (SPEC §1.6): CA bundle, FIPS/dual-stack, endpoint URLs,
+//! change how we call Roles Anywhere: CA bundle, FIPS/dual-stack, endpoint URLs,
 //! retry attempts; for the STS commands also the region and the STS endpoint.
 //!
 //! Environment variables win over the profile in `~/.aws/config` (or `$AWS_CONFIG_FILE`); the

@@ -1,4 +1,4 @@
-//! `--cert-selector` (SPEC §7.2) and the Go `pkix.Name.String()` form of distinguished names that
+//! `--cert-selector` and the Go `pkix.Name.String()` form of distinguished names that
 //! selectors match against and `read-certificate-data` prints.
 //!
 //! A selector is either `file://PATH` (a JSON array of `{"Key": …, "Value": …}` objects, field
@@ -218,7 +218,7 @@ const NAMED: [(&str, &str); 9] = [
     ("2.5.4.6", "C"),
 ];
 
-/// A distinguished name as Go's `pkix.Name.String()` prints it (SPEC §7.1): the nine known types
+/// A distinguished name as Go's `pkix.Name.String()` prints it: the nine known types
 /// in a fixed order (several values of one type joined with `+`; only the last CN and
 /// SERIALNUMBER kept), then every other attribute as `OID=#hex` in reverse order of appearance.
 pub fn go_name_string(name: &Name) -> String {

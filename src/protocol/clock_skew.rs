@@ -1,4 +1,4 @@
-//! Clock-skew correction, as the AWS SDKs do it (SPEC §11 item 15 fixed): when the service
+//! Clock-skew correction, as the AWS SDKs do it (the official tool has none): when the service
 //! refuses a request because its signing time is too far from the service's clock, and the
 //! answer's `Date` header shows how far off this machine's clock is, the request is signed again,
 //! once, with the service's time. A warning says the clock needs fixing.

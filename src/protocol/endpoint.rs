@@ -1,4 +1,4 @@
-//! Where CreateSession goes: region (SPEC §2.1) and endpoint (SPEC §2.2).
+//! Where CreateSession goes: region and endpoint.
 //!
 //! Fixes two bugs of the official tool: a FIPS pseudo-region (`fips-us-east-1`,
 //! `us-east-1-fips`) is signed with the real region, and an endpoint URL with a path is signed

@@ -259,7 +259,7 @@ mod tests {
 
     #[test]
     fn spec_worked_layout() {
-        // SPEC §2.4: body {"durationSeconds":3600} has this SHA-256.
+        // The body {"durationSeconds":3600} has this SHA-256.
         let body = br#"{"durationSeconds":3600}"#;
         assert_eq!(
             sha256_hex(body),

@@ -33,7 +33,7 @@ const MAX_SLEEP: Duration = Duration::from_secs(30);
 /// Response bodies for one set of credentials.
 #[derive(Clone)]
 pub struct Rendered {
-    /// The IMDS credentials JSON (SPEC §5 key order) plus `\n`.
+    /// The IMDS credentials JSON (the official tool's key order) plus `\n`.
     pub imds: Bytes,
     /// The container-provider JSON.
     pub container: Bytes,

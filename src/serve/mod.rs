@@ -1,4 +1,4 @@
-//! `serve`: a local IMDSv2-compatible endpoint plus a container-credentials endpoint (SPEC §5).
+//! `serve`: a local IMDSv2-compatible endpoint plus a container-credentials endpoint.
 //!
 //! [`start`] fetches credentials once (an error if that fails), binds, and runs the HTTP server
 //! on its own thread (a single-threaded tokio runtime) and the refresher on another. Requests

@@ -1,4 +1,4 @@
-//! Request → response, without sockets (SPEC §5 routes, plus the container-credentials route).
+//! Request → response, without sockets (the IMDSv2 routes, plus the container-credentials route).
 //!
 //! Everything here is synchronous and takes the time as an argument, so it can be unit-tested
 //! and fuzzed directly. Nothing here logs a token or a credential.

@@ -1,4 +1,4 @@
-//! IMDSv2 session tokens (SPEC §5): 100 random characters, a TTL of 1..=21600 seconds, at most
+//! IMDSv2 session tokens: 100 random characters, a TTL of 1..=21600 seconds, at most
 //! [`MAX_TOKENS`] alive at once. Token values are secrets: zeroized on drop, never logged.
 
 use std::borrow::Borrow;

@@ -312,7 +312,7 @@ pub fn have_python_module(module: &str) -> bool {
     ok
 }
 
-/// The message `sign-string` signs (SPEC §6): the fixed text, version "1", and SHA-256("IAM RA" ‖
+/// The message `sign-string` signs: the fixed text, version "1", and SHA-256("IAM RA" ‖
 /// public key) when the signer knows its public key.
 pub fn sign_string_payload(public_key: Option<&[u8]>) -> Vec<u8> {
     let mut m = b"AWS Roles Anywhere Credential Helper Signing Test1".to_vec();

@@ -1,4 +1,4 @@
-//! Keys and certificates on PKCS#11 tokens (SPEC §8.4): YubiKey PIV, HSMs, SoftHSM2.
+//! Keys and certificates on PKCS#11 tokens: YubiKey PIV, HSMs, SoftHSM2.
 //!
 //! The module is `--pkcs11-lib`, else the URI's `module-path`, else `p11-kit-proxy.so`.
 //! The certificate comes from a `pkcs11:` URI in `--certificate` (searched without logging in
@@ -402,7 +402,7 @@ pub fn list_certificates(uri_text: &str, lib: &str) -> Result<Vec<(Certificate, 
         .collect())
 }
 
-/// Loads the identity for `pkcs11:` flags: token certificate and/or token key (SPEC §8.4).
+/// Loads the identity for `pkcs11:` flags: token certificate and/or token key.
 pub fn load(spec: &KeySpec, purpose: super::source::Purpose) -> Result<Identity> {
     let cert_uri = if spec.certificate.starts_with("pkcs11:") {
         Some(Pkcs11Uri::parse(&spec.certificate)?)

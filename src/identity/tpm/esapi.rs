@@ -1,6 +1,6 @@
 //! TPM 2.0 signing through `tss-esapi` (cargo feature `tpm`).
 //!
-//! The TPM is opened for every signature (SPEC §8.5), not kept open: the signer then holds only
+//! The TPM is opened for every signature, not kept open: the signer then holds only
 //! plain data (it must be `Send + Sync`, which an ESAPI context is not), a long-running
 //! `update` survives a restart of the resource manager or of swtpm, and no transient object is
 //! left in the TPM between signatures. The cost is one connection, and for key files one
@@ -123,7 +123,7 @@ fn open(tcti: &str) -> Result<Context> {
     })
 }
 
-/// The standard ECC P-256 storage primary template (SPEC §8.5): AES-128-CFB,
+/// The standard ECC P-256 storage primary template: AES-128-CFB,
 /// fixedTPM|fixedParent|sensitiveDataOrigin|userWithAuth|noDA|restricted|decrypt, SHA-256 names,
 /// empty unique.
 fn primary_template() -> std::result::Result<Public, tss_esapi::Error> {

@@ -1,4 +1,4 @@
-//! TPM 2.0 keys (SPEC §8.5): persistent handles (`handle:0x81000001`) and `TSS2 PRIVATE KEY`
+//! TPM 2.0 keys: persistent handles (`handle:0x81000001`) and `TSS2 PRIVATE KEY`
 //! key files ("TPM 2.0 Key File" ASN.1).
 //!
 //! Here: the handle and key-file parsers with the official errors, the password rules
