@@ -676,3 +676,24 @@ fn cli_matches_the_official_surface() {
         assert!(help.contains(flag), "help lacks {flag}");
     }
 }
+
+#[test]
+fn extreme_timeouts_never_panic() {
+    let pki = Pki::new();
+    let run = start(&pki, emulator_config(&pki));
+    let (cert, key) = pki.leaf("t", "ec:P-256");
+    // The largest i64 used to abort with "overflow when adding duration to instant".
+    assert_credentials(&credential_process(
+        &run,
+        &cert,
+        Some(&key),
+        &["--timeout", "9223372036854775807"],
+    ));
+    for bad in ["--timeout=0", "--timeout=-9223372036854775808"] {
+        assert_clean_failure(
+            &credential_process(&run, &cert, Some(&key), &[bad]),
+            "must be at least 1 second",
+        );
+    }
+    assert_eq!(run.emulator.sessions_created(), 1);
+}

@@ -315,6 +315,21 @@ fn file_certificate_with_token_key() {
         );
         assert_credentials(&out);
     }
+    // An --intermediates file holding a private key is refused for token keys exactly as for
+    // key files (it used to be sent as a chain for PKCS#11 and TPM keys).
+    let mixed = s.pki.path("int-with-key.pem");
+    let mut text = std::fs::read(s.pki.path("int.pem")).unwrap();
+    text.extend(std::fs::read(s.pki.path("ca.key")).unwrap());
+    std::fs::write(&mixed, text).unwrap();
+    let out = cp(
+        &run,
+        &s.hsm,
+        s.pki.path("ec.pem").to_str().unwrap(),
+        Some("pkcs11:token=L;object=ec"),
+        &pin_env,
+        &["--intermediates", mixed.to_str().unwrap()],
+    );
+    assert_clean_failure(&out, "it contains a PRIVATE KEY block");
     // The key of another certificate is refused before any request.
     let out = cp(
         &run,
