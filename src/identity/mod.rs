@@ -3,18 +3,18 @@
 //! Key sources (files, PKCS#11 tokens, TPM 2.0) each produce an [`Identity`]. Everything
 //! downstream (SigV4-X509 signing, `sign-string`) talks to the [`Signer`] trait only.
 
-pub mod certificate;
+pub(crate) mod certificate;
 pub mod chain;
 pub mod file;
 pub mod keys;
 pub mod pem;
 pub mod pkcs11;
 pub mod pkcs12;
-pub mod remembered;
-pub mod rsa;
+pub(crate) mod remembered;
+pub(crate) mod rsa;
 pub mod selector;
 pub mod source;
-pub mod spec;
+pub(crate) mod spec;
 pub mod tpm;
 
 pub use certificate::Certificate;

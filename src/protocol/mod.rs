@@ -2,7 +2,7 @@
 //! the CreateSession client, and the one HTTPS client with its retry loop.
 
 pub mod arn;
-pub mod clock_skew;
+pub(crate) mod clock_skew;
 pub mod endpoint;
 pub mod http;
 pub mod rolesanywhere;

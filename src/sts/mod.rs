@@ -21,14 +21,14 @@
 pub mod accounts;
 pub mod assume_role;
 pub mod aws_keys;
-pub mod checks;
-pub mod client;
-pub mod endpoint;
-pub mod error;
+pub(crate) mod checks;
+pub(crate) mod client;
+pub(crate) mod endpoint;
+pub(crate) mod error;
 pub mod session;
 pub mod session_token;
 pub mod source;
-pub mod xml;
+pub(crate) mod xml;
 
 pub use checks::*;
 pub use client::*;

@@ -7,7 +7,7 @@
 //! (cargo feature `tpm`, links libtss2); without the feature a TPM key is a clear error.
 
 #[cfg(feature = "tpm")]
-pub mod esapi;
+pub(crate) mod esapi;
 
 use std::path::Path;
 
