@@ -1,17 +1,33 @@
-//! The one error type of the crate.
+//! The error the library hands to the binary.
 //!
 //! Every error is shown to the user as one line on stderr. Its text says what failed, names the
 //! file or flag involved, and (where there is something to do) ends with what to do about it.
-//! Secrets never appear in an error message.
+//! Layers with failures of their own keep them typed (`protocol::http::SendError`,
+//! `TransportError`, the services' `ServiceError`s, `files::Error`) and convert at their edge;
+//! the typed cause stays reachable through [`std::error::Error::source`]. Secrets never appear
+//! in an error message.
 
 use std::fmt;
+use std::sync::Arc;
+
+/// The typed cause of an [`Error`].
+pub type Cause = Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 /// An error the user sees as one line on stderr.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Error {
     message: String,
     hint: Option<String>,
+    source: Option<Cause>,
 }
+
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        self.message == other.message && self.hint == other.hint
+    }
+}
+
+impl Eq for Error {}
 
 impl Error {
     /// An error with the given message (what failed, and which file or flag).
@@ -19,12 +35,19 @@ impl Error {
         Error {
             message: message.into(),
             hint: None,
+            source: None,
         }
     }
 
     /// Adds what the user can do about it.
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+
+    /// Keeps the typed error this one was rendered from.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
         self
     }
 
@@ -54,7 +77,13 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// Shorthand for results carrying [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

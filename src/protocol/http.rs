@@ -256,6 +256,34 @@ pub fn send_with_retries<E: ServiceFailure>(
     }
 }
 
+impl std::fmt::Display for TransportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+impl<E: std::fmt::Display> std::fmt::Display for SendError<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Build(e) => write!(f, "{e}"),
+            SendError::Service { error, .. } => write!(f, "{error}"),
+            SendError::Transport { error, url, .. } => write!(f, "Post {url:?}: {error}"),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for SendError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SendError::Build(e) => Some(e),
+            SendError::Service { error, .. } => Some(error),
+            SendError::Transport { error, .. } => Some(error),
+        }
+    }
+}
+
 impl TransportError {
     /// What to do about it, the same for every service: a time-out, an untrusted TLS
     /// certificate, or no connection.

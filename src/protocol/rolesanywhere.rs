@@ -357,12 +357,21 @@ impl ServiceError {
             self.code,
             self.message
         ));
-        match hint {
+        let err = match hint {
             Some(h) => err.hint(h),
             None => err,
-        }
+        };
+        err.with_source(self)
     }
 }
+
+impl std::fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HTTP {}: {}: {}", self.status, self.code, self.message)
+    }
+}
+
+impl std::error::Error for ServiceError {}
 
 impl ServiceFailure for ServiceError {
     fn code(&self) -> &str {
@@ -492,6 +501,7 @@ fn transport_into_error(te: TransportError, url: &str, exhausted: Option<u32>) -
         te.message
     ))
     .hint(te.hint("--endpoint, --region"))
+    .with_source(te)
 }
 
 fn log_request(req: &SignedRequest, attempt: u32, max: u32) {
@@ -592,6 +602,11 @@ mod tests {
         let e = se.into_error(None);
         assert_eq!(e.message(), "operation error RolesAnywhere: CreateSession, https response error StatusCode: 403, RequestID: rid, AccessDeniedException: Untrusted certificate. Insufficient certificate");
         assert!(e.hint_text().unwrap().contains("clientAuth"));
+        // The typed service error stays reachable behind the rendered one.
+        let cause = std::error::Error::source(&e)
+            .and_then(|c| c.downcast_ref::<ServiceError>())
+            .expect("the service error is the source");
+        assert_eq!(cause.code, "AccessDeniedException");
         let t = ServiceError::from_response(&resp(
             400,
             &[],

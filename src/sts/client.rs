@@ -196,7 +196,8 @@ pub fn send(
                 "operation error STS: {}, {exceeded}request send failed, Post {url:?}: {}",
                 call.action, error.message
             ))
-            .hint(error.hint("--endpoint / AWS_ENDPOINT_URL_STS, --region")))
+            .hint(error.hint("--endpoint / AWS_ENDPOINT_URL_STS, --region"))
+            .with_source(error))
         }
     }
 }

@@ -78,12 +78,21 @@ impl ServiceError {
             "operation error STS: {}, {exceeded}https response error StatusCode: {}, RequestID: {}, api error {}: {}",
             self.action, self.status, self.request_id, self.code, self.message
         ));
-        match hint {
+        let e = match hint {
             Some(h) => e.hint(h),
             None => e,
-        }
+        };
+        e.with_source(self)
     }
 }
+
+impl std::fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HTTP {}: {}: {}", self.status, self.code, self.message)
+    }
+}
+
+impl std::error::Error for ServiceError {}
 
 impl ServiceFailure for ServiceError {
     fn code(&self) -> &str {
