@@ -284,6 +284,14 @@ impl<E: std::error::Error + 'static> std::error::Error for SendError<E> {
     }
 }
 
+/// The SDKs' words for a retryable failure that used up every attempt (empty otherwise), put
+/// before the error in the message.
+pub fn exceeded_attempts(exhausted: Option<u32>) -> String {
+    exhausted
+        .map(|n| format!("exceeded maximum number of attempts, {n}, "))
+        .unwrap_or_default()
+}
+
 impl TransportError {
     /// What to do about it, the same for every service: a time-out, an untrusted TLS
     /// certificate, or no connection.

@@ -345,9 +345,7 @@ impl ServiceError {
             self.code.as_str(),
             "AccessDeniedException" | "ResourceNotFoundException" | "ValidationException"
         );
-        let exceeded = attempts_exhausted
-            .map(|n| format!("exceeded maximum number of attempts, {n}, "))
-            .unwrap_or_default();
+        let exceeded = http::exceeded_attempts(attempts_exhausted);
         let hint = self.hint();
         let err = Error::new(format!(
             "operation error RolesAnywhere: CreateSession, {exceeded}https response error StatusCode: {}, RequestID: {}, {}{}: {}",
@@ -493,9 +491,7 @@ pub fn fetch(config: &ClientConfig) -> Result<Fetched> {
 }
 
 fn transport_into_error(te: TransportError, url: &str, exhausted: Option<u32>) -> Error {
-    let exceeded = exhausted
-        .map(|n| format!("exceeded maximum number of attempts, {n}, "))
-        .unwrap_or_default();
+    let exceeded = http::exceeded_attempts(exhausted);
     Error::new(format!(
         "operation error RolesAnywhere: CreateSession, {exceeded}https response error StatusCode: 0, RequestID: , request send failed, Post \"{url}\": {}",
         te.message

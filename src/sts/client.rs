@@ -189,9 +189,7 @@ pub fn send(
             url,
             exhausted,
         }) => {
-            let exceeded = exhausted
-                .map(|n| format!("exceeded maximum number of attempts, {n}, "))
-                .unwrap_or_default();
+            let exceeded = http::exceeded_attempts(exhausted);
             Err(Error::new(format!(
                 "operation error STS: {}, {exceeded}request send failed, Post {url:?}: {}",
                 call.action, error.message

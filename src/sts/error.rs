@@ -70,9 +70,7 @@ impl ServiceError {
 
     /// The error shown to the user.
     pub fn into_error(self, exhausted: Option<u32>) -> Error {
-        let exceeded = exhausted
-            .map(|n| format!("exceeded maximum number of attempts, {n}, "))
-            .unwrap_or_default();
+        let exceeded = crate::protocol::http::exceeded_attempts(exhausted);
         let hint = self.hint();
         let e = Error::new(format!(
             "operation error STS: {}, {exceeded}https response error StatusCode: {}, RequestID: {}, api error {}: {}",
