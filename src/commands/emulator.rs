@@ -119,10 +119,8 @@ pub fn run(args: &EmulatorArgs) -> Result<()> {
 
     let emulator = Emulator::start(config, SocketAddr::new(args.bind, args.port), !args.http)?;
     if let (Some(path), Some(pem)) = (&args.server_ca_out, emulator.server_ca_pem()) {
-        std::fs::write(path, pem).map_err(|e| {
-            Error::new(format!("could not write: {e}"))
-                .context(format!("--server-ca-out {}", path.display()))
-        })?;
+        aws_signing_helper::pki::write_public(path, pem.as_bytes())
+            .map_err(|e| e.context("--server-ca-out"))?;
     }
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", emulator.url())

@@ -145,8 +145,7 @@ fn refuse_overwrite(paths: &[&Path], force: bool) -> Result<()> {
 }
 
 fn write_public(path: &Path, contents: &str) -> Result<()> {
-    std::fs::write(path, contents)
-        .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))
+    pki::write_public(path, contents.as_bytes())
 }
 
 /// A flag's value, else the environment variable's (when set and not empty).

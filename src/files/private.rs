@@ -103,6 +103,12 @@ fn existing_target(dir: &Dir, name: &OsStr) -> Result<Option<rustix::fs::Stat>, 
 }
 
 impl Dir {
+    /// Refuses a `name` that is a symbolic link or exists and is not a regular file (what
+    /// [`Dir::write`] checks first), for callers that must refuse before taking a lock.
+    pub fn check_target(&self, name: &OsStr) -> Result<(), Error> {
+        existing_target(self, name).map(|_| ())
+    }
+
     /// Locks `<name>.lock` in this directory exclusively, waiting for other holders.
     pub fn lock(&self, name: &OsStr) -> Result<Lock, Error> {
         let mut lock_name = name.to_os_string();
