@@ -59,11 +59,15 @@ pub struct EmulatorArgs {
 }
 
 /// Reads every certificate of a PEM file.
-fn load_trust_anchors(path: &PathBuf) -> Result<Vec<Certificate>> {
+fn load_trust_anchors(path: &std::path::Path) -> Result<Vec<Certificate>> {
     use der::Encode;
     let context = || format!("--trust-anchor {}", path.display());
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::new(format!("could not read: {e}")).context(context()))?;
+    let bytes = aws_signing_helper::files::read_file(
+        path,
+        aws_signing_helper::files::CAP_PEM,
+        "trust anchor file",
+    )
+    .map_err(|e| e.or_io(|e| Error::new(format!("could not read: {e}")).context(context())))?;
     let parsed = x509_cert::Certificate::load_pem_chain(&bytes).map_err(|e| {
         Error::new(format!("not a PEM certificate file: {e}"))
             .context(context())

@@ -170,9 +170,8 @@ fn write_key(path: &Path, key_pem: &str, out: &KeyOutArgs) -> Result<bool> {
 }
 
 fn read_text(path: &Path, flag: &str) -> Result<Zeroizing<String>> {
-    std::fs::read_to_string(path)
-        .map(Zeroizing::new)
-        .map_err(|e| Error::new(format!("cannot read {flag} {}: {e}", path.display())))
+    aws_signing_helper::files::read_text(path, aws_signing_helper::files::CAP_PEM, "PEM file")
+        .map_err(|e| e.or_io(|e| Error::new(format!("cannot read {flag} {}: {e}", path.display()))))
 }
 
 /// The CA key as unencrypted PKCS#8 PEM (decrypting it when it is encrypted).

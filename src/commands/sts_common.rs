@@ -173,9 +173,13 @@ impl RaSourceArgs {
     /// What identifies this source for the cache: the ARNs, endpoint, and the certificate
     /// (its file's SHA-256, so a new certificate is a new identity).
     fn identity_parts(&self) -> Vec<String> {
-        let cert_hash = std::fs::read(&self.certificate)
-            .map(|b| aws_signing_helper::protocol::sigv4::sha256_hex(&b))
-            .unwrap_or_default();
+        let cert_hash = aws_signing_helper::files::read_file(
+            std::path::Path::new(&self.certificate),
+            aws_signing_helper::files::CAP_PEM,
+            "certificate file",
+        )
+        .map(|b| aws_signing_helper::protocol::sigv4::sha256_hex(&b))
+        .unwrap_or_default();
         vec![
             "rolesanywhere".into(),
             self.trust_anchor_arn.clone(),
