@@ -305,16 +305,13 @@ pub fn encrypt_key_pem(key_pem: &str, password: &str) -> Result<Zeroizing<String
         .map_err(|e| Error::new(format!("cannot encode the encrypted private key: {e}")))
 }
 
-/// Writes `contents` to `path` with mode 0600 (new file, or truncating an existing one).
+/// Writes `contents` to `path` with mode 0600, atomically (a new inode renamed over the old
+/// one: an existing 0644 file ends 0600, and a symbolic link at `path` is refused).
 pub fn write_private(path: &std::path::Path, contents: &[u8]) -> Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    opts.mode(0o600);
-    opts.open(path)
-        .and_then(|mut f| f.write_all(contents))
-        .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))
+    crate::files::write_private(path, contents).map_err(Error::from)
+}
+
+/// Writes a certificate (mode 0644) atomically, by the same rules as [`write_private`].
+pub fn write_public(path: &std::path::Path, contents: &[u8]) -> Result<()> {
+    crate::files::write_public(path, contents).map_err(Error::from)
 }

@@ -80,7 +80,13 @@ pub fn cache_key(args: &CredentialArgs) -> Result<Option<String>> {
         if p.is_empty() {
             Some(Zeroizing::new(Vec::new()))
         } else {
-            std::fs::read(p).ok().map(Zeroizing::new)
+            // Unreadable, special or oversized files: no cache; the loader reports them.
+            aws_signing_helper::files::read_file(
+                std::path::Path::new(p),
+                aws_signing_helper::files::CAP_PEM,
+                "input file",
+            )
+            .ok()
         }
     };
     let (Some(certificate), Some(private_key), Some(intermediates)) = (

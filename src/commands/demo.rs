@@ -58,11 +58,9 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         dir.join("client.pem"),
         dir.join("client.key"),
     );
-    std::fs::write(&ca_path, &ca.cert_pem)
-        .map_err(|e| Error::new(format!("cannot write {}: {e}", ca_path.display())))?;
+    pki::write_public(&ca_path, ca.cert_pem.as_bytes())?;
     pki::write_private(&dir.join("ca.key"), ca.key_pem.as_bytes())?;
-    std::fs::write(&cert_path, &client.cert_pem)
-        .map_err(|e| Error::new(format!("cannot write {}: {e}", cert_path.display())))?;
+    pki::write_public(&cert_path, client.cert_pem.as_bytes())?;
     pki::write_private(&key_path, client.key_pem.as_bytes())?;
 
     let anchor_der = pem_to_der(&ca.cert_pem)?;
@@ -72,8 +70,10 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     };
     let emulator = Emulator::start(config, ([127, 0, 0, 1], 0).into(), true)?;
     let bundle = dir.join("emulator-ca.pem");
-    std::fs::write(&bundle, emulator.server_ca_pem().unwrap_or_default())
-        .map_err(|e| Error::new(format!("cannot write {}: {e}", bundle.display())))?;
+    pki::write_public(
+        &bundle,
+        emulator.server_ca_pem().unwrap_or_default().as_bytes(),
+    )?;
 
     let flags = |endpoint: Option<&str>| {
         let mut f = vec![

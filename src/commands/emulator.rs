@@ -59,11 +59,15 @@ pub struct EmulatorArgs {
 }
 
 /// Reads every certificate of a PEM file.
-fn load_trust_anchors(path: &PathBuf) -> Result<Vec<Certificate>> {
+fn load_trust_anchors(path: &std::path::Path) -> Result<Vec<Certificate>> {
     use der::Encode;
     let context = || format!("--trust-anchor {}", path.display());
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::new(format!("could not read: {e}")).context(context()))?;
+    let bytes = aws_signing_helper::files::read_file(
+        path,
+        aws_signing_helper::files::CAP_PEM,
+        "trust anchor file",
+    )
+    .map_err(|e| e.or_io(|e| Error::new(format!("could not read: {e}")).context(context())))?;
     let parsed = x509_cert::Certificate::load_pem_chain(&bytes).map_err(|e| {
         Error::new(format!("not a PEM certificate file: {e}"))
             .context(context())
@@ -119,10 +123,8 @@ pub fn run(args: &EmulatorArgs) -> Result<()> {
 
     let emulator = Emulator::start(config, SocketAddr::new(args.bind, args.port), !args.http)?;
     if let (Some(path), Some(pem)) = (&args.server_ca_out, emulator.server_ca_pem()) {
-        std::fs::write(path, pem).map_err(|e| {
-            Error::new(format!("could not write: {e}"))
-                .context(format!("--server-ca-out {}", path.display()))
-        })?;
+        aws_signing_helper::pki::write_public(path, pem.as_bytes())
+            .map_err(|e| e.context("--server-ca-out"))?;
     }
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", emulator.url())

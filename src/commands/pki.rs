@@ -145,8 +145,7 @@ fn refuse_overwrite(paths: &[&Path], force: bool) -> Result<()> {
 }
 
 fn write_public(path: &Path, contents: &str) -> Result<()> {
-    std::fs::write(path, contents)
-        .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))
+    pki::write_public(path, contents.as_bytes())
 }
 
 /// A flag's value, else the environment variable's (when set and not empty).
@@ -171,9 +170,8 @@ fn write_key(path: &Path, key_pem: &str, out: &KeyOutArgs) -> Result<bool> {
 }
 
 fn read_text(path: &Path, flag: &str) -> Result<Zeroizing<String>> {
-    std::fs::read_to_string(path)
-        .map(Zeroizing::new)
-        .map_err(|e| Error::new(format!("cannot read {flag} {}: {e}", path.display())))
+    aws_signing_helper::files::read_text(path, aws_signing_helper::files::CAP_PEM, "PEM file")
+        .map_err(|e| e.or_io(|e| Error::new(format!("cannot read {flag} {}: {e}", path.display()))))
 }
 
 /// The CA key as unencrypted PKCS#8 PEM (decrypting it when it is encrypted).

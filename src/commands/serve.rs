@@ -2,12 +2,14 @@
 //! endpoint, refreshed in the background (without the official tool's refresh bugs).
 
 use std::net::IpAddr;
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use clap::Args;
 
 use crate::cli::{go_int, CredentialArgs};
 use crate::logger::timestamp;
+use aws_signing_helper::files::Dir;
 use aws_signing_helper::protocol::arn::Arn;
 use aws_signing_helper::protocol::rolesanywhere;
 use aws_signing_helper::serve::{self, ServeConfig};
@@ -49,20 +51,26 @@ pub struct ServeArgs {
 /// as the server.
 fn default_token_file() -> Result<(PathBuf, Option<tempfile::TempDir>)> {
     if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
-        if dir.is_absolute() && dir.is_dir() {
+        // Used only when it passes the trusted-directory checks (it is 0700 and ours on systemd).
+        if dir.is_absolute() && Dir::open(&dir, None).is_ok() {
             let name = format!("aws_signing_helper-serve-{}.token", std::process::id());
             return Ok((dir.join(name), None));
         }
     }
-    // tempfile creates the directory with mode 0700.
+    let fail = |e: &dyn std::fmt::Display| {
+        Error::new(format!(
+            "cannot create a directory for the container token: {e}"
+        ))
+        .hint("pass --container-token-file with a path in a private directory you own")
+    };
     let dir = tempfile::Builder::new()
         .prefix("aws_signing_helper-serve-")
         .tempdir()
-        .map_err(|e| {
-            Error::new(format!(
-                "cannot create a directory for the container token: {e}"
-            ))
-        })?;
+        .map_err(|e| fail(&e))?;
+    // We just made it: 0700 whatever the umask, then checked like any token directory.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| fail(&e))?;
+    Dir::open(dir.path(), None).map_err(|e| fail(&e))?;
     Ok((dir.path().join("container-token"), Some(dir)))
 }
 

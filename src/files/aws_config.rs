@@ -108,14 +108,15 @@ pub fn load() -> Result<Settings> {
         .map(PathBuf::from)
         .or_else(|| home_dir().map(|h| h.join(".aws").join("config")));
     let ini = match &config_path {
-        Some(p) => match std::fs::read_to_string(p) {
+        Some(p) => match crate::files::read_text(p, crate::files::CAP_CONFIG, "AWS config file") {
             Ok(text) => Ini::parse(&text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ini::default(),
+            Err(e) if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound) => {
+                Ini::default()
+            }
             Err(e) => {
-                return Err(Error::new(format!(
-                    "cannot read AWS config file {}: {e}",
-                    p.display()
-                )))
+                return Err(e.or_io(|e| {
+                    Error::new(format!("cannot read AWS config file {}: {e}", p.display()))
+                }))
             }
         },
         None => Ini::default(),
@@ -195,8 +196,10 @@ fn profile_in_credentials_file(profile: &str) -> bool {
     let path = env("AWS_SHARED_CREDENTIALS_FILE")
         .map(PathBuf::from)
         .or_else(|| home_dir().map(|h| h.join(".aws").join("credentials")));
-    path.and_then(|p| std::fs::read_to_string(p).ok())
-        .is_some_and(|text| Ini::parse(&text).section(profile).is_some())
+    path.and_then(|p| {
+        crate::files::read_text(&p, crate::files::CAP_CONFIG, "credentials file").ok()
+    })
+    .is_some_and(|text| Ini::parse(&text).section(profile).is_some())
 }
 
 #[cfg(test)]

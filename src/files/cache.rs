@@ -1,30 +1,37 @@
-//! A credentials cache on disk: one JSON file per key in a private directory.
+//! The one credential cache store on disk, for both caches: STS (`session-token`,
+//! `assume-role`, keyed by [`Key`]) and `credential-process --cache` (see
+//! [`super::process_cache`], keyed by a hash of its inputs). One JSON file per entry.
 //!
-//! - The directory is created 0700 (an existing one with group/other access is tightened to
-//!   0700 when we own it); files are 0600.
+//! - The directory must pass the trusted-directory checks ([`super::Dir`]): ours or root's,
+//!   writable by nobody else, not a link. A missing one is created 0700; an existing one is
+//!   never chmod'ed. Entries are only ever read from a directory that passed.
+//! - Entries are written by the one atomic writer ([`super::private`]): 0600, temp file in the
+//!   same directory, fsync, rename, so readers see the old entry or the new one, never half.
+//!   Entries are read without following links and bounded in size.
 //! - A key is the list of everything that identifies the credentials (source identity, role,
 //!   external id, MFA device, endpoint, …); the file name is a readable label plus a hash of
 //!   the whole key, and the key is stored in the file and compared on read, so different
 //!   source identities never share an entry.
-//! - Writes go to a temporary file in the same directory, are fsynced, then renamed over the
-//!   entry, so readers see the old entry or the new one, never half.
 //! - [`Store::lock`] takes an exclusive lock on `<entry>.lock` so that concurrent invocations
 //!   for the same key wait for one another (one MFA prompt, one STS call) instead of racing.
 //! - An entry is reused only while it stays valid for longer than the margin; unreadable,
-//!   foreign or expiring entries are ignored (and overwritten on the next put).
+//!   foreign, empty or expiring entries are ignored (and overwritten on the next put).
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::credentials::output::Meta;
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
+use crate::files::private::PRIVATE;
+use crate::files::{Dir, Error as FilesError, Lock, CAP_CACHE_ENTRY};
 
 /// How long before expiry a cached entry stops being reused, unless configured.
 pub const DEFAULT_MARGIN: Duration = Duration::from_secs(5 * 60);
@@ -92,10 +99,10 @@ struct Entry {
     arn: Option<String>,
 }
 
-/// The cache directory.
+/// The cache directory (checked when opened, and held open).
 #[derive(Debug, Clone)]
 pub struct Store {
-    dir: PathBuf,
+    dir: Arc<Dir>,
     margin: Duration,
 }
 
@@ -115,41 +122,106 @@ pub fn default_dir() -> Option<PathBuf> {
 
 /// A held lock on one key; released on drop.
 pub struct KeyLock {
-    _file: File,
+    lock: Lock,
+}
+
+const HINT: &str = "pass --cache-dir (or AWS_SIGNING_HELPER_CACHE_DIR) naming a private directory of yours, or run without the cache";
+
+/// The one-line error for a cache directory that cannot be used.
+fn dir_error(e: FilesError) -> Error {
+    match e {
+        FilesError::UnsafeDir { path, reason } => Error::new(format!(
+            "refusing to use the cache directory {}: {reason}",
+            path.display()
+        ))
+        .hint(HINT),
+        other => Error::new(format!("cannot use the cache directory: {other}")).hint(HINT),
+    }
+}
+
+/// Whether credentials read back from a cache are complete enough to hand out.
+pub(crate) fn usable(c: &Credentials) -> bool {
+    !c.access_key_id.is_empty() && !c.secret_access_key.is_empty() && !c.session_token.is_empty()
 }
 
 impl Store {
-    /// Opens (creating it 0700 if needed) the cache in `dir`.
+    /// Opens (creating it 0700 if needed) the cache in `dir`, after checking it can be trusted.
     pub fn open(dir: &Path, margin: Duration) -> Result<Store> {
-        create_private_dir(dir)?;
+        let dir = Dir::create_private(dir).map_err(dir_error)?;
         Ok(Store {
-            dir: dir.to_path_buf(),
+            dir: Arc::new(dir),
             margin,
         })
     }
 
     /// The directory.
     pub fn dir(&self) -> &Path {
-        &self.dir
+        self.dir.path()
     }
 
     /// The entry file of `key`.
     pub fn path(&self, key: &Key) -> PathBuf {
-        self.dir.join(key.file_name())
+        self.dir.path().join(key.file_name())
     }
 
     /// Locks `key` against other processes until the returned guard is dropped.
     pub fn lock(&self, key: &Key) -> Result<KeyLock> {
-        let path = self.dir.join(format!("{}.lock", key.file_name()));
-        let file = open_private(&path).map_err(|e| {
-            Error::new(format!(
-                "cannot open cache lock file {}: {e}",
-                path.display()
-            ))
+        self.lock_name(&key.file_name())
+    }
+
+    /// Locks the entry `name` (`<name>.lock`).
+    pub(crate) fn lock_name(&self, name: &str) -> Result<KeyLock> {
+        let lock = self.dir.lock(OsStr::new(name)).map_err(|e| {
+            Error::from(e)
+                .hint("run without the cache, or use a --cache-dir on a local file system")
         })?;
-        file.lock()
-            .map_err(|e| Error::new(format!("cannot lock {}: {e}", path.display())))?;
-        Ok(KeyLock { _file: file })
+        Ok(KeyLock { lock })
+    }
+
+    /// The entry `name` parsed, if it is there, a regular file, small and valid JSON.
+    pub(crate) fn read_json<T: DeserializeOwned>(&self, name: &str) -> Option<T> {
+        let shown = self.dir.path().join(name);
+        let bytes = match self
+            .dir
+            .read(OsStr::new(name), CAP_CACHE_ENTRY, "cache entry")
+        {
+            Ok(b) => b,
+            Err(e) => {
+                if e.io_error().map(|e| e.kind()) != Some(std::io::ErrorKind::NotFound) {
+                    log::debug!("ignoring cache entry: {e}");
+                }
+                return None;
+            }
+        };
+        match serde_json::from_slice(&bytes) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                log::debug!("ignoring unreadable cache entry {}: {e}", shown.display());
+                None
+            }
+        }
+    }
+
+    /// Writes the entry `name` atomically, mode 0600.
+    pub(crate) fn write_json<T: Serialize>(
+        &self,
+        name: &str,
+        value: &T,
+        lock: Option<&KeyLock>,
+    ) -> Result<()> {
+        let json = Zeroizing::new(serde_json::to_vec(value).map_err(|e| {
+            Error::new(format!(
+                "cannot encode cache entry {}: {e}",
+                self.dir.path().join(name).display()
+            ))
+        })?);
+        self.dir
+            .write(OsStr::new(name), &json, PRIVATE, lock.map(|l| &l.lock))
+            .map_err(|e| {
+                Error::new(format!("cannot write cache entry: {e}")).hint(
+                    "check the cache directory (--cache-dir / AWS_SIGNING_HELPER_CACHE_DIR), or pass --no-cache",
+                )
+            })
     }
 
     /// The cached credentials of `key`, if present, ours, and valid for longer than the margin.
@@ -159,14 +231,7 @@ impl Store {
 
     fn get_at(&self, key: &Key, now: Timestamp) -> Option<(Credentials, Meta)> {
         let path = self.path(key);
-        let bytes = Zeroizing::new(std::fs::read(&path).ok()?);
-        let entry: Entry = match serde_json::from_slice(&bytes) {
-            Ok(e) => e,
-            Err(e) => {
-                log::debug!("ignoring unreadable cache entry {}: {e}", path.display());
-                return None;
-            }
-        };
+        let entry: Entry = self.read_json(&key.file_name())?;
         if entry.version != 1 || entry.key != key.parts {
             log::debug!("ignoring cache entry {} of another key", path.display());
             return None;
@@ -182,19 +247,27 @@ impl Store {
             );
             return None;
         }
+        let creds = Credentials {
+            access_key_id: entry.access_key_id,
+            secret_access_key: entry.secret_access_key,
+            session_token: entry.session_token,
+            expiration: entry.expiration,
+            account_id: entry.account_id,
+        };
+        if !usable(&creds) {
+            log::debug!(
+                "ignoring cache entry {} with empty credentials",
+                path.display()
+            );
+            return None;
+        }
         log::debug!(
             "reusing cached credentials {} (valid {} s more)",
             path.display(),
             left.as_secs()
         );
         Some((
-            Credentials {
-                access_key_id: entry.access_key_id,
-                secret_access_key: entry.secret_access_key,
-                session_token: entry.session_token,
-                expiration: entry.expiration,
-                account_id: entry.account_id,
-            },
+            creds,
             Meta {
                 source: entry.source,
                 mfa: entry.mfa,
@@ -205,14 +278,6 @@ impl Store {
 
     /// Stores `creds` under `key`, atomically, mode 0600.
     pub fn put(&self, key: &Key, creds: &Credentials, meta: &Meta) -> Result<()> {
-        let path = self.path(key);
-        let fail = |what: &str, e: std::io::Error| {
-            Error::new(format!(
-                "cannot write cache entry {}: {what}: {e}",
-                path.display()
-            ))
-            .hint("check the cache directory (--cache-dir / AWS_SIGNING_HELPER_CACHE_DIR), or pass --no-cache")
-        };
         let entry = Entry {
             version: 1,
             key: key.parts.clone(),
@@ -225,92 +290,15 @@ impl Store {
             mfa: meta.mfa,
             arn: meta.arn.clone(),
         };
-        // A struct of strings, options and a bool always serializes.
-        let json = Zeroizing::new(serde_json::to_vec(&entry).unwrap_or_default());
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".entry.")
-            .tempfile_in(&self.dir)
-            .map_err(|e| fail("cannot create a temporary file", e))?;
-        set_private(tmp.as_file()).map_err(|e| fail("cannot set mode 0600", e))?;
-        tmp.write_all(&json)
-            .map_err(|e| fail("cannot write the temporary file", e))?;
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| fail("cannot sync the temporary file", e))?;
-        tmp.persist(&path)
-            .map_err(|e| fail("cannot rename the temporary file", e.error))?;
-        if let Ok(d) = File::open(&self.dir) {
-            // The entry is correct either way; this only makes the rename durable.
-            let _ = d.sync_all();
-        }
-        Ok(())
+        self.write_json(&key.file_name(), &entry, None)
     }
 
     /// Removes the entry of `key` (missing is fine).
     pub fn remove(&self, key: &Key) -> Result<()> {
-        match std::fs::remove_file(self.path(key)) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::new(format!(
-                "cannot remove cache entry {}: {e}",
-                self.path(key).display()
-            ))),
-        }
+        self.dir
+            .remove(OsStr::new(&key.file_name()))
+            .map_err(Error::from)
     }
-}
-
-fn open_private(path: &Path) -> std::io::Result<File> {
-    let mut opts = OpenOptions::new();
-    opts.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path)
-}
-
-#[cfg(unix)]
-fn set_private(f: &File) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    f.set_permissions(std::fs::Permissions::from_mode(0o600))
-}
-
-#[cfg(not(unix))]
-fn set_private(_: &File) -> std::io::Result<()> {
-    Ok(())
-}
-
-fn create_private_dir(dir: &Path) -> Result<()> {
-    let fail = |e: std::io::Error| {
-        Error::new(format!("cannot create cache directory {}: {e}", dir.display()))
-            .hint("pass --cache-dir (or AWS_SIGNING_HELPER_CACHE_DIR) naming a writable directory, or --no-cache")
-    };
-    if !dir.is_dir() {
-        let mut b = std::fs::DirBuilder::new();
-        b.recursive(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            b.mode(0o700);
-        }
-        b.create(dir).map_err(fail)?;
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let meta = std::fs::metadata(dir).map_err(fail)?;
-        if meta.permissions().mode() & 0o077 != 0 {
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| {
-                Error::new(format!(
-                    "cache directory {} is readable by others and cannot be made private: {e}",
-                    dir.display()
-                ))
-                .hint("chmod 700 it, or pass --cache-dir naming a private directory")
-            })?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -376,16 +364,57 @@ mod tests {
     }
 
     #[test]
-    fn loose_directory_is_tightened() {
+    fn unsafe_directories_are_refused_untouched() {
         use std::os::unix::fs::PermissionsExt;
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("c");
         std::fs::create_dir(&dir).unwrap();
+        for mode in [0o777, 0o1777, 0o775] {
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode)).unwrap();
+            let e = Store::open(&dir, DEFAULT_MARGIN).unwrap_err();
+            assert!(e.message().contains("cache directory"), "{e}");
+            assert_eq!(
+                std::fs::metadata(&dir).unwrap().permissions().mode() & 0o7777,
+                mode
+            );
+        }
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+        // Readable, not writable, by others: used as is.
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         Store::open(&dir, DEFAULT_MARGIN).unwrap();
         assert_eq!(
             std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
-            0o700
+            0o755
         );
+    }
+
+    #[test]
+    fn empty_credentials_and_linked_entries_are_ignored() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(&tmp.path().join("s"), DEFAULT_MARGIN).unwrap();
+        let key = Key::new("k", &["AKIA1"]);
+        let meta = Meta {
+            source: "test".into(),
+            mfa: false,
+            arn: None,
+        };
+        let now: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
+        let mut c = creds("2030-01-01T01:00:00Z");
+        c.session_token = Zeroizing::new(String::new());
+        store.put(&key, &c, &meta).unwrap();
+        assert!(store.get_at(&key, now).is_none());
+        // A good entry elsewhere, linked in: never read.
+        let other = Store::open(&tmp.path().join("o"), DEFAULT_MARGIN).unwrap();
+        other
+            .put(&key, &creds("2030-01-01T01:00:00Z"), &meta)
+            .unwrap();
+        assert!(other.get_at(&key, now).is_some());
+        std::fs::remove_file(store.path(&key)).unwrap();
+        std::os::unix::fs::symlink(other.path(&key), store.path(&key)).unwrap();
+        assert!(store.get_at(&key, now).is_none());
+        // And never written through.
+        assert!(store
+            .put(&key, &creds("2030-01-01T01:00:00Z"), &meta)
+            .is_err());
     }
 }

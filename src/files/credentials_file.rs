@@ -4,17 +4,27 @@
 //! blank lines, CRLF endings, other keys of the profile such as `region`, other and duplicate
 //! sections) stays as it was. The target profile is created at the end when missing.
 //!
-//! Writing holds an exclusive lock on a separate `<file>.lock` across read-modify-write (a lock
-//! on the file itself would protect nothing once we rename over it), writes a temporary file in
-//! the same directory, fsyncs it, keeps the old file's mode (0600 for a new file), and renames
-//! it over the original, so a reader or a crash sees the old file or the new one, never half.
+//! Writing goes through the safe-file layer: the directory must pass the trusted-directory
+//! checks (created 0700 when missing), an exclusive lock on a separate `<file>.lock` is held
+//! across read-modify-write (a lock on the file itself would protect nothing once we rename over
+//! it), the old file is read bounded and only if it is a regular file, and the new one is
+//! written by the one atomic writer: mode 0600 (a loose old mode is tightened with a warning),
+//! the old owner and group kept when root updates a user's file, temp file + fsync + rename, so
+//! a reader or a crash sees the old file or the new one, never half.
+//!
+//! A `credentials` that is a symbolic link (to a dotfiles repository, say) is updated at its
+//! target, keeping the link, but only when the link and its target have the same owner and that
+//! owner is the user (or root runs us); any other link, and any target that is not a regular
+//! file (`/dev/null`, a FIFO), is refused and left untouched.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
+use crate::files::dir::{euid, parent_of};
+use crate::files::private::PRIVATE;
+use crate::files::{Dir, CAP_CONFIG};
 
 const KEYS: [&str; 3] = [
     "aws_access_key_id",
@@ -156,143 +166,90 @@ pub fn default_path() -> Result<PathBuf> {
         })
 }
 
+const WRITE: &str = "unable to write to AWS credentials file";
+
+/// The file to write for `path`: `path` itself, or the target of a symbolic link that the user
+/// owns and that points at a file of the same owner.
+fn resolve_link(path: &Path) -> Result<PathBuf> {
+    let link = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => m,
+        _ => return Ok(path.to_path_buf()),
+    };
+    let refuse = |why: String| {
+        Error::new(format!(
+            "{WRITE}: refusing to write through the symbolic link {}: {why}",
+            path.display()
+        ))
+        .hint(
+            "replace the link with the file, or point AWS_SHARED_CREDENTIALS_FILE at the real file",
+        )
+    };
+    let target = std::fs::canonicalize(path).map_err(|e| {
+        refuse(format!(
+            "its target cannot be found ({})",
+            crate::files::io_reason(&e)
+        ))
+    })?;
+    let meta =
+        std::fs::symlink_metadata(&target).map_err(|e| refuse(crate::files::io_reason(&e)))?;
+    let me = euid();
+    if link.uid() != meta.uid() || (link.uid() != me && me != 0) {
+        return Err(refuse(format!(
+            "the link belongs to user id {} and its target {} to user id {}",
+            link.uid(),
+            target.display(),
+            meta.uid()
+        )));
+    }
+    Ok(target)
+}
+
 /// Sets `profile`'s credentials in the file at `path`, safely (see the module doc).
 pub fn write_profile(path: &Path, profile: &str, creds: &Credentials) -> Result<()> {
     check_profile_name(profile)?;
-    // Write through a symlink to its target, keeping the link.
-    let path = match std::fs::canonicalize(path) {
-        Ok(p) => p,
-        Err(_) => path.to_path_buf(),
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    create_private_dir(&dir)?;
-    let lock_path = {
-        let mut name = path.file_name().unwrap_or_default().to_os_string();
-        name.push(".lock");
-        dir.join(name)
-    };
-    let lock = open_private(&lock_path, false).map_err(|e| {
-        Error::new(format!(
-            "unable to write to AWS credentials file: cannot open lock file {}: {e}",
-            lock_path.display()
-        ))
-    })?;
-    lock.lock().map_err(|e| {
-        Error::new(format!(
-            "unable to write to AWS credentials file: cannot lock {}: {e}",
-            lock_path.display()
-        ))
-    })?;
-    let result = rewrite(&path, &dir, profile, creds);
-    // The lock is released when `lock` is dropped, also on error.
-    drop(lock);
-    result
-}
-
-fn rewrite(path: &Path, dir: &Path, profile: &str, creds: &Credentials) -> Result<()> {
-    let fail = |what: &str, e: std::io::Error| {
-        Error::new(format!(
-            "unable to write to AWS credentials file {}: {what}: {e}",
+    let path = resolve_link(path)?;
+    let Some(name) = path.file_name().map(|n| n.to_os_string()) else {
+        return Err(Error::new(format!(
+            "{WRITE}: {} names a directory, not a file",
             path.display()
-        ))
+        )));
     };
-    let (old, mode) = match std::fs::read(path) {
-        Ok(bytes) => {
-            let text = String::from_utf8(bytes).map_err(|_| {
-                Error::new(format!(
-                    "unable to get credentials file contents: {} is not UTF-8 text",
-                    path.display()
-                ))
-                .hint("fix or move the file; it was left unchanged")
-            })?;
-            (text, file_mode(path))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (String::new(), 0o600),
-        Err(e) => {
-            return Err(Error::new(format!(
-                "unable to get credentials file contents: {}: {e}",
+    // Root updating a user's existing file trusts that user's directory too (and keeps the
+    // file theirs); nobody else's directory is ever trusted.
+    let also = match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.is_file() && euid() == 0 => Some(m.uid()),
+        _ => None,
+    };
+    let dir = Dir::create_private_with(&parent_of(&path), also)
+        .map_err(|e| Error::from(e).context(WRITE))?;
+    // Refused before anything (even the lock file) is created beside it.
+    dir.check_target(&name)
+        .map_err(|e| Error::from(e).context(WRITE))?;
+    let lock = dir.lock(&name).map_err(|e| Error::from(e).context(WRITE))?;
+    let old = match dir.read(&name, CAP_CONFIG, "credentials file") {
+        Ok(bytes) => String::from_utf8(bytes.to_vec()).map_err(|_| {
+            Error::new(format!(
+                "unable to get credentials file contents: {} is not UTF-8 text",
                 path.display()
-            )))
+            ))
+            .hint("fix or move the file; it was left unchanged")
+        })?,
+        Err(e) if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound) => {
+            String::new()
         }
+        Err(e) => return Err(Error::from(e).context(WRITE)),
     };
+    let old = zeroize::Zeroizing::new(old);
     let new = zeroize::Zeroizing::new(set_profile(&old, profile, creds));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".credentials.")
-        .tempfile_in(dir)
-        .map_err(|e| fail("cannot create a temporary file beside it", e))?;
-    set_mode(tmp.as_file(), mode).map_err(|e| fail("cannot set the temporary file's mode", e))?;
-    tmp.write_all(new.as_bytes())
-        .map_err(|e| fail("cannot write the temporary file", e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| fail("cannot sync the temporary file", e))?;
-    tmp.persist(path)
-        .map_err(|e| fail("cannot rename the temporary file over it", e.error))?;
-    // Make the rename itself durable; a failure here leaves a correct file, so it is not fatal.
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-fn open_private(path: &Path, truncate: bool) -> std::io::Result<File> {
-    let mut opts = OpenOptions::new();
-    opts.read(true).write(true).create(true).truncate(truncate);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path)
-}
-
-fn create_private_dir(dir: &Path) -> Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir).map_err(|e| {
-        Error::new(format!(
-            "unable to create credentials file directory {}: {e}",
-            dir.display()
-        ))
-    })
-}
-
-#[cfg(unix)]
-fn file_mode(path: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).map_or(0o600, |m| m.permissions().mode() & 0o7777)
-}
-
-#[cfg(not(unix))]
-fn file_mode(_: &Path) -> u32 {
-    0o600
-}
-
-#[cfg(unix)]
-fn set_mode(f: &File, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    f.set_permissions(std::fs::Permissions::from_mode(mode))
-}
-
-#[cfg(not(unix))]
-fn set_mode(_: &File, _: u32) -> std::io::Result<()> {
-    Ok(())
+    dir.write(&name, new.as_bytes(), PRIVATE, Some(&lock))
+        .map_err(|e| Error::from(e).context(WRITE))
+    // The lock is released when `lock` is dropped, also on error.
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::FileTypeExt;
     use zeroize::Zeroizing;
 
     fn creds(n: &str) -> Credentials {
@@ -388,18 +345,18 @@ mod tests {
         write_profile(&path, "second", &creds("7")).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("AK6") && text.contains("AK7"));
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         write_profile(&path, "default", &creds("8")).unwrap();
         assert_eq!(
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o640,
-            "an existing file keeps its mode"
+            0o600,
+            "a loose mode is tightened"
         );
         let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
             .unwrap()
             .filter_map(|e| e.ok())
             .map(|e| e.file_name().into_string().unwrap())
-            .filter(|n| n.starts_with(".credentials."))
+            .filter(|n| n.starts_with(".credentials"))
             .collect();
         assert!(
             leftovers.is_empty(),
@@ -414,5 +371,39 @@ mod tests {
         std::fs::write(&path, b"[a]\n\xff\xfe\n").unwrap();
         assert!(write_profile(&path, "a", &creds("9")).is_err());
         assert_eq!(std::fs::read(&path).unwrap(), b"[a]\n\xff\xfe\n");
+    }
+
+    #[test]
+    fn links_are_followed_only_to_a_file_of_the_same_owner() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("dotfiles/credentials");
+        std::fs::create_dir(dir.path().join("dotfiles")).unwrap();
+        std::fs::write(&real, "[keep]\nk = v\n").unwrap();
+        let link = dir.path().join("credentials");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_profile(&link, "p", &creds("1")).unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        let text = std::fs::read_to_string(&real).unwrap();
+        assert!(
+            text.starts_with("[keep]\nk = v\n") && text.contains("AK1"),
+            "{text}"
+        );
+        // A link to something that is not a regular file is refused, the node untouched.
+        let fifo = dir.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let e = write_profile(&fifo, "p", &creds("1")).unwrap_err();
+        assert!(e.to_string().contains("FIFO"), "{e}");
+        assert!(std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo());
+        assert!(!dir.path().join("fifo.lock").exists());
     }
 }

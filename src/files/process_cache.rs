@@ -9,17 +9,17 @@
 //!   the session name. Any other certificate or key (even a re-encoded one) gives another key,
 //!   so credentials are never handed to a different certificate or key. Hashing the key *file*
 //!   rather than its public key means a hit never decrypts the key or asks for its password.
-//! * Files: `<dir>/<hex key>.json` (0600, written to a temporary file and renamed, so readers see
-//!   the old or the new entry, never a torn one) and `<dir>/<hex key>.lock`. The directory is
-//!   made 0700 and must belong to the user.
+//! * Files: `<dir>/<hex key>.json` and `<dir>/<hex key>.lock`, kept by the one cache store
+//!   ([`super::cache::Store`]): the directory must pass the trusted-directory checks (a missing
+//!   one is created 0700, an open one is refused, never chmod'ed), entries are written
+//!   atomically with mode 0600 and store the key they were written for, which is compared on
+//!   read; entries with empty credentials are ignored.
 //! * Concurrency: a run that misses takes the key's lock file exclusively, reads the entry again
 //!   (another run may have just refreshed it) and only then calls CreateSession. N parallel runs
 //!   therefore make one CreateSession; the others wait on the lock and read its result.
 //! * The entry also records the certificate's notAfter: an expired certificate is never
 //!   "extended" by its cached credentials.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -29,6 +29,7 @@ use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
+use crate::files::cache::{usable, Store};
 
 /// The default refresh margin: 15 minutes.
 pub const DEFAULT_MARGIN: Duration = Duration::from_secs(900);
@@ -89,6 +90,9 @@ impl KeyInputs<'_> {
 #[derive(Serialize, Deserialize)]
 struct Entry {
     version: u8,
+    /// The key the entry was written for (also its file name), compared on read.
+    #[serde(default)]
+    key: String,
     access_key_id: String,
     secret_access_key: Zeroizing<String>,
     session_token: Zeroizing<String>,
@@ -101,9 +105,10 @@ struct Entry {
 const VERSION: u8 = 1;
 
 impl Entry {
-    fn new(creds: &Credentials, certificate_not_after: Option<Timestamp>) -> Entry {
+    fn new(key: &str, creds: &Credentials, certificate_not_after: Option<Timestamp>) -> Entry {
         Entry {
             version: VERSION,
+            key: key.to_string(),
             access_key_id: creds.access_key_id.clone(),
             secret_access_key: creds.secret_access_key.clone(),
             session_token: creds.session_token.clone(),
@@ -123,8 +128,16 @@ impl Entry {
         }
     }
 
-    /// Usable at `now`: more than `margin` left and the certificate still valid.
-    fn fresh(&self, now: Timestamp, margin: Duration) -> bool {
+    /// Usable for `key` at `now`: written for it, complete, more than `margin` left and the
+    /// certificate still valid.
+    fn fresh(&self, key: &str, now: Timestamp, margin: Duration) -> bool {
+        if self.key != key
+            || self.access_key_id.is_empty()
+            || self.secret_access_key.is_empty()
+            || self.session_token.is_empty()
+        {
+            return false;
+        }
         let Ok(expiration) = self.expiration.parse::<Timestamp>() else {
             return false;
         };
@@ -153,92 +166,6 @@ pub fn default_dir() -> Result<PathBuf> {
     Ok(base.join("aws-signing-helper").join("process"))
 }
 
-/// Creates `dir` (0700) if needed and makes sure it is a private directory.
-fn prepare_dir(dir: &Path) -> Result<()> {
-    let shown = dir.display();
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir).map_err(|e| {
-        Error::new(format!("cannot create the cache directory {shown}: {e}"))
-            .hint("fix --cache-dir / AWS_SIGNING_HELPER_CACHE_DIR, or run without --cache")
-    })?;
-    let meta = std::fs::symlink_metadata(dir)
-        .map_err(|e| Error::new(format!("cannot inspect the cache directory {shown}: {e}")))?;
-    if !meta.is_dir() {
-        return Err(Error::new(format!(
-            "the cache directory {shown} is not a directory (or is a symbolic link)"
-        ))
-        .hint("point --cache-dir at a private directory"));
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if meta.permissions().mode() & 0o077 != 0 {
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| {
-                Error::new(format!(
-                    "the cache directory {shown} is open to other users and cannot be made private: {e}"
-                ))
-                .hint("chmod 700 it, or use another --cache-dir")
-            })?;
-        }
-    }
-    Ok(())
-}
-
-fn open_lock(path: &Path) -> std::io::Result<File> {
-    let mut opts = OpenOptions::new();
-    opts.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path)
-}
-
-/// The user owns the directory (compared with the owner of a file we just created in it).
-#[cfg(unix)]
-fn check_owner(dir: &Path, ours: &File) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    let mine = ours.metadata().map(|m| m.uid());
-    let dirs = std::fs::metadata(dir).map(|m| m.uid());
-    match (mine, dirs) {
-        (Ok(a), Ok(b)) if a == b => Ok(()),
-        _ => Err(Error::new(format!(
-            "the cache directory {} belongs to another user",
-            dir.display()
-        ))
-        .hint("use a --cache-dir of your own")),
-    }
-}
-
-#[cfg(not(unix))]
-fn check_owner(_: &Path, _: &File) -> Result<()> {
-    Ok(())
-}
-
-fn read_entry(path: &Path) -> Option<Entry> {
-    let bytes = Zeroizing::new(std::fs::read(path).ok()?);
-    serde_json::from_slice(&bytes).ok()
-}
-
-fn write_entry(dir: &Path, path: &Path, entry: &Entry) -> std::io::Result<()> {
-    let json = Zeroizing::new(serde_json::to_vec(entry).map_err(std::io::Error::other)?);
-    // tempfile creates the file 0600.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".entry.")
-        .tempfile_in(dir)?;
-    tmp.write_all(&json)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
 /// What [`get_or_fetch`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -259,39 +186,30 @@ pub fn get_or_fetch(
     now: impl Fn() -> Timestamp,
     fetch: impl FnOnce() -> Result<(Credentials, Option<Timestamp>)>,
 ) -> Result<(Credentials, Outcome)> {
-    let entry_path = opts.dir.join(format!("{key}.json"));
-    // Fast path: no lock, no directory checks beyond reading. The rename-based writes make a
-    // read see a whole entry; a file we cannot read or parse is just a miss.
-    if let Some(e) = read_entry(&entry_path) {
-        if e.fresh(now(), opts.margin) {
-            return Ok((e.credentials(), Outcome::Hit));
+    // Only a directory that passes the checks is read from (and it is opened once, so the
+    // checks hold for every later step).
+    let store = Store::open(&opts.dir, opts.margin)?;
+    let name = format!("{key}.json");
+    let read = |outcome| {
+        let e: Entry = store.read_json(&name)?;
+        if !e.fresh(key, now(), opts.margin) {
+            return None;
         }
+        let creds = e.credentials();
+        usable(&creds).then_some((creds, outcome))
+    };
+    // Fast path: no lock. The rename-based writes make a read see a whole entry; a file we
+    // cannot read or parse is just a miss.
+    if let Some(hit) = read(Outcome::Hit) {
+        return Ok(hit);
     }
-    prepare_dir(&opts.dir)?;
-    let lock_path = opts.dir.join(format!("{key}.lock"));
-    let lock = open_lock(&lock_path).map_err(|e| {
-        Error::new(format!(
-            "cannot open the cache lock file {}: {e}",
-            lock_path.display()
-        ))
-        .hint("fix --cache-dir / AWS_SIGNING_HELPER_CACHE_DIR, or run without --cache")
-    })?;
-    check_owner(&opts.dir, &lock)?;
-    lock.lock().map_err(|e| {
-        Error::new(format!("cannot lock {}: {e}", lock_path.display()))
-            .hint("run without --cache, or use a --cache-dir on a local file system")
-    })?;
-    if let Some(e) = read_entry(&entry_path) {
-        if e.fresh(now(), opts.margin) {
-            return Ok((e.credentials(), Outcome::HitAfterWait));
-        }
+    let lock = store.lock_name(key)?;
+    if let Some(hit) = read(Outcome::HitAfterWait) {
+        return Ok(hit);
     }
     let (creds, not_after) = fetch()?;
-    if let Err(e) = write_entry(&opts.dir, &entry_path, &Entry::new(&creds, not_after)) {
-        log::warn!(
-            "could not store the credentials in the cache {}: {e}",
-            entry_path.display()
-        );
+    if let Err(e) = store.write_json(&name, &Entry::new(key, &creds, not_after), Some(&lock)) {
+        log::warn!("could not store the credentials in the cache: {e}");
     }
     // The lock is released when `lock` is dropped.
     drop(lock);
@@ -424,16 +342,39 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn open_directory_is_made_private() {
+    fn open_directory_is_refused_untouched() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
         let opts = CacheOptions {
             dir: dir.path().to_path_buf(),
             margin: DEFAULT_MARGIN,
         };
-        get_or_fetch(&opts, "k", || at(0), || Ok((creds("A", at(3600)), None))).unwrap();
-        let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o700);
+        let r = get_or_fetch(&opts, "k", || at(0), || Ok((creds("A", at(3600)), None)));
+        let e = r.unwrap_err();
+        assert!(e.message().contains("cache directory"), "{e}");
+        let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o1777);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn foreign_and_empty_entries_are_misses() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = CacheOptions {
+            dir: dir.path().join("c"),
+            margin: DEFAULT_MARGIN,
+        };
+        let ok = || Ok((creds("A", at(3600)), None));
+        get_or_fetch(&opts, "k", || at(0), ok).unwrap();
+        // An entry copied under another key's name is not that key's.
+        std::fs::copy(opts.dir.join("k.json"), opts.dir.join("other.json")).unwrap();
+        let (_, o) = get_or_fetch(&opts, "other", || at(0), ok).unwrap();
+        assert_eq!(o, Outcome::Fetched);
+        // Empty credentials are never handed out.
+        let empty = || Ok((creds("", at(3600)), None));
+        get_or_fetch(&opts, "e", || at(0), empty).unwrap();
+        let (c, o) = get_or_fetch(&opts, "e", || at(0), ok).unwrap();
+        assert_eq!((c.access_key_id.as_str(), o), ("A", Outcome::Fetched));
     }
 }

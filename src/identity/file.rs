@@ -492,14 +492,18 @@ pub fn check_identity(identity: &Identity, src: &FileSource, now: jiff::Timestam
 }
 
 /// Reads a whole file; the error names the file and the OS reason.
-fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
-        Error::new(format!(
-            "cannot read {what} file {}: {}",
-            path.display(),
-            io_reason(&e)
-        ))
-    })
+fn read(path: &Path, what: &'static str) -> Result<Vec<u8>> {
+    crate::files::read_file(path, crate::files::CAP_PEM, what)
+        .map(|data| data.to_vec())
+        .map_err(|e| {
+            e.or_io(|e| {
+                Error::new(format!(
+                    "cannot read {what} file {}: {}",
+                    path.display(),
+                    io_reason(e)
+                ))
+            })
+        })
 }
 
 /// `No such file or directory` rather than `No such file or directory (os error 2)`.

@@ -124,24 +124,23 @@ fn serial_from_hex(value: &str) -> Vec<u8> {
 const MAX_SELECTOR_FILE: u64 = 1 << 20;
 
 fn read_selector_file(path: &str) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let failed = |e: std::io::Error| {
-        Error::new(format!(
-            "unable to read cert selector file {path}: {}",
-            e.kind()
+    match crate::files::read_file(
+        std::path::Path::new(path),
+        MAX_SELECTOR_FILE,
+        "cert selector file",
+    ) {
+        Ok(data) => Ok(data.to_vec()),
+        Err(crate::files::Error::TooLarge { .. }) => Err(Error::new(format!(
+            "cert selector file {path} is larger than 1 MiB"
         ))
-    };
-    let mut data = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_SELECTOR_FILE + 1).read_to_end(&mut data))
-        .map_err(failed)?;
-    if data.len() as u64 > MAX_SELECTOR_FILE {
-        return Err(
-            Error::new(format!("cert selector file {path} is larger than 1 MiB"))
-                .hint("--cert-selector file://PATH must name a small JSON file"),
-        );
+        .hint("--cert-selector file://PATH must name a small JSON file")),
+        Err(e) => Err(e.or_io(|e| {
+            Error::new(format!(
+                "unable to read cert selector file {path}: {}",
+                e.kind()
+            ))
+        })),
     }
-    Ok(data)
 }
 
 fn parse_file(path: &str, data: &[u8]) -> Result<Vec<(String, String)>> {
@@ -413,10 +412,21 @@ mod tests {
             .unwrap_err()
             .message()
             .starts_with("unable to read cert selector file"));
-        // A device that never ends is refused after 1 MiB instead of filling memory.
+        // A device that never ends is refused before a byte is read instead of filling memory.
         assert_eq!(
             sel("file:///dev/zero").unwrap_err().message(),
-            "cert selector file /dev/zero is larger than 1 MiB"
+            "cannot use cert selector file /dev/zero: it is a character device, not a regular file"
+        );
+        let big = dir.path().join("big.json");
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(MAX_SELECTOR_FILE + 1)
+            .unwrap();
+        assert_eq!(
+            sel(&format!("file://{}", big.display()))
+                .unwrap_err()
+                .message(),
+            format!("cert selector file {} is larger than 1 MiB", big.display())
         );
     }
 

@@ -99,12 +99,8 @@ fn load_files(spec: &KeySpec, purpose: Purpose) -> Result<Identity> {
 
 /// Whether `path` is a file holding a `TSS2 PRIVATE KEY` PEM block.
 pub fn is_tpm_key_file(path: &Path) -> bool {
-    // Key files are small; anything large or unreadable is left to the file loader's errors.
-    match std::fs::metadata(path) {
-        Ok(m) if m.is_file() && m.len() < 1024 * 1024 => {}
-        _ => return false,
-    }
-    std::fs::read(path)
+    // Anything unreadable, large or not a regular file is left to the file loader's errors.
+    crate::files::read_file(path, crate::files::CAP_PEM, "private key")
         .map(|data| {
             data.windows(tpm::PEM_BEGIN.len())
                 .any(|w| w == tpm::PEM_BEGIN.as_bytes())

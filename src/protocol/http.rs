@@ -320,12 +320,15 @@ fn transport_error(e: ureq::Error) -> TransportError {
 }
 
 fn load_bundle(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>> {
-    let pem = std::fs::read(path).map_err(|e| {
-        Error::new(format!(
-            "cannot read CA bundle {} (AWS_CA_BUNDLE / ca_bundle): {e}",
-            path.display()
-        ))
-    })?;
+    let pem =
+        crate::files::read_file(path, crate::files::CAP_CA_BUNDLE, "CA bundle").map_err(|e| {
+            e.or_io(|e| {
+                Error::new(format!(
+                    "cannot read CA bundle {} (AWS_CA_BUNDLE / ca_bundle): {e}",
+                    path.display()
+                ))
+            })
+        })?;
     let certs: Vec<_> = ureq::tls::parse_pem(&pem)
         .filter_map(|item| match item {
             Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),

@@ -10,7 +10,6 @@ pub mod routes;
 pub mod tokens;
 
 use std::convert::Infallible;
-use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -126,32 +125,23 @@ fn container_token() -> Result<Zeroizing<String>> {
     Ok(text)
 }
 
-/// Writes `content` to `path` with mode 0600, atomically (temporary file + rename).
+/// Writes `content` to `path` with mode 0600, atomically, through the safe-file layer: the
+/// directory must be a trusted one (ours or root's, writable by nobody else, not a link), and
+/// `path` itself must not be a link or a non-regular file.
 pub fn write_secret_file(path: &Path, content: &[u8]) -> Result<()> {
-    let fail = |e: &dyn std::fmt::Display| {
+    let fail = |e: crate::files::Error| {
+        Error::new(format!("cannot write the container token file: {e}"))
+            .hint("pass --container-token-file with a path in a private directory you own")
+    };
+    let name = path.file_name().ok_or_else(|| {
         Error::new(format!(
-            "cannot write the container token file {}: {e}",
+            "cannot write the container token file {}: it names a directory",
             path.display()
         ))
-        .hint("pass --container-token-file with a path in a directory you own")
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".aws_signing_helper-token-");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o600));
-    }
-    let mut tmp = builder.tempfile_in(dir).map_err(|e| fail(&e))?;
-    tmp.write_all(content)
-        .and_then(|_| tmp.as_file().sync_all())
-        .map_err(|e| fail(&e))?;
-    tmp.persist(path).map_err(|e| fail(&e.error))?;
-    Ok(())
+    })?;
+    let dir = crate::files::Dir::open(&crate::files::dir::parent_of(path), None).map_err(fail)?;
+    dir.write(name, content, crate::files::private::PRIVATE, None)
+        .map_err(fail)
 }
 
 /// Fetches credentials once, binds, and starts serving. Fails (without serving anything) if the

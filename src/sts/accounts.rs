@@ -62,14 +62,16 @@ pub fn role_arn(account: &str, role: &str, file: Option<&Path>) -> Result<String
     }
     let file_path = file.map(Path::to_path_buf).or_else(default_path);
     let text = match &file_path {
-        Some(p) => match std::fs::read_to_string(p) {
+        Some(p) => match crate::files::read_text(p, crate::files::CAP_CONFIG, "accounts file") {
             Ok(t) => Some(t),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && file.is_none() => None,
+            Err(e)
+                if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound)
+                    && file.is_none() =>
+            {
+                None
+            }
             Err(e) => {
-                return Err(Error::new(format!(
-                    "cannot read accounts file {}: {e}",
-                    p.display()
-                ))
+                return Err(Error::new(e.to_string())
                 .hint("pass --accounts-file naming a JSON file like {\"work\": \"arn:aws:iam::012123456789:\"}"))
             }
         },

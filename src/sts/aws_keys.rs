@@ -50,16 +50,16 @@ fn config_path() -> Option<PathBuf> {
 
 fn read_ini(path: &Option<PathBuf>) -> Result<Option<Ini>> {
     let Some(p) = path else { return Ok(None) };
-    match std::fs::read(p) {
-        Ok(bytes) => {
+    match crate::files::read_file(p, crate::files::CAP_CONFIG, "AWS config file") {
+        Ok(mut bytes) => {
             let text =
-                Zeroizing::new(String::from_utf8(bytes).map_err(|_| {
+                Zeroizing::new(String::from_utf8(std::mem::take(&mut *bytes)).map_err(|_| {
                     Error::new(format!("cannot read {}: not UTF-8 text", p.display()))
                 })?);
             Ok(Some(Ini::parse(&text)))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::new(format!("cannot read {}: {e}", p.display()))),
+        Err(e) if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound) => Ok(None),
+        Err(e) => Err(e.or_io(|e| Error::new(format!("cannot read {}: {e}", p.display())))),
     }
 }
 

@@ -100,9 +100,13 @@ pub fn resolve(spec: &SourceSpec) -> Result<Source> {
 /// What identifies a Roles Anywhere source for the cache: the ARNs, endpoint, and the
 /// certificate (its file's SHA-256, so a new certificate is a new identity).
 pub fn identity_parts(ra: &ClientConfig) -> Vec<String> {
-    let cert_hash = std::fs::read(&ra.key.certificate)
-        .map(|b| sigv4::sha256_hex(&b))
-        .unwrap_or_default();
+    let cert_hash = crate::files::read_file(
+        std::path::Path::new(&ra.key.certificate),
+        crate::files::CAP_PEM,
+        "certificate file",
+    )
+    .map(|b| sigv4::sha256_hex(&b))
+    .unwrap_or_default();
     vec![
         "rolesanywhere".into(),
         ra.session.trust_anchor_arn.clone(),

@@ -192,12 +192,19 @@ impl Pkcs11Uri {
                 ))
                 .hint("use pin-source=file:/path/to/pin-file")
             })?;
-        let data = Zeroizing::new(std::fs::read(path).map_err(|e| {
-            Error::new(format!(
-                "cannot read the PIN file {path} named by pin-source: {}",
-                e.kind()
-            ))
-        })?);
+        let data = crate::files::read_file(
+            std::path::Path::new(path),
+            crate::files::CAP_PEM,
+            "PIN file",
+        )
+        .map_err(|e| {
+            e.or_io(|e| {
+                Error::new(format!(
+                    "cannot read the PIN file {path} named by pin-source: {}",
+                    e.kind()
+                ))
+            })
+        })?;
         let text = std::str::from_utf8(&data)
             .map_err(|_| Error::new(format!("the PIN file {path} is not UTF-8 text")))?;
         let line = text.lines().next().unwrap_or("");

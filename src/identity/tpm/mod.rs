@@ -156,13 +156,16 @@ impl TpmKeyFile {
 
     /// Reads the first `TSS2 PRIVATE KEY` block of a file.
     pub fn load(path: &Path) -> Result<TpmKeyFile> {
-        let data = std::fs::read(path).map_err(|e| {
-            Error::new(format!(
-                "cannot read TPM key file {}: {}",
-                path.display(),
-                e.kind()
-            ))
-        })?;
+        let data =
+            crate::files::read_file(path, crate::files::CAP_PEM, "TPM key file").map_err(|e| {
+                e.or_io(|e| {
+                    Error::new(format!(
+                        "cannot read TPM key file {}: {}",
+                        path.display(),
+                        e.kind()
+                    ))
+                })
+            })?;
         TpmKeyFile::from_pem(&data, &path.display().to_string())
     }
 
@@ -271,13 +274,16 @@ fn certificates(spec: &KeySpec) -> Result<(Option<Certificate>, Vec<Certificate>
         // A combined file: certificates next to the TSS2 PRIVATE KEY block, if any.
         if !spec.certificate.starts_with("handle:") {
             let path = Path::new(&spec.certificate);
-            let data = std::fs::read(path).map_err(|e| {
-                Error::new(format!(
-                    "cannot read certificate {}: {}",
-                    path.display(),
-                    e.kind()
-                ))
-            })?;
+            let data = crate::files::read_file(path, crate::files::CAP_PEM, "certificate")
+                .map_err(|e| {
+                    e.or_io(|e| {
+                        Error::new(format!(
+                            "cannot read certificate {}: {}",
+                            path.display(),
+                            e.kind()
+                        ))
+                    })
+                })?;
             let blocks = super::pem::parse(&data).map_err(|e| {
                 Error::new(format!(
                     "could not parse PEM data in {}: {e}",

@@ -1,0 +1,171 @@
+//! The safe-file layer's errors. Each names the file (never its contents) and carries a hint;
+//! `impl From<Error> for crate::Error` renders one line, so callers keep using `?`.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// What the layer refused or failed to do.
+#[derive(Debug)]
+pub enum Error {
+    /// The OS refused an operation (`op`, e.g. "open", "rename") on `path`.
+    Io {
+        path: PathBuf,
+        op: &'static str,
+        source: std::io::Error,
+    },
+    /// `path` exists but is a FIFO, device, socket or directory (`kind`).
+    NotRegular {
+        path: PathBuf,
+        what: &'static str,
+        kind: &'static str,
+    },
+    /// `path` holds more than `cap` bytes.
+    TooLarge {
+        path: PathBuf,
+        what: &'static str,
+        cap: u64,
+    },
+    /// `path` is a symbolic link and we never write through one.
+    Symlink { path: PathBuf },
+    /// The directory `path` cannot be trusted (`reason` says why: owner, mode, link).
+    UnsafeDir { path: PathBuf, reason: String },
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, op: &'static str, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            op,
+            source,
+        }
+    }
+
+    /// The OS error, when the failure was one (missing file, permission denied, …).
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+
+    /// Renders an OS error with the caller's wording (kept from the official tool's messages)
+    /// and every other refusal with ours.
+    pub fn or_io(self, f: impl FnOnce(&std::io::Error) -> crate::Error) -> crate::Error {
+        match &self {
+            Error::Io { source, .. } => f(source),
+            _ => self.into(),
+        }
+    }
+
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Io { op, .. } if *op == "open" || *op == "read" => None,
+            Error::Io { .. } => Some("check the permissions and free space of its directory".into()),
+            Error::NotRegular { .. } => Some("name a regular file".into()),
+            Error::TooLarge { what, .. } => Some(format!("this is not a {what}; check the path")),
+            Error::Symlink { .. } => Some(
+                "we never write through a symbolic link; remove the link or name its target".into(),
+            ),
+            Error::UnsafeDir { path, .. } => Some(format!(
+                "use a directory that only you can write to (chmod go-w {}; chown it to yourself), or name another one",
+                path.display()
+            )),
+        }
+    }
+}
+
+/// `No such file or directory` rather than `No such file or directory (os error 2)`.
+pub fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+/// A binary size as people write it: `1 MiB`, `64 KiB`, `100 bytes`.
+pub(crate) fn size(n: u64) -> String {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io { path, op, source } => {
+                write!(f, "cannot {op} {}: {}", path.display(), io_reason(source))
+            }
+            Error::NotRegular { path, what, kind } => write!(
+                f,
+                "cannot use {what} {}: it is a {kind}, not a regular file",
+                path.display()
+            ),
+            Error::TooLarge { path, what, cap } => write!(
+                f,
+                "{what} {} is larger than {}, the most we read",
+                path.display(),
+                size(*cap)
+            ),
+            Error::Symlink { path } => {
+                write!(
+                    f,
+                    "refusing to write {}: it is a symbolic link",
+                    path.display()
+                )
+            }
+            Error::UnsafeDir { path, reason } => {
+                write!(f, "refusing to use directory {}: {reason}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl From<Error> for crate::Error {
+    fn from(e: Error) -> crate::Error {
+        let hint = e.hint();
+        let out = crate::Error::new(e.to_string());
+        match hint {
+            Some(h) => out.hint(h),
+            None => out,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_one_line_with_hint_and_source() {
+        let e = Error::TooLarge {
+            path: "/x/cert.pem".into(),
+            what: "certificate file",
+            cap: 1 << 20,
+        };
+        let c: crate::Error = e.into();
+        assert_eq!(
+            c.to_string(),
+            "certificate file /x/cert.pem is larger than 1 MiB, the most we read (hint: this is not a certificate file; check the path)"
+        );
+        let e = Error::io("/x/y", "rename", std::io::Error::from_raw_os_error(28));
+        assert!(std::error::Error::source(&e).is_some());
+        assert_eq!(e.to_string(), "cannot rename /x/y: No space left on device");
+        assert_eq!(size(64 << 10), "64 KiB");
+        assert_eq!(size(100), "100 bytes");
+    }
+}
