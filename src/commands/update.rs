@@ -15,7 +15,7 @@ use crate::cli::CredentialArgs;
 use crate::commands::credential_process::fetch;
 use aws_signing_helper::credentials::Credentials;
 use aws_signing_helper::files::credentials_file;
-use aws_signing_helper::{Error, Result};
+use aws_signing_helper::Result;
 
 #[derive(Debug, Clone, Args)]
 pub struct UpdateArgs {
@@ -54,8 +54,7 @@ pub fn run(args: &UpdateArgs) -> Result<()> {
         .clone()
         .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
         .unwrap_or_else(|| "default".to_string());
-    credentials_file::check_profile_name(&profile)
-        .map_err(|e| Error::new(e.message().replacen("profile name", "--profile", 1)))?;
+    credentials_file::check_profile_name_as(&profile, "--profile")?;
     let path = credentials_file::default_path()?;
     let mut creds = fetch(&args.credentials)?;
     write(&path, &profile, &creds)?;

@@ -58,20 +58,21 @@ fn key_of(line: &str) -> Option<String> {
 /// line breaks would break the line, and surrounding whitespace is trimmed away when the header
 /// is read back, so every refresh would append yet another section.
 pub fn check_profile_name(profile: &str) -> Result<()> {
-    if profile.is_empty() {
-        return Err(Error::new("invalid profile name: it is empty"));
-    }
-    if profile.contains(['[', ']', '\n', '\r']) {
-        return Err(Error::new(format!(
-            "invalid profile name {profile:?}: a profile name cannot contain brackets or line breaks"
-        )));
-    }
-    if profile.trim() != profile {
-        return Err(Error::new(format!(
-            "invalid profile name {profile:?}: a profile name cannot start or end with whitespace"
-        )));
-    }
-    Ok(())
+    check_profile_name_as(profile, "profile name")
+}
+
+/// [`check_profile_name`], naming the value as `what` (e.g. `--profile`) in the error.
+pub fn check_profile_name_as(profile: &str, what: &str) -> Result<()> {
+    let problem = if profile.is_empty() {
+        return Err(Error::new(format!("invalid {what}: it is empty")));
+    } else if profile.contains(['[', ']', '\n', '\r']) {
+        "a profile name cannot contain brackets or line breaks"
+    } else if profile.trim() != profile {
+        "a profile name cannot start or end with whitespace"
+    } else {
+        return Ok(());
+    };
+    Err(Error::new(format!("invalid {what} {profile:?}: {problem}")))
 }
 
 /// Returns `text` with `profile`'s credentials set to `creds`, everything else unchanged.
