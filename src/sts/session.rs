@@ -102,19 +102,28 @@ impl Sts {
         key: &Key,
         make: impl FnOnce() -> Result<(Credentials, Meta)>,
     ) -> Result<(Credentials, Meta)> {
-        let Some(store) = &self.store else {
-            return make();
-        };
-        let _lock = store.lock(key)?;
-        if let Some(hit) = store.get(key) {
-            return Ok(hit);
-        }
-        let (creds, meta) = make()?;
-        if let Err(e) = store.put(key, &creds, &meta) {
-            log::warn!("warning: the credentials are not cached: {e}");
-        }
-        Ok((creds, meta))
+        cached_in(self.store.as_ref(), key, make)
     }
+}
+
+/// [`Sts::cached`] for any store (or none).
+fn cached_in(
+    store: Option<&Store>,
+    key: &Key,
+    make: impl FnOnce() -> Result<(Credentials, Meta)>,
+) -> Result<(Credentials, Meta)> {
+    let Some(store) = store else {
+        return make();
+    };
+    let _lock = store.lock(key)?;
+    if let Some(hit) = store.get(key) {
+        return Ok(hit);
+    }
+    let (creds, meta) = make()?;
+    if let Err(e) = store.put(key, &creds, &meta) {
+        log::warn!("warning: the credentials are not cached: {e}");
+    }
+    Ok((creds, meta))
 }
 
 /// The MFA code: the flag's, else asked for on the terminal.
@@ -156,4 +165,51 @@ pub(crate) fn check_duration(
         range.start(),
         range.end()
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zeroize::Zeroizing;
+
+    fn creds() -> (Credentials, Meta) {
+        let expiration = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1);
+        (
+            Credentials {
+                access_key_id: "ASIAEXAMPLE".into(),
+                secret_access_key: Zeroizing::new("secret".into()),
+                session_token: Zeroizing::new("token".into()),
+                expiration: expiration.to_string(),
+                account_id: None,
+            },
+            Meta::default(),
+        )
+    }
+
+    #[test]
+    fn credentials_that_cannot_be_cached_are_returned_all_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache_dir = dir.path().join("cache");
+        let store = Store::open(&cache_dir, Duration::from_secs(300)).unwrap();
+        let key = Key::new("session-token", &["session-token", "AKIAEXAMPLE"]);
+        // The entry's place is taken by a directory, so the write fails.
+        std::fs::create_dir(store.path(&key)).unwrap();
+        let mut calls = 0;
+        let (got, _) = cached_in(Some(&store), &key, || {
+            calls += 1;
+            Ok(creds())
+        })
+        .expect("credentials despite the failed cache write");
+        assert_eq!(got.access_key_id, "ASIAEXAMPLE");
+        assert_eq!(calls, 1);
+        assert!(store.path(&key).is_dir(), "the directory is left alone");
+        // A working cache is reused: the second call makes nothing.
+        let key2 = Key::new("session-token", &["session-token", "AKIAOTHER"]);
+        cached_in(Some(&store), &key2, || Ok(creds())).unwrap();
+        let (hit, _) = cached_in(Some(&store), &key2, || {
+            Err(Error::new("must not be called: the entry is cached"))
+        })
+        .unwrap();
+        assert_eq!(hit.access_key_id, "ASIAEXAMPLE");
+    }
 }
