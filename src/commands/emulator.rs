@@ -61,20 +61,19 @@ pub struct EmulatorArgs {
 /// Reads every certificate of a PEM file.
 fn load_trust_anchors(path: &std::path::Path) -> Result<Vec<Certificate>> {
     use der::Encode;
-    let context = || format!("--trust-anchor {}", path.display());
+    let flag = format!("--trust-anchor {}", path.display());
     let bytes = aws_signing_helper::files::read_file(
         path,
         aws_signing_helper::files::CAP_PEM,
         "trust anchor file",
     )
-    .map_err(|e| e.or_io(|e| Error::new(format!("could not read: {e}")).context(context())))?;
+    .map_err(|e| e.or_io(|e| Error::new(format!("{flag}: could not read: {e}"))))?;
     let parsed = x509_cert::Certificate::load_pem_chain(&bytes).map_err(|e| {
-        Error::new(format!("not a PEM certificate file: {e}"))
-            .context(context())
+        Error::new(format!("{flag}: not a PEM certificate file: {e}"))
             .hint("pass the CA certificate(s) in PEM (-----BEGIN CERTIFICATE-----)")
     })?;
     if parsed.is_empty() {
-        return Err(Error::new("no certificate found").context(context()));
+        return Err(Error::new(format!("{flag}: no certificate found")));
     }
     parsed
         .iter()
@@ -82,7 +81,8 @@ fn load_trust_anchors(path: &std::path::Path) -> Result<Vec<Certificate>> {
             let der = c
                 .to_der()
                 .map_err(|e| Error::new(format!("could not encode certificate: {e}")))?;
-            Certificate::from_der(&der).map_err(|e| e.context(context()))
+            Certificate::from_der(&der)
+                .map_err(|e| Error::new(format!("{flag}: {e}")).with_source(e))
         })
         .collect()
 }

@@ -4,7 +4,7 @@ use der::{Decode, Encode};
 use jiff::Timestamp;
 
 use super::{Curve, KeyType, MlDsaLevel};
-use crate::error::{Error, Result};
+use crate::error::Error;
 
 /// Object identifiers of the key types we know.
 pub mod oid {
@@ -65,11 +65,32 @@ impl PartialEq for Certificate {
     }
 }
 
+/// Why bytes are not a DER certificate.
+#[derive(Debug, Clone)]
+pub struct CertificateError(der::Error);
+
+impl std::fmt::Display for CertificateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "could not parse certificate: {}", self.0)
+    }
+}
+
+impl std::error::Error for CertificateError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+impl From<CertificateError> for Error {
+    fn from(e: CertificateError) -> Error {
+        Error::new(e.to_string()).with_source(e)
+    }
+}
+
 impl Certificate {
     /// Parses a DER certificate.
-    pub fn from_der(der: &[u8]) -> Result<Self> {
-        let parsed = x509_cert::Certificate::from_der(der)
-            .map_err(|e| Error::new(format!("could not parse certificate: {e}")))?;
+    pub fn from_der(der: &[u8]) -> std::result::Result<Self, CertificateError> {
+        let parsed = x509_cert::Certificate::from_der(der).map_err(CertificateError)?;
         Ok(Certificate {
             der: der.to_vec(),
             parsed,

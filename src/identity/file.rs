@@ -134,7 +134,7 @@ pub fn load_with(src: &FileSource, prompter: &mut dyn Prompter) -> Result<Identi
     let (leaf, mut chain, signer) = if pem::is_pem(&data) {
         let blocks = pem::parse(&data)
             .map_err(|e| Error::new(format!("could not parse PEM data in {file}: {e}")))?;
-        let mut certs = certificates_from_blocks(cert_path, &blocks)?;
+        let mut certs = certificates_from_blocks(cert_path, &blocks, "")?;
         if certs.is_empty() {
             return Err(Error::new(format!(
                 "could not parse PEM data in {file}: no CERTIFICATE block found"
@@ -398,7 +398,7 @@ pub fn certificates_from_bytes(path: &Path, data: &[u8]) -> Result<Vec<Certifica
     if pem::is_pem(data) {
         let blocks = pem::parse(data)
             .map_err(|e| Error::new(format!("could not parse PEM data in {file}: {e}")))?;
-        let certs = certificates_from_blocks(path, &blocks)?;
+        let certs = certificates_from_blocks(path, &blocks, "")?;
         if certs.is_empty() {
             return Err(Error::new(format!(
                 "could not parse PEM data in {file}: no CERTIFICATE block found"
@@ -408,16 +408,23 @@ pub fn certificates_from_bytes(path: &Path, data: &[u8]) -> Result<Vec<Certifica
     }
     Certificate::from_der(data)
         .map(|c| vec![c])
-        .map_err(|e| Error::new(format!("{} in {file}", e.message())))
+        .map_err(|e| Error::new(format!("{e} in {file}")).with_source(e))
 }
 
-fn certificates_from_blocks(path: &Path, blocks: &[pem::Block]) -> Result<Vec<Certificate>> {
+/// Every `CERTIFICATE` block parsed; `prefix` starts the message of a failure, which then
+/// names the file.
+fn certificates_from_blocks(
+    path: &Path,
+    blocks: &[pem::Block],
+    prefix: &str,
+) -> Result<Vec<Certificate>> {
     blocks
         .iter()
         .filter(|b| b.label == "CERTIFICATE")
         .map(|b| {
-            Certificate::from_der(&b.der)
-                .map_err(|e| Error::new(format!("{} in {}", e.message(), path.display())))
+            Certificate::from_der(&b.der).map_err(|e| {
+                Error::new(format!("{prefix}{e} in {}", path.display())).with_source(e)
+            })
         })
         .collect()
 }
@@ -442,14 +449,13 @@ pub fn intermediates_from_bytes(path: &Path, data: &[u8]) -> Result<Vec<Certific
             ))
             .hint("--intermediates must hold only CERTIFICATE blocks"));
         }
-        return certificates_from_blocks(path, &blocks)
-            .map_err(|e| Error::new(format!("invalid certificate chain: {}", e.message())));
+        return certificates_from_blocks(path, &blocks, "invalid certificate chain: ");
     }
     Certificate::from_der(data).map(|c| vec![c]).map_err(|e| {
         Error::new(format!(
-            "invalid certificate chain in {file}: neither PEM nor a DER certificate ({})",
-            e.message()
+            "invalid certificate chain in {file}: neither PEM nor a DER certificate ({e})"
         ))
+        .with_source(e)
     })
 }
 

@@ -23,14 +23,40 @@ pub enum KeyProblem {
     Invalid(String),
 }
 
-impl KeyProblem {
+impl std::fmt::Display for KeyProblem {
     /// The message without a file name: `unsupported algorithm: …` / `unable to parse private key: …`.
-    pub fn into_error(self) -> Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            KeyProblem::Unsupported(what) => Error::new(format!("unsupported algorithm: {what}"))
-                .hint("use an RSA, ECDSA P-256/P-384/P-521 or ML-DSA key"),
-            KeyProblem::Invalid(why) => Error::new(format!("unable to parse private key: {why}")),
+            KeyProblem::Unsupported(what) => write!(f, "unsupported algorithm: {what}"),
+            KeyProblem::Invalid(why) => write!(f, "unable to parse private key: {why}"),
         }
+    }
+}
+
+impl std::error::Error for KeyProblem {}
+
+impl KeyProblem {
+    /// What to do about it, if anything.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            KeyProblem::Unsupported(_) => Some("use an RSA, ECDSA P-256/P-384/P-521 or ML-DSA key"),
+            KeyProblem::Invalid(_) => None,
+        }
+    }
+
+    /// The error shown to the user, with `suffix` after the message (e.g. the file).
+    pub fn into_error_with(self, suffix: &str) -> Error {
+        let e = Error::new(format!("{self}{suffix}"));
+        let e = match self.hint() {
+            Some(h) => e.hint(h),
+            None => e,
+        };
+        e.with_source(self)
+    }
+
+    /// The error shown to the user.
+    pub fn into_error(self) -> Error {
+        self.into_error_with("")
     }
 }
 

@@ -153,7 +153,7 @@ fn contents(path: &Path, archive: p12_keystore::Pkcs12Archive) -> Result<Content
     let mut certs = Vec::new();
     for bag in &archive.certs {
         let cert = Certificate::from_der(bag.cert.as_der())
-            .map_err(|e| Error::new(format!("{} in {file}", e.message())))?;
+            .map_err(|e| Error::new(format!("{e} in {file}")).with_source(e))?;
         if !certs.contains(&cert) {
             certs.push(cert);
         }
@@ -190,14 +190,7 @@ fn contents(path: &Path, archive: p12_keystore::Pkcs12Archive) -> Result<Content
         }
     }
     match first_error {
-        Some(problem) => {
-            let e = problem.into_error();
-            let msg = format!("{} (in {file})", e.message());
-            Err(match e.hint_text() {
-                Some(h) => Error::new(msg).hint(h),
-                None => Error::new(msg),
-            })
-        }
+        Some(problem) => Err(problem.into_error_with(&format!(" (in {file})"))),
         None => Err(Error::new(format!(
             "the private key in {file} does not match any certificate in it"
         ))

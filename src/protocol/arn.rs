@@ -2,6 +2,32 @@
 
 use crate::error::{Error, Result};
 
+/// Why a string is not an ARN, in the words of Go's `arn.Parse` (which the official tool uses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArnError {
+    /// It does not start with `arn:`.
+    InvalidPrefix,
+    /// It has fewer than six `:`-separated sections.
+    NotEnoughSections,
+}
+
+impl std::fmt::Display for ArnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ArnError::InvalidPrefix => "arn: invalid prefix",
+            ArnError::NotEnoughSections => "arn: not enough sections",
+        })
+    }
+}
+
+impl std::error::Error for ArnError {}
+
+impl From<ArnError> for Error {
+    fn from(e: ArnError) -> Error {
+        Error::new(e.to_string()).with_source(e)
+    }
+}
+
 /// A parsed ARN. The resource may itself contain `:`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arn {
@@ -13,19 +39,13 @@ pub struct Arn {
 }
 
 impl std::str::FromStr for Arn {
-    type Err = Error;
+    type Err = ArnError;
 
     /// Parses with the official tool's rules: an `arn:` prefix and six `:`-separated sections.
-    fn from_str(s: &str) -> Result<Self> {
-        let rest = s
-            .strip_prefix("arn:")
-            .ok_or_else(|| Error::new("arn: invalid prefix"))?;
+    fn from_str(s: &str) -> std::result::Result<Self, ArnError> {
+        let rest = s.strip_prefix("arn:").ok_or(ArnError::InvalidPrefix)?;
         let mut parts = rest.splitn(5, ':');
-        let mut next = || {
-            parts
-                .next()
-                .ok_or_else(|| Error::new("arn: not enough sections"))
-        };
+        let mut next = || parts.next().ok_or(ArnError::NotEnoughSections);
         let partition = next()?.to_string();
         let service = next()?.to_string();
         let region = next()?.to_string();
@@ -53,8 +73,7 @@ impl Arn {
         }
         value.parse::<Arn>().map_err(|e| {
             Error::new(format!(
-                "failed to parse {what} arn: '{}' in {flag} {value:?}",
-                e.message()
+                "failed to parse {what} arn: '{e}' in {flag} {value:?}"
             ))
             .hint("an ARN looks like arn:aws:rolesanywhere:us-east-1:111122223333:trust-anchor/ID")
         })
@@ -78,12 +97,14 @@ mod tests {
         assert_eq!(a.account, "111122223333");
         assert_eq!(a.region, "");
         assert_eq!(a.resource_name(), "MyRole");
+        assert_eq!("foo".parse::<Arn>(), Err(ArnError::InvalidPrefix));
         assert_eq!(
-            "foo".parse::<Arn>().unwrap_err().message(),
-            "arn: invalid prefix"
+            "arn:aws:iam".parse::<Arn>(),
+            Err(ArnError::NotEnoughSections)
         );
+        assert_eq!(ArnError::InvalidPrefix.to_string(), "arn: invalid prefix");
         assert_eq!(
-            "arn:aws:iam".parse::<Arn>().unwrap_err().message(),
+            ArnError::NotEnoughSections.to_string(),
             "arn: not enough sections"
         );
         let r: Arn = "arn:aws:rolesanywhere:us-east-1:1:trust-anchor/a:b"

@@ -202,20 +202,28 @@ struct WireCredentials {
 
 /// Reads the credentials out of a 2xx CreateSession body.
 pub fn parse_response(body: &[u8], account_id: Option<&str>) -> Result<Credentials> {
-    let no_creds =
-        || Error::new("unable to obtain temporary security credentials from CreateSession");
+    // The official wording, after what exactly was wrong.
+    let no_creds = |why: Option<String>| {
+        let what = "unable to obtain temporary security credentials from CreateSession";
+        Error::new(match why {
+            Some(why) => format!("{why}: {what}"),
+            None => what.to_string(),
+        })
+    };
     let resp: SessionResponse = serde_json::from_slice(body)
-        .map_err(|e| no_creds().context(format!("malformed CreateSession response ({e})")))?;
+        .map_err(|e| no_creds(Some(format!("malformed CreateSession response ({e})"))))?;
     let entry = resp
         .credential_set
         .into_iter()
         .next()
-        .ok_or_else(no_creds)?;
+        .ok_or_else(|| no_creds(None))?;
     let c = entry
         .credentials
-        .ok_or_else(|| no_creds().context("CreateSession response has no credentials"))?;
+        .ok_or_else(|| no_creds(Some("CreateSession response has no credentials".into())))?;
     let missing = |field: &str| {
-        no_creds().context(format!("CreateSession response lacks credentials.{field}"))
+        no_creds(Some(format!(
+            "CreateSession response lacks credentials.{field}"
+        )))
     };
     Ok(Credentials {
         access_key_id: c

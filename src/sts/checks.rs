@@ -3,6 +3,7 @@
 use std::ops::RangeInclusive;
 
 use crate::error::{Error, Result};
+use crate::protocol::arn::ArnError;
 
 /// What GetSessionToken accepts for `DurationSeconds` (IAM users).
 pub const SESSION_TOKEN_DURATION: RangeInclusive<i64> = 900..=129_600;
@@ -30,12 +31,9 @@ pub fn check_serial_number(value: &str) -> Result<Option<String>> {
         e.hint("use your MFA device's ARN, like arn:aws:iam::123456789012:mfa/alice, or a hardware token's serial number")
     })?;
     if value.starts_with("arn:") {
-        let arn: crate::protocol::arn::Arn = value.parse().map_err(|e: Error| {
-            Error::new(format!(
-                "invalid --serial-number {value:?}: {}",
-                e.message()
-            ))
-            .hint("an MFA device ARN looks like arn:aws:iam::123456789012:mfa/alice")
+        let arn: crate::protocol::arn::Arn = value.parse().map_err(|e: ArnError| {
+            Error::new(format!("invalid --serial-number {value:?}: {e}"))
+                .hint("an MFA device ARN looks like arn:aws:iam::123456789012:mfa/alice")
         })?;
         if arn.service != "iam" || !arn.resource.starts_with("mfa/") || arn.account.is_empty() {
             return Err(Error::new(format!(
@@ -66,8 +64,8 @@ pub fn check_role_arn(value: &str) -> Result<crate::protocol::arn::Arn> {
     if value.is_empty() {
         return Err(Error::new("--role-arn is empty").hint(hint));
     }
-    let arn: crate::protocol::arn::Arn = value.parse().map_err(|e: Error| {
-        Error::new(format!("invalid --role-arn {value:?}: {}", e.message())).hint(hint)
+    let arn: crate::protocol::arn::Arn = value.parse().map_err(|e: ArnError| {
+        Error::new(format!("invalid --role-arn {value:?}: {e}")).hint(hint)
     })?;
     let account_ok = arn.account.len() == 12 && arn.account.chars().all(|c| c.is_ascii_digit());
     let name_ok = arn

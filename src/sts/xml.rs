@@ -6,18 +6,44 @@ use zeroize::Zeroizing;
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 
+/// Why an STS answer could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum XmlError {
+    NotUtf8,
+    Malformed(String),
+}
+
+impl std::fmt::Display for XmlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            XmlError::NotUtf8 => f.write_str("the response is not UTF-8"),
+            XmlError::Malformed(why) => write!(f, "malformed XML in the response ({why})"),
+        }
+    }
+}
+
+impl std::error::Error for XmlError {}
+
+impl From<XmlError> for Error {
+    fn from(e: XmlError) -> Error {
+        Error::new(e.to_string()).with_source(e)
+    }
+}
+
 /// Collects the text of the elements at the given `/`-separated local-name paths (from the
 /// root), e.g. `AssumeRoleResponse/AssumeRoleResult/Credentials/AccessKeyId`. Entity and
 /// character references are resolved; every collected value is zeroized on drop.
-pub fn xml_values(body: &[u8], paths: &[&str]) -> Result<Vec<Option<Zeroizing<String>>>> {
+pub fn xml_values(
+    body: &[u8],
+    paths: &[&str],
+) -> std::result::Result<Vec<Option<Zeroizing<String>>>, XmlError> {
     use quick_xml::events::Event;
-    let text = std::str::from_utf8(body).map_err(|_| Error::new("the response is not UTF-8"))?;
+    let text = std::str::from_utf8(body).map_err(|_| XmlError::NotUtf8)?;
     let mut reader = quick_xml::Reader::from_str(text);
     let mut stack: Vec<String> = Vec::new();
     let mut out: Vec<Option<Zeroizing<String>>> = vec![None; paths.len()];
     let mut current = Zeroizing::new(String::new());
-    let bad =
-        |e: &dyn std::fmt::Display| Error::new(format!("malformed XML in the response ({e})"));
+    let bad = |e: &dyn std::fmt::Display| XmlError::Malformed(e.to_string());
     loop {
         match reader.read_event().map_err(|e| bad(&e))? {
             Event::Start(e) => {
@@ -86,7 +112,8 @@ fn credentials_from(
     .collect();
     paths.extend(extra.iter().map(|p| format!("{prefix}{p}")));
     let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    let values = xml_values(body, &refs).map_err(|e| e.context(format!("STS {action}")))?;
+    let values = xml_values(body, &refs)
+        .map_err(|e| Error::new(format!("STS {action}: {e}")).with_source(e))?;
     let get = |i: usize| -> Result<Zeroizing<String>> {
         values[i].clone().filter(|v| !v.is_empty()).ok_or_else(|| {
             Error::new(format!(

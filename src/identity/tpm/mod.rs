@@ -291,8 +291,8 @@ fn certificates(spec: &KeySpec) -> Result<(Option<Certificate>, Vec<Certificate>
                 ))
             })?;
             for block in blocks.iter().filter(|b| b.label == "CERTIFICATE") {
-                let cert =
-                    Certificate::from_der(&block.der).map_err(|e| e.context(path.display()))?;
+                let cert = Certificate::from_der(&block.der)
+                    .map_err(|e| Error::new(format!("{}: {e}", path.display())).with_source(e))?;
                 if leaf.is_none() {
                     leaf = Some(cert);
                 } else {
