@@ -70,6 +70,8 @@ pub enum Command {
     AssumeRole(crate::commands::assume_role::AssumeRoleCommand),
     /// Run a command with temporary credentials in its environment: exec [FLAGS] -- CMD ARGS...
     Exec(crate::commands::exec::ExecArgs),
+    /// Print a profile's (or role's) temporary credentials for a shell: export PROFILE --output env
+    Export(crate::commands::exec::ExportArgs),
     /// Show which credentials this environment holds (no secrets); --verify asks STS
     Whoami(crate::commands::whoami::WhoamiArgs),
 }

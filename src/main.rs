@@ -118,6 +118,10 @@ fn run(command: Command) -> Result<()> {
             logger::init(cmd.args.sts.debug);
             commands::assume_role::run(&cmd)
         }
+        Command::Export(cmd) => {
+            logger::init(cmd.args.sts.debug);
+            commands::exec::export(&cmd)
+        }
         Command::Whoami(args) => {
             logger::init(args.sts.debug);
             commands::whoami::run(&args)

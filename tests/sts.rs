@@ -5,76 +5,13 @@
 mod common;
 
 use common::*;
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 const MFA: &str = "arn:aws:iam::123456789012:mfa/alice";
 const TARGET_ROLE: &str = "arn:aws:iam::210987654321:role/Target";
 const LONG_TERM_ID: &str = "AKIAIOSFODNN7EXAMPLE";
 const LONG_TERM_SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYLONGTERMKEY";
-
-/// A moto server on a free loopback port, killed on drop.
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts moto, or returns `None` (after printing why) when python3 with moto is missing
-/// outside CI; in CI its absence fails the test.
-fn moto() -> Option<Moto> {
-    let ok = Command::new("python3")
-        .args(["-c", "import moto.server, flask"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "moto[server] is required in CI (.ci/run installs it)"
-        );
-        eprintln!(
-            "skipping: python3 with moto[server] is not installed (pip install 'moto[server]')"
-        );
-        return None;
-    }
-    // A port the kernel just handed out and we released; moto binds it right after.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let child = Command::new("python3")
-        .args([
-            "-m",
-            "moto.server",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto starts");
-    let moto = Moto {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "moto did not listen within 60 s");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Some(moto)
-}
 
 fn s(v: &[&str]) -> Vec<String> {
     v.iter().map(|x| x.to_string()).collect()

@@ -37,9 +37,9 @@ pub struct AssumeRoleArgs {
     pub external_id: Option<String>,
     #[command(flatten)]
     pub mfa: MfaArgs,
-    /// Session duration in seconds: 900 to 43200, capped by the role (and at 3600 when chaining)
-    #[arg(long, default_value = "3600", value_parser = crate::cli::go_int)]
-    pub duration: i64,
+    /// Session duration in seconds: 900 to 43200, capped by the role (and at 3600 when chaining) [default: the profile's duration_seconds, else 3600]
+    #[arg(long, value_parser = crate::cli::go_int)]
+    pub duration: Option<i64>,
     /// Source identity to set on the session
     #[arg(long)]
     pub source_identity: Option<String>,
@@ -97,7 +97,7 @@ impl AssumeRoleArgs {
             role_arn,
             session_name: self.role_session_name.clone(),
             external_id: self.external_id.clone(),
-            duration: self.duration,
+            duration: self.duration.unwrap_or(3600),
             source_identity: self.source_identity.clone(),
             tags: sts_common::parse_tags(&self.tags)?,
             transitive_tag_keys: self.transitive_tag_keys.clone(),
@@ -116,7 +116,7 @@ pub fn run(cmd: &AssumeRoleCommand) -> Result<()> {
     let params = args.params(role_arn)?;
     params.check()?;
     let source = args.source.resolve(Some(&args.ra), &args.sts)?;
-    let ctx = args.sts.context(Some(&args.cache))?;
+    let ctx = args.sts.context_for(Some(&args.cache), &source)?;
     let (creds, meta) = assume_role(&ctx, &source, &args.mfa.mfa(), &params)?;
     output::print(&output::render(cmd.output.output.into(), &creds, &meta))
 }

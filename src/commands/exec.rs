@@ -6,17 +6,21 @@
 use clap::Args;
 
 use crate::commands::assume_role::AssumeRoleArgs;
-use crate::commands::sts_common;
+use crate::commands::sts_common::{self, OutputArgs};
 use aws_signing_helper::credentials::output::{self, Meta};
 use aws_signing_helper::credentials::Credentials;
 use aws_signing_helper::protocol::rolesanywhere;
 use aws_signing_helper::sts::assume_role::assume_role;
+use aws_signing_helper::sts::chain;
 use aws_signing_helper::sts::session_token::session_token;
 use aws_signing_helper::sts::source::Source;
 use aws_signing_helper::{Error, Result};
 
 #[derive(Debug, Clone, Args)]
 pub struct ExecArgs {
+    /// The profile of ~/.aws/config to use (the same as --profile)
+    #[arg(id = "profile_name", value_name = "PROFILE")]
+    pub profile: Option<String>,
     #[command(flatten)]
     pub args: AssumeRoleArgs,
     /// The command to run and its arguments, after --
@@ -24,15 +28,58 @@ pub struct ExecArgs {
     pub command: Vec<String>,
 }
 
-/// Gets the credentials `exec` runs the command with.
-pub fn credentials(args: &AssumeRoleArgs) -> Result<(Credentials, Meta)> {
+/// Credentials for a child process or a shell, and the region of the profile they came from.
+pub struct Obtained {
+    pub credentials: Credentials,
+    pub meta: Meta,
+    pub region: Option<String>,
+}
+
+/// `PROFILE` given as a word and as `--profile`: they must agree.
+pub fn with_profile(args: &AssumeRoleArgs, positional: Option<&str>) -> Result<AssumeRoleArgs> {
+    let mut args = args.clone();
+    if let Some(p) = positional {
+        match &args.source.profile {
+            Some(flag) if flag != p => {
+                return Err(
+                    Error::new(format!("two profiles given: {p:?} and --profile {flag:?}"))
+                        .hint("name the profile once"),
+                )
+            }
+            _ => args.source.profile = Some(p.to_string()),
+        }
+    }
+    Ok(args)
+}
+
+/// Gets the credentials `exec` (and `export`) hand on.
+pub fn credentials(args: &AssumeRoleArgs) -> Result<Obtained> {
     let role = args.role_arn()?;
     let source = args.source.resolve(Some(&args.ra), &args.sts)?;
-    let ctx = args.sts.context(Some(&args.cache))?;
+    let ctx = args.sts.context_for(Some(&args.cache), &source)?;
+    let region = match &source {
+        Source::Profile(chain) => chain.region.clone(),
+        _ => None,
+    };
+    let done = |(credentials, meta): (Credentials, Meta)| Obtained {
+        credentials,
+        meta,
+        region: region.clone(),
+    };
     if let Some(role_arn) = role {
         let params = args.params(role_arn)?;
-        return assume_role(&ctx, &source, &args.mfa.mfa(), &params);
+        return assume_role(&ctx, &source, &args.mfa.mfa(), &params).map(done);
     }
+    let source = match source {
+        Source::Profile(chain) => {
+            let ran = chain::run(&ctx, &chain, &args.mfa.mfa(), args.duration)?;
+            if let Some(made) = ran.credentials {
+                return Ok(done(made));
+            }
+            ran.source
+        }
+        other => other,
+    };
     match &source {
         Source::Keys { keys, label } if keys.session_token.is_none() => session_token(
             &ctx,
@@ -41,21 +88,54 @@ pub fn credentials(args: &AssumeRoleArgs) -> Result<(Credentials, Meta)> {
             &args.mfa.mfa(),
             args.mfa_session_duration,
             "--mfa-session-duration",
-        ),
+        )
+        .map(done),
         Source::Keys { .. } => Err(Error::new(
             "exec without a role would only pass on the current temporary credentials",
         )
         .hint("pass --role-arn (or --account and --role), or --profile NAME with long-term keys")),
         Source::RolesAnywhere(ra) => {
             let creds = rolesanywhere::fetch(ra)?.credentials;
-            Ok((creds, sts_common::rolesanywhere_meta(&ra.session.role_arn)))
+            Ok(done((
+                creds,
+                sts_common::rolesanywhere_meta(&ra.session.role_arn),
+            )))
         }
+        // Run just above.
+        Source::Profile(_) => Err(Error::new("the profile was not resolved")),
     }
+}
+
+/// `export PROFILE --output FORMAT`: the credentials `exec` would hand on, printed for a shell
+/// (what `assume-role --output` prints, with a profile's roles, processes and sources too).
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// The profile of ~/.aws/config to use (the same as --profile)
+    #[arg(id = "profile_name", value_name = "PROFILE")]
+    pub profile: Option<String>,
+    #[command(flatten)]
+    pub args: AssumeRoleArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Runs `export`.
+pub fn export(cmd: &ExportArgs) -> Result<()> {
+    let got = credentials(&with_profile(&cmd.args, cmd.profile.as_deref())?)?;
+    output::print(&output::render(
+        cmd.output.output.into(),
+        &got.credentials,
+        &got.meta,
+    ))
 }
 
 /// Runs the command; returns only on failure to start it (or, off Unix, with its status).
 pub fn run(args: &ExecArgs) -> Result<std::process::ExitCode> {
-    let (creds, meta) = credentials(&args.args)?;
+    let Obtained {
+        credentials: creds,
+        meta,
+        region,
+    } = credentials(&with_profile(&args.args, args.profile.as_deref())?)?;
     let (program, rest) = args.command.split_first().ok_or_else(|| {
         Error::new("exec needs a command after --").hint("e.g. exec -- aws sts get-caller-identity")
     })?;
@@ -70,6 +150,12 @@ pub fn run(args: &ExecArgs) -> Result<std::process::ExitCode> {
     if meta.arn.is_none() {
         cmd.env_remove(output::ARN_VAR);
     }
+    if let Some(region) = &region {
+        cmd.env("AWS_REGION", region)
+            .env("AWS_DEFAULT_REGION", region);
+    }
+    // The child's SDK must use the credentials we give it, not look the profile up again.
+    cmd.env_remove("AWS_PROFILE");
     drop(creds);
     #[cfg(unix)]
     {

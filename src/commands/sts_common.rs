@@ -146,12 +146,27 @@ impl StsEndpointArgs {
             endpoint: self.endpoint.clone(),
             timeout: Duration::from_secs(self.timeout.unsigned_abs().min(24 * 60 * 60)),
             no_verify_ssl: self.no_verify_ssl,
+            profile: None,
         })
+    }
+
+    /// The STS context for calls from `source`: a profile's `region` is used when `--region`
+    /// is not given.
+    pub fn context_for(&self, cache: Option<&CacheArgs>, source: &source::Source) -> Result<Sts> {
+        let mut opts = self.options()?;
+        if let source::Source::Profile(chain) = source {
+            // The profile's own settings (region, endpoint), not $AWS_PROFILE's.
+            opts.profile = Some(chain.profile.clone());
+        }
+        Self::build(opts, cache)
     }
 
     /// The STS context, with the cache when `cache` allows it.
     pub fn context(&self, cache: Option<&CacheArgs>) -> Result<Sts> {
-        let opts = self.options()?;
+        Self::build(self.options()?, cache)
+    }
+
+    fn build(opts: ClientOptions, cache: Option<&CacheArgs>) -> Result<Sts> {
         let cache = match cache {
             Some(c) => c.options()?,
             None => None,

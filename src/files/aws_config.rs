@@ -100,9 +100,14 @@ pub fn home_dir() -> Option<PathBuf> {
     env("HOME").map(PathBuf::from)
 }
 
-/// Reads the settings from the environment and the shared config file.
+/// Reads the settings from the environment and the shared config file (`$AWS_PROFILE`'s).
 pub fn load() -> Result<Settings> {
-    let profile_env = env("AWS_PROFILE");
+    load_for(None)
+}
+
+/// [`load`] for a profile named on the command line (it wins over `$AWS_PROFILE`).
+pub fn load_for(profile: Option<&str>) -> Result<Settings> {
+    let profile_env = profile.map(str::to_string).or_else(|| env("AWS_PROFILE"));
     let profile = profile_env.clone().unwrap_or_else(|| "default".to_string());
     let config_path = env("AWS_CONFIG_FILE")
         .map(PathBuf::from)

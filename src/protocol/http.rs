@@ -106,30 +106,62 @@ impl HttpClient {
         for (name, value) in headers {
             req = req.header(name.as_str(), value.as_str());
         }
-        let mut resp = req.send(body).map_err(transport_error)?;
-        let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(1 << 20)
-            .read_to_vec()
-            .map_err(transport_error)?;
-        Ok(HttpResponse {
-            status,
-            headers,
-            body,
-        })
+        read_response(req.send(body).map_err(transport_error)?)
     }
+
+    /// Sends a PUT with an empty body (the IMDSv2 token request).
+    pub fn put_empty(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+    ) -> std::result::Result<HttpResponse, TransportError> {
+        let mut req = self.agent.put(url);
+        for (name, value) in headers {
+            req = req.header(name.as_str(), value.as_str());
+        }
+        read_response(req.send_empty().map_err(transport_error)?)
+    }
+
+    /// Sends a GET.
+    pub fn get(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+    ) -> std::result::Result<HttpResponse, TransportError> {
+        let mut req = self.agent.get(url);
+        for (name, value) in headers {
+            req = req.header(name.as_str(), value.as_str());
+        }
+        read_response(req.call().map_err(transport_error)?)
+    }
+}
+
+/// Reads a whole response (bodies are capped at 1 MiB).
+fn read_response(
+    mut resp: ureq::http::Response<ureq::Body>,
+) -> std::result::Result<HttpResponse, TransportError> {
+    let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let body = resp
+        .body_mut()
+        .with_config()
+        .limit(1 << 20)
+        .read_to_vec()
+        .map_err(transport_error)?;
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// How to retry: attempts and the base of the exponential back-off (the SDKs' standard mode).

@@ -6,10 +6,13 @@ use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::files::cache::Key;
 use crate::protocol::rolesanywhere;
-use crate::sts::session::{check_duration, token_code, Mfa, Sts};
+use crate::sts::session::{check_duration, Mfa, Sts};
 use crate::sts::session_token::session_token;
 use crate::sts::source::Source;
 use crate::sts::{self, AccessKeys, Call};
+
+/// The longest role session STS grants when the caller's credentials are temporary.
+pub const CHAINED_MAX_DURATION: i64 = 3600;
 
 /// What to ask AssumeRole for.
 #[derive(Debug, Clone)]
@@ -78,6 +81,10 @@ pub fn assume_role(
     p: &AssumeParams,
 ) -> Result<(Credentials, Meta)> {
     let arn = p.check()?;
+    if let Source::Profile(chain) = source {
+        let ran = super::chain::run(ctx, chain, mfa, None)?;
+        return assume_role(ctx, &ran.source, mfa, p);
+    }
     let serial = mfa.serial();
     if let Some(s) = serial {
         sts::check_serial_number(s)?;
@@ -89,10 +96,20 @@ pub fn assume_role(
         }
         sts::check_token_code(code)?;
     }
-    // Long-term keys + MFA: go through an MFA session. Otherwise the MFA (if any) goes
-    // straight into AssumeRole.
-    let via_mfa_session = matches!(source, Source::Keys { keys, .. } if keys.session_token.is_none())
-        && serial.is_some();
+    let long_term = matches!(source, Source::Keys { keys, .. } if keys.session_token.is_none());
+    // STS caps a role session assumed with temporary credentials (role chaining) at one hour.
+    if !long_term && p.duration > CHAINED_MAX_DURATION {
+        return Err(Error::new(format!(
+            "--duration {} is more than STS allows for {}: a role assumed with temporary credentials (role chaining) lasts at most {CHAINED_MAX_DURATION} seconds",
+            p.duration,
+            p.role_arn
+        ))
+        .hint(format!("ask for --duration {CHAINED_MAX_DURATION} or less, or assume the role with an IAM user's long-term keys")));
+    }
+    // Long-term keys + MFA: through a cached MFA session, so one code serves every role; but a
+    // role session from that MFA session would be chaining (one hour at most), so for longer
+    // sessions AssumeRole gets the long-term keys and the MFA code itself, as aws-vault does.
+    let via_mfa_session = long_term && serial.is_some() && p.duration <= CHAINED_MAX_DURATION;
     let mut key_parts: Vec<String> = match source {
         Source::Keys { keys, .. } if via_mfa_session => vec![
             "mfa-session".into(),
@@ -109,6 +126,8 @@ pub fn assume_role(
             v.push(serial.unwrap_or("").into());
             v
         }
+        // Run above; never reached.
+        Source::Profile(chain) => vec!["profile".into(), chain.describe()],
     };
     key_parts.extend([
         "assume-role".to_string(),
@@ -154,6 +173,13 @@ pub fn assume_role(
                     serial.is_some(),
                 )
             }
+            // A profile chain is run before the cache is consulted (see the top).
+            Source::Profile(chain) => {
+                return Err(Error::new(format!(
+                    "profile {:?} was not resolved before AssumeRole",
+                    chain.profile
+                )))
+            }
         };
         let session_name = p.session_name.clone().unwrap_or_else(|| {
             format!("aws-signing-helper-{}", jiff::Timestamp::now().as_second())
@@ -174,7 +200,7 @@ pub fn assume_role(
         }
         if direct_mfa {
             if let Some(serial) = serial {
-                let code = token_code(mfa.token_code.as_deref(), serial)?;
+                let code = ctx.mfa_code(mfa.token_code.as_deref(), serial)?;
                 call = call
                     .param("SerialNumber", serial)
                     .param("TokenCode", code.as_str());

@@ -36,19 +36,19 @@ pub fn default_profile() -> String {
     env("AWS_PROFILE").unwrap_or_else(|| "default".to_string())
 }
 
-fn credentials_path() -> Option<PathBuf> {
+pub(crate) fn credentials_path() -> Option<PathBuf> {
     env("AWS_SHARED_CREDENTIALS_FILE")
         .map(PathBuf::from)
         .or_else(|| home_dir().map(|h| h.join(".aws").join("credentials")))
 }
 
-fn config_path() -> Option<PathBuf> {
+pub(crate) fn config_path() -> Option<PathBuf> {
     env("AWS_CONFIG_FILE")
         .map(PathBuf::from)
         .or_else(|| home_dir().map(|h| h.join(".aws").join("config")))
 }
 
-fn read_ini(path: &Option<PathBuf>) -> Result<Option<Ini>> {
+pub(crate) fn read_ini(path: &Option<PathBuf>) -> Result<Option<Ini>> {
     let Some(p) = path else { return Ok(None) };
     match crate::files::read_file(p, crate::files::CAP_CONFIG, "AWS config file") {
         Ok(mut bytes) => {

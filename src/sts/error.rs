@@ -17,16 +17,29 @@ pub struct ServiceError {
 impl ServiceError {
     /// Reads an `<ErrorResponse>` (or anything else) from a non-2xx response.
     pub fn from_response(action: &str, resp: &HttpResponse) -> ServiceError {
+        // `<ErrorResponse><Error>` (AWS) or `<ErrorResponse><Errors><Error>` (some
+        // STS-compatible servers): whichever holds a code.
         let fields = xml_values(
             &resp.body,
             &[
                 "ErrorResponse/Error/Code",
                 "ErrorResponse/Error/Message",
                 "ErrorResponse/RequestId",
+                "ErrorResponse/Errors/Error/Code",
+                "ErrorResponse/Errors/Error/Message",
+                "ErrorResponse/Errors/RequestId",
             ],
         )
-        .unwrap_or_else(|_| vec![None, None, None]);
-        let get = |i: usize| fields.get(i).cloned().flatten().map(|s| s.to_string());
+        .unwrap_or_else(|_| vec![None; 6]);
+        let field = |i: usize| fields.get(i).cloned().flatten().map(|s| s.to_string());
+        let nested = field(0).is_none() && field(3).is_some();
+        let get = |i: usize| {
+            if nested {
+                field(i + 3).or_else(|| field(i))
+            } else {
+                field(i).or_else(|| field(i + 3))
+            }
+        };
         let message = get(1).unwrap_or_else(|| {
             String::from_utf8_lossy(&resp.body)
                 .chars()
@@ -127,6 +140,20 @@ mod tests {
             headers: vec![],
             body: b"<html>".to_vec(),
         };
+        let nested = HttpResponse {
+            status: 403,
+            headers: vec![],
+            body: b"<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>no</Message></Error></Errors><RequestId>r-2</RequestId></ErrorResponse>".to_vec(),
+        };
+        let e = ServiceError::from_response("AssumeRole", &nested);
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("AccessDenied", "no")
+        );
+        assert!(e
+            .into_error(None)
+            .message()
+            .contains("api error AccessDenied: no"));
         let e = ServiceError::from_response("GetSessionToken", &garbage);
         assert_eq!(e.code, "UnknownError");
         assert!(e.retryable());

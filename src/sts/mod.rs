@@ -21,10 +21,12 @@
 pub mod accounts;
 pub mod assume_role;
 pub mod aws_keys;
+pub mod chain;
 pub(crate) mod checks;
 pub(crate) mod client;
 pub(crate) mod endpoint;
 pub(crate) mod error;
+pub mod profile;
 pub mod session;
 pub mod session_token;
 pub mod source;

@@ -25,6 +25,8 @@ pub struct ClientOptions {
     /// Upper bound on one request.
     pub timeout: Duration,
     pub no_verify_ssl: bool,
+    /// The profile of the shared config to take settings from (`None`: `$AWS_PROFILE`).
+    pub profile: Option<String>,
 }
 
 /// The credentials cache.
@@ -56,12 +58,15 @@ pub struct Sts {
     pub client: HttpClient,
     pub policy: RetryPolicy,
     pub store: Option<Store>,
+    /// MFA codes typed in this process, per device: one code serves every role reached
+    /// through the device.
+    codes: std::sync::Mutex<std::collections::HashMap<String, Zeroizing<String>>>,
 }
 
 impl Sts {
     /// Builds the context; `cache` is `None` when nothing is cached.
     pub fn new(opts: &ClientOptions, cache: Option<&CacheOptions>) -> Result<Sts> {
-        let settings = aws_config::load()?;
+        let settings = aws_config::load_for(opts.profile.as_deref())?;
         let endpoint = sts::resolve_endpoint(&opts.region, &opts.endpoint, &settings)?;
         let client = HttpClient::new(
             &endpoint.url(),
@@ -90,7 +95,22 @@ impl Sts {
                 ..RetryPolicy::default()
             },
             store,
+            codes: Default::default(),
         })
+    }
+
+    /// The MFA code for `serial`: the flag's, one typed earlier in this process, or asked for.
+    pub fn mfa_code(&self, flag: Option<&str>, serial: &str) -> Result<Zeroizing<String>> {
+        if flag.is_some() {
+            return token_code(flag, serial);
+        }
+        let mut codes = self.codes.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(code) = codes.get(serial) {
+            return Ok(code.clone());
+        }
+        let code = token_code(None, serial)?;
+        codes.insert(serial.to_string(), code.clone());
+        Ok(code)
     }
 
     /// Returns the cached credentials of `key`, or makes them with `make` and caches them.

@@ -5,7 +5,7 @@ use crate::credentials::output::Meta;
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::files::cache::Key;
-use crate::sts::session::{check_duration, token_code, Mfa, Sts};
+use crate::sts::session::{check_duration, Mfa, Sts};
 use crate::sts::{self, AccessKeys, Call};
 
 /// GetSessionToken with long-term `keys` (and MFA when `serial` is given), cached per
@@ -55,7 +55,7 @@ pub fn session_token(
     ctx.cached(&key, || {
         let mut call = Call::new("GetSessionToken").param("DurationSeconds", duration.to_string());
         if let Some(serial) = serial {
-            let code = token_code(mfa.token_code.as_deref(), serial)?;
+            let code = ctx.mfa_code(mfa.token_code.as_deref(), serial)?;
             call = call
                 .param("SerialNumber", serial)
                 .param("TokenCode", code.as_str());

@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 use crate::protocol::rolesanywhere::ClientConfig;
 use crate::protocol::sigv4;
+use crate::sts::profile::{Chain, SharedFiles};
 use crate::sts::{aws_keys, AccessKeys};
 
 /// Which source to use.
@@ -46,6 +47,9 @@ pub enum Source {
     Keys { keys: AccessKeys, label: String },
     /// A Roles Anywhere session, fetched only when needed.
     RolesAnywhere(Box<ClientConfig>),
+    /// A profile that is more than keys (roles, `credential_process`, a credential source),
+    /// run only when needed.
+    Profile(Box<Chain>),
 }
 
 /// Resolves the source.
@@ -86,6 +90,10 @@ pub fn resolve(spec: &SourceSpec) -> Result<Source> {
                 .clone()
                 .unwrap_or_else(aws_keys::default_profile);
             let ours = spec.profile.is_none() && aws_keys::env_is_ours();
+            let files = SharedFiles::load()?;
+            if files.is_composite(&name) {
+                return Ok(Source::Profile(Box::new(files.resolve(&name)?)));
+            }
             match aws_keys::find_in_profile(&name)? {
                 Some(keys) => Ok(Source::Keys {
                     keys,

@@ -433,3 +433,67 @@ pub fn imds_credentials(port: u16, role: &str) -> serde_json::Value {
     assert_eq!(v["Code"], "Success");
     v
 }
+
+/// A moto server on a free loopback port, killed on drop.
+pub struct Moto {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts moto, or returns `None` (after printing why) when python3 with moto is missing
+/// outside CI; in CI its absence fails the test.
+pub fn moto() -> Option<Moto> {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import moto.server, flask"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "moto[server] is required in CI (.ci/run installs it)"
+        );
+        eprintln!(
+            "skipping: python3 with moto[server] is not installed (pip install 'moto[server]')"
+        );
+        return None;
+    }
+    // A port the kernel just handed out and we released; moto binds it right after.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let child = std::process::Command::new("python3")
+        .args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("moto starts");
+    let moto = Moto {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "moto did not listen within 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Some(moto)
+}

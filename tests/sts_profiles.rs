@@ -1,0 +1,346 @@
+//! STS from AWS config profiles, as the AWS CLI resolves them: role chains of depth 1–3 and a
+//! Roles Anywhere `credential_process` as source against moto's STS, and the rules moto does not
+//! enforce (the one-hour cap on role chaining, MFA-only roles, one MFA code for every role)
+//! against a small local STS (`tests/support/sts_standin.py`) that records every call.
+
+mod common;
+
+use common::*;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+const SERIAL: &str = "arn:aws:iam::000000000000:mfa/alice";
+
+/// The local STS stand-in, killed on drop.
+struct Standin {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Standin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Standin {
+    fn start() -> Option<Standin> {
+        if Command::new("python3").arg("--version").output().is_err() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "python3 is required in CI"
+            );
+            eprintln!("skipping: python3 is not installed");
+            return None;
+        }
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/sts_standin.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the STS stand-in starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("the stand-in prints its port");
+        let port = line.trim().parse().expect("a port number");
+        Some(Standin { child, port })
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The calls it received so far.
+    fn calls(&self) -> Vec<serde_json::Value> {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.write_all(b"GET /calls HTTP/1.0\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let body = text.split("\r\n\r\n").nth(1).unwrap_or("[]");
+        serde_json::from_str(body).expect("calls JSON")
+    }
+}
+
+/// A directory with the shared files and a cache.
+struct Setup {
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new(config: &str) -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config"), config).unwrap();
+        std::fs::write(
+            dir.path().join("credentials"),
+            "[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG+bPxRfiCYLONGTERMKEY\n",
+        )
+        .unwrap();
+        Setup { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn run(&self, sts_url: &str, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
+        let config = self.path("config");
+        let credentials = self.path("credentials");
+        let cache = self.path("cache");
+        let mut env = vec![
+            ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+            ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
+            ("AWS_ENDPOINT_URL_STS", sts_url),
+            ("AWS_SIGNING_HELPER_CACHE_DIR", cache.to_str().unwrap()),
+        ];
+        env.extend_from_slice(extra_env);
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        run_bin(&args, &env)
+    }
+}
+
+fn ok_json(out: &Output) -> serde_json::Value {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "failed: {stderr}");
+    assert!(
+        !stderr.contains("wJalrXUtnFEMI"),
+        "a secret on stderr: {stderr}"
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
+#[test]
+fn profile_chains_and_a_roles_anywhere_source_against_moto() {
+    let Some(m) = moto() else { return };
+    let pki = Pki::new();
+    let run = start(&pki, emulator_config(&pki));
+    let (cert, key) = pki.leaf("client", "ec:P-256");
+    let process = cp_args(&run, &cert, Some(&key));
+    let process_line = std::iter::once(bin().to_string())
+        .chain(process)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let setup = Setup::new(&format!(
+        "\
+[profile r1]
+role_arn = arn:aws:iam::111111111111:role/R1
+source_profile = base
+region = eu-west-3
+
+[profile r2]
+role_arn = arn:aws:iam::222222222222:role/R2
+source_profile = r1
+
+[profile r3]
+role_arn = arn:aws:iam::333333333333:role/R3
+source_profile = r2
+role_session_name = third
+
+[profile ra]
+credential_process = {process_line}
+
+[profile from-ra]
+role_arn = arn:aws:iam::444444444444:role/FromRa
+source_profile = ra
+
+[profile loop-a]
+role_arn = arn:aws:iam::1:role/A
+source_profile = loop-b
+
+[profile loop-b]
+role_arn = arn:aws:iam::1:role/B
+source_profile = loop-a
+"
+    ));
+    let ca = run.ca_bundle.to_str().unwrap().to_string();
+    let env = [("AWS_CA_BUNDLE", ca.as_str())];
+    // Depth 1 to 3: the source names every role of the chain, last first.
+    for (profile, roles) in [
+        ("r1", &["R1"][..]),
+        ("r2", &["R2", "R1"]),
+        ("r3", &["R3", "R2", "R1"]),
+    ] {
+        let v = ok_json(&setup.run(&m.url, &["export", profile, "--output", "json"], &env));
+        assert!(
+            v["AccessKeyId"].as_str().is_some_and(|k| !k.is_empty()),
+            "{v}"
+        );
+        let source = v["Source"].as_str().unwrap_or_default().to_string();
+        let positions: Vec<usize> = roles
+            .iter()
+            .map(|r| {
+                source
+                    .find(&format!("role/{r}"))
+                    .unwrap_or_else(|| panic!("{r} in {source}"))
+            })
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{source}");
+    }
+    // A Roles Anywhere credential_process profile as source_profile: the real binary runs.
+    let before = run.emulator.sessions_created();
+    let v = ok_json(&setup.run(&m.url, &["export", "from-ra", "--output", "json"], &env));
+    assert!(
+        v["Source"]
+            .as_str()
+            .unwrap()
+            .contains("credential_process of profile ra"),
+        "{v}"
+    );
+    assert_eq!(run.emulator.sessions_created(), before + 1);
+    // exec: the profile's region, no AWS_PROFILE for the child's SDK, the chain as source.
+    let out = setup.run(
+        &m.url,
+        &[
+            "exec",
+            "r2",
+            "--",
+            "sh",
+            "-c",
+            "echo \"$AWS_REGION|$AWS_DEFAULT_REGION|${AWS_PROFILE-unset}|$AWS_SIGNING_HELPER_SOURCE\"",
+        ],
+        &[("AWS_PROFILE", "somewhere-else"), ("AWS_REGION", "us-west-1")],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = String::from_utf8(out.stdout).unwrap();
+    let fields: Vec<&str> = line.trim().split('|').collect();
+    // r2 names no region (its source r1 does, and a profile's region is not inherited), so the
+    // environment's stays.
+    assert_eq!((fields[0], fields[2]), ("us-west-1", "unset"), "{line}");
+    assert!(
+        fields[3].contains("role/R2") && fields[3].contains("role/R1"),
+        "{line}"
+    );
+    let out = setup.run(
+        &m.url,
+        &[
+            "exec",
+            "--profile",
+            "r1",
+            "--",
+            "sh",
+            "-c",
+            "echo $AWS_REGION $AWS_DEFAULT_REGION",
+        ],
+        &[],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "eu-west-3 eu-west-3"
+    );
+    // A loop is refused with the chain printed, before any call.
+    let out = setup.run(&m.url, &["export", "loop-a"], &[]);
+    assert_clean_failure(&out, "loop-a -> loop-b -> loop-a");
+    // Two profiles named differently is refused.
+    let out = setup.run(
+        &m.url,
+        &["exec", "r1", "--profile", "r2", "--", "true"],
+        &[],
+    );
+    assert_clean_failure(&out, "two profiles given");
+}
+
+#[test]
+fn mfa_once_for_every_role_long_sessions_and_chaining_rules() {
+    let Some(sts) = Standin::start() else { return };
+    let setup = Setup::new(&format!(
+        "\
+[profile m1]
+role_arn = arn:aws:iam::111111111111:role/Mfa1
+source_profile = base
+mfa_serial = {SERIAL}
+
+[profile m2]
+role_arn = arn:aws:iam::222222222222:role/Mfa2
+source_profile = base
+mfa_serial = {SERIAL}
+
+[profile long]
+role_arn = arn:aws:iam::333333333333:role/MfaLong
+source_profile = base
+mfa_serial = {SERIAL}
+duration_seconds = 7200
+
+[profile chained-long]
+role_arn = arn:aws:iam::444444444444:role/Second
+source_profile = m1
+duration_seconds = 7200
+
+[profile no-mfa]
+role_arn = arn:aws:iam::555555555555:role/MfaNeeded
+source_profile = base
+"
+    ));
+    let url = sts.url();
+    // The first role asks for the code once; the second reuses the cached MFA session (stdin
+    // is closed: asking again would fail).
+    let v = ok_json(&setup.run(
+        &url,
+        &["export", "m1", "--token-code", "123456", "--output", "json"],
+        &[],
+    ));
+    assert!(
+        v["Arn"].as_str().unwrap().contains("assumed-role/Mfa1"),
+        "{v}"
+    );
+    ok_json(&setup.run(&url, &["export", "m2", "--output", "json"], &[]));
+    let calls = sts.calls();
+    let gst: Vec<_> = calls
+        .iter()
+        .filter(|c| c["action"] == "GetSessionToken")
+        .collect();
+    assert_eq!(gst.len(), 1, "{calls:?}");
+    assert_eq!(gst[0]["serial"], SERIAL);
+    let roles: Vec<_> = calls
+        .iter()
+        .filter(|c| c["action"] == "AssumeRole")
+        .collect();
+    assert_eq!(roles.len(), 2, "{calls:?}");
+    assert!(roles
+        .iter()
+        .all(|c| c["temporary"] == true && c["serial"].is_null()));
+
+    // Over an hour with MFA: AssumeRole with the long-term keys and the code, no MFA session.
+    let n = sts.calls().len();
+    ok_json(&setup.run(
+        &url,
+        &[
+            "export",
+            "long",
+            "--token-code",
+            "654321",
+            "--output",
+            "json",
+        ],
+        &[],
+    ));
+    let calls = sts.calls();
+    assert_eq!(calls.len(), n + 1, "{calls:?}");
+    let last = &calls[n];
+    assert_eq!(last["action"], "AssumeRole");
+    assert_eq!(last["temporary"], false);
+    assert_eq!(last["serial"], SERIAL);
+    assert_eq!(last["token_code"], true);
+    assert_eq!(last["duration"], 7200);
+
+    // Chaining for over an hour is refused here, with the reason, before STS sees it.
+    let n = sts.calls().len();
+    let out = setup.run(&url, &["export", "chained-long"], &[]);
+    assert_clean_failure(&out, "role chaining");
+    assert_eq!(sts.calls().len(), n, "nothing was sent");
+
+    // An error in the <ErrorResponse><Errors><Error> shape reads as one line with its code.
+    let out = setup.run(&url, &["export", "no-mfa"], &[]);
+    assert_clean_failure(
+        &out,
+        "api error AccessDenied: MultiFactorAuthentication required",
+    );
+}
