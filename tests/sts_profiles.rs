@@ -344,3 +344,87 @@ source_profile = base
         "api error AccessDenied: MultiFactorAuthentication required",
     );
 }
+
+#[test]
+fn shell_outputs_replace_stale_variables_and_never_expand() {
+    let Some(sts) = Standin::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("creds.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho '{\"Version\":1,\"AccessKeyId\":\"ASIAPROC\",\"SecretAccessKey\":\"c2VjcmV0\",\"SessionToken\":\"dG9rZW4=\",\"Expiration\":\"2099-01-01T00:00:00Z\"}'\n",
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let setup = Setup::new(&format!(
+        "[profile we$(touch PWNED)`touch PWNED2`ird]\ncredential_process = {}\n",
+        script.display()
+    ));
+    let profile = "we$(touch PWNED)`touch PWNED2`ird";
+    let url = sts.url();
+    let out = setup.run(&url, &["export", profile, "--output", "env"], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let env_text = String::from_utf8(out.stdout).unwrap();
+    let sh = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "export AWS_ACCOUNT_ID=999999999999 AWS_SIGNING_HELPER_ARN=arn:old; eval \"$1\"; echo \"${{AWS_ACCOUNT_ID-unset}}|${{AWS_SIGNING_HELPER_ARN-unset}}|$AWS_ACCESS_KEY_ID|$AWS_SIGNING_HELPER_SOURCE\""
+        ))
+        .arg("_")
+        .arg(&env_text)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let line = String::from_utf8(sh.stdout).unwrap();
+    assert_eq!(
+        line.trim(),
+        format!("unset|unset|ASIAPROC|credential_process of profile {profile}"),
+        "{env_text}"
+    );
+    // dotenv: sourced by sh with set -a, and read by python-dotenv, literally.
+    let out = setup.run(&url, &["export", profile, "--output", "dotenv"], &[]);
+    assert!(out.status.success());
+    std::fs::write(dir.path().join(".env"), &out.stdout).unwrap();
+    let sourced = Command::new("sh")
+        .args([
+            "-c",
+            "set -a; . ./.env; echo \"$AWS_SESSION_TOKEN|$AWS_SIGNING_HELPER_SOURCE\"",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let line = String::from_utf8(sourced.stdout).unwrap();
+    assert_eq!(
+        line.trim(),
+        format!("dG9rZW4=|credential_process of profile {profile}")
+    );
+    let py = Command::new("python3")
+        .args([
+            "-c",
+            "import dotenv,sys; v=dotenv.dotenv_values('.env'); print(v['AWS_SESSION_TOKEN']+'|'+v['AWS_SIGNING_HELPER_SOURCE'])",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        py.status.success(),
+        "python-dotenv: {}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(py.stdout).unwrap().trim(),
+        format!("dG9rZW4=|credential_process of profile {profile}")
+    );
+    assert!(!dir.path().join("PWNED").exists() && !dir.path().join("PWNED2").exists());
+    assert!(
+        sts.calls().is_empty(),
+        "a process profile needs no STS call"
+    );
+}

@@ -52,19 +52,44 @@ pub const SOURCE_VAR: &str = "AWS_SIGNING_HELPER_SOURCE";
 pub const MFA_VAR: &str = "AWS_SIGNING_HELPER_MFA";
 pub const ARN_VAR: &str = "AWS_SIGNING_HELPER_ARN";
 
-/// The variables, in output order, with their values.
+/// Every variable the shell outputs may set: what one output does not set, it unsets, so no
+/// value from an earlier `eval` (another identity's token, account or ARN) survives.
+pub const ALL_VARS: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_ACCESS_KEY",
+    "AWS_SECRET_KEY",
+    "AWS_DELEGATION_TOKEN",
+    "AWS_ACCOUNT_ID",
+    SOURCE_VAR,
+    MFA_VAR,
+    ARN_VAR,
+];
+
+/// The variables, in output order, with their values (a session token, expiry, account or
+/// ARN only when there is one).
 pub fn env_vars(creds: &Credentials, meta: &Meta) -> Vec<(&'static str, Zeroizing<String>)> {
     let z = |s: &str| Zeroizing::new(s.to_string());
+    let token = !creds.session_token.is_empty();
     let mut v = vec![
         ("AWS_ACCESS_KEY_ID", z(&creds.access_key_id)),
         ("AWS_SECRET_ACCESS_KEY", creds.secret_access_key.clone()),
-        ("AWS_SESSION_TOKEN", creds.session_token.clone()),
-        ("AWS_SECURITY_TOKEN", creds.session_token.clone()),
-        ("AWS_CREDENTIAL_EXPIRATION", z(&creds.expiration)),
-        ("AWS_ACCESS_KEY", z(&creds.access_key_id)),
-        ("AWS_SECRET_KEY", creds.secret_access_key.clone()),
-        ("AWS_DELEGATION_TOKEN", creds.session_token.clone()),
     ];
+    if token {
+        v.push(("AWS_SESSION_TOKEN", creds.session_token.clone()));
+        v.push(("AWS_SECURITY_TOKEN", creds.session_token.clone()));
+    }
+    if !creds.expiration.is_empty() {
+        v.push(("AWS_CREDENTIAL_EXPIRATION", z(&creds.expiration)));
+    }
+    v.push(("AWS_ACCESS_KEY", z(&creds.access_key_id)));
+    v.push(("AWS_SECRET_KEY", creds.secret_access_key.clone()));
+    if token {
+        v.push(("AWS_DELEGATION_TOKEN", creds.session_token.clone()));
+    }
     if let Some(account) = &creds.account_id {
         v.push(("AWS_ACCOUNT_ID", z(account)));
     }
@@ -74,6 +99,15 @@ pub fn env_vars(creds: &Credentials, meta: &Meta) -> Vec<(&'static str, Zeroizin
         v.push((ARN_VAR, z(arn)));
     }
     v
+}
+
+/// Our variables that `vars` does not set.
+pub fn unset_vars(vars: &[(&'static str, Zeroizing<String>)]) -> Vec<&'static str> {
+    ALL_VARS
+        .iter()
+        .copied()
+        .filter(|n| !vars.iter().any(|(set, _)| set == n))
+        .collect()
 }
 
 /// POSIX shell single quoting: `'…'`, with `'` written as `'\''`.
@@ -86,12 +120,24 @@ pub fn quote_fish(s: &str) -> String {
     format!("'{}'", s.replace('\\', r"\\").replace('\'', r"\'"))
 }
 
-/// PowerShell single quoting: `'` is doubled.
+/// PowerShell single quoting: every character PowerShell takes for a single quote (`'` and
+/// U+2018–U+201B) is doubled.
 pub fn quote_powershell(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
+    let mut out = String::from("'");
+    for c in s.chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
 }
 
-/// dotenv: bare when the value is plain, else double-quoted with `\`, `"`, `$` escaped.
+/// dotenv: bare when the value is plain (every credential is), else in single quotes, which
+/// `set -a; . .env`, python-dotenv and Compose all take literally (no `$`, backtick or `$(`
+/// expansion). A single quote or line break cannot be written inside them, so in such a value
+/// (only descriptive ones, never a key or token) they become U+2019 and a space.
 pub fn quote_dotenv(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
@@ -99,19 +145,15 @@ pub fn quote_dotenv(s: &str) -> String {
     {
         return s.to_string();
     }
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '\\' | '"' | '$' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' => out.push_str("\\n"),
-            _ => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    let inner: String = s
+        .chars()
+        .map(|c| match c {
+            '\'' => '\u{2019}',
+            '\n' | '\r' => ' ',
+            c => c,
+        })
+        .collect();
+    format!("'{inner}'")
 }
 
 #[derive(Serialize)]
@@ -133,21 +175,41 @@ struct JsonOutput<'a> {
 /// Renders the credentials in `format`.
 pub fn render(format: Format, creds: &Credentials, meta: &Meta) -> Zeroizing<String> {
     let mut out = Zeroizing::new(String::new());
-    let lines = |out: &mut String, f: &dyn Fn(&str, &str) -> String| {
-        for (name, value) in env_vars(creds, meta) {
-            let line = Zeroizing::new(f(name, &value));
+    let vars = env_vars(creds, meta);
+    let lines = |out: &mut String,
+                 set: &dyn Fn(&str, &str) -> String,
+                 unset: Option<&dyn Fn(&str) -> String>| {
+        for (name, value) in &vars {
+            let line = Zeroizing::new(set(name, value));
             out.push_str(&line);
             out.push('\n');
+        }
+        if let Some(unset) = unset {
+            for name in unset_vars(&vars) {
+                out.push_str(&unset(name));
+                out.push('\n');
+            }
         }
     };
     match format {
         Format::Process => return creds.to_process_json(),
-        Format::Env => lines(&mut out, &|n, v| format!("export {n}={}", quote_sh(v))),
-        Format::EnvFish => lines(&mut out, &|n, v| format!("set -gx {n} {};", quote_fish(v))),
-        Format::EnvPowershell => lines(&mut out, &|n, v| {
-            format!("$Env:{n} = {}", quote_powershell(v))
-        }),
-        Format::Dotenv => lines(&mut out, &|n, v| format!("{n}={}", quote_dotenv(v))),
+        Format::Env => lines(
+            &mut out,
+            &|n, v| format!("export {n}={}", quote_sh(v)),
+            Some(&|n| format!("unset {n}")),
+        ),
+        Format::EnvFish => lines(
+            &mut out,
+            &|n, v| format!("set -gx {n} {};", quote_fish(v)),
+            Some(&|n| format!("set -e {n};")),
+        ),
+        Format::EnvPowershell => lines(
+            &mut out,
+            &|n, v| format!("$Env:{n} = {}", quote_powershell(v)),
+            Some(&|n| format!("Remove-Item Env:{n} -ErrorAction SilentlyContinue")),
+        ),
+        // A file has nothing to unset.
+        Format::Dotenv => lines(&mut out, &|n, v| format!("{n}={}", quote_dotenv(v)), None),
         Format::Json => {
             let doc = JsonOutput {
                 version: 1,
@@ -219,12 +281,59 @@ mod tests {
         let ps = render(Format::EnvPowershell, &creds(), &m);
         assert!(ps.contains(r#"$Env:AWS_SECRET_ACCESS_KEY = 's/+''"$x'"#));
         let de = render(Format::Dotenv, &creds(), &m);
-        assert!(de.contains(r#"AWS_SECRET_ACCESS_KEY="s/+'\"\$x""#));
+        assert!(
+            de.contains("AWS_SECRET_ACCESS_KEY='s/+\u{2019}\"$x'"),
+            "{}",
+            de.as_str()
+        );
         assert!(de.contains("AWS_SESSION_TOKEN=t=\n"));
         let js: serde_json::Value =
             serde_json::from_str(&render(Format::Json, &creds(), &m)).unwrap();
         assert_eq!(js["SecretAccessKey"], "s/+'\"$x");
         assert_eq!(js["Mfa"], true);
         assert_eq!(js["AccountId"], "123456789012");
+    }
+
+    #[test]
+    fn shell_outputs_unset_what_they_do_not_set() {
+        let mut c = creds();
+        c.account_id = None;
+        let m = Meta::default();
+        let sh = render(Format::Env, &c, &m);
+        assert!(
+            sh.contains("\nunset AWS_ACCOUNT_ID\n")
+                && sh.contains("\nunset AWS_SIGNING_HELPER_ARN\n")
+        );
+        assert!(!sh.contains("unset AWS_SESSION_TOKEN"));
+        c.session_token = Zeroizing::new(String::new());
+        let sh = render(Format::Env, &c, &m);
+        assert!(
+            sh.contains("unset AWS_SESSION_TOKEN\n") && !sh.contains("export AWS_SESSION_TOKEN")
+        );
+        let fish = render(Format::EnvFish, &c, &m);
+        assert!(fish.contains("set -e AWS_SESSION_TOKEN;"));
+        let ps = render(Format::EnvPowershell, &c, &m);
+        assert!(ps.contains("Remove-Item Env:AWS_SESSION_TOKEN -ErrorAction SilentlyContinue"));
+        assert!(!render(Format::Dotenv, &c, &m).contains("unset"));
+    }
+
+    #[test]
+    fn powershell_doubles_every_single_quote_it_knows() {
+        assert_eq!(
+            quote_powershell("a'b\u{2018}c\u{2019}d\u{201A}e\u{201B}f"),
+            "'a''b\u{2018}\u{2018}c\u{2019}\u{2019}d\u{201A}\u{201A}e\u{201B}\u{201B}f'"
+        );
+    }
+
+    #[test]
+    fn dotenv_values_never_expand() {
+        for v in ["$(id)", "`id`", "a b", "${HOME}", "x'y"] {
+            let q = quote_dotenv(v);
+            assert!(
+                q.starts_with('\'') && q.ends_with('\'') && !q[1..q.len() - 1].contains('\''),
+                "{q}"
+            );
+        }
+        assert_eq!(quote_dotenv("ASIA+/=1"), "ASIA+/=1");
     }
 }
