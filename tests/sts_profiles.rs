@@ -374,9 +374,9 @@ fn shell_outputs_replace_stale_variables_and_never_expand() {
     let env_text = String::from_utf8(out.stdout).unwrap();
     let sh = Command::new("bash")
         .arg("-c")
-        .arg(format!(
-            "export AWS_ACCOUNT_ID=999999999999 AWS_SIGNING_HELPER_ARN=arn:old; eval \"$1\"; echo \"${{AWS_ACCOUNT_ID-unset}}|${{AWS_SIGNING_HELPER_ARN-unset}}|$AWS_ACCESS_KEY_ID|$AWS_SIGNING_HELPER_SOURCE\""
-        ))
+        .arg(
+            "export AWS_ACCOUNT_ID=999999999999 AWS_SIGNING_HELPER_ARN=arn:old; eval \"$1\"; echo \"${AWS_ACCOUNT_ID-unset}|${AWS_SIGNING_HELPER_ARN-unset}|$AWS_ACCESS_KEY_ID|$AWS_SIGNING_HELPER_SOURCE\"",
+        )
         .arg("_")
         .arg(&env_text)
         .current_dir(dir.path())
