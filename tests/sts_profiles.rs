@@ -27,6 +27,10 @@ impl Drop for Standin {
 
 impl Standin {
     fn start() -> Option<Standin> {
+        Standin::start_with(&[])
+    }
+
+    fn start_with(env: &[(&str, &str)]) -> Option<Standin> {
         if Command::new("python3").arg("--version").output().is_err() {
             assert!(
                 std::env::var_os("CI").is_none(),
@@ -38,6 +42,7 @@ impl Standin {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/sts_standin.py");
         let mut child = Command::new("python3")
             .arg(script)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -427,4 +432,70 @@ fn shell_outputs_replace_stale_variables_and_never_expand() {
         sts.calls().is_empty(),
         "a process profile needs no STS call"
     );
+}
+
+/// The child polls its endpoint until the credentials change (bounded), then prints both ids.
+const POLL_UNTIL_REFRESHED: &str = r#"
+import json, os, sys, time, urllib.request
+assert "AWS_ACCESS_KEY_ID" not in os.environ and "AWS_PROFILE" not in os.environ
+req = urllib.request.Request(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
+                             headers={"Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})
+seen = []
+deadline = time.time() + 90
+while time.time() < deadline:
+    creds = json.load(urllib.request.urlopen(req, timeout=5))
+    if not seen or seen[-1] != creds["AccessKeyId"]:
+        seen.append(creds["AccessKeyId"])
+    if len(seen) >= 2:
+        print(" ".join(seen))
+        sys.exit(0)
+    time.sleep(0.5)
+print("credentials never refreshed: " + " ".join(seen))
+sys.exit(3)
+"#;
+
+#[test]
+fn exec_server_refreshes_credentials_for_a_child_that_outlives_them() {
+    // Role sessions of 20 s: the endpoint refreshes them at half-life.
+    let Some(sts) = Standin::start_with(&[("STANDIN_LIFETIME", "20")]) else {
+        return;
+    };
+    let setup = Setup::new(
+        "[profile r]\nrole_arn = arn:aws:iam::111111111111:role/Refreshing\nsource_profile = base\n",
+    );
+    let out = setup.run(
+        &sts.url(),
+        &[
+            "exec",
+            "r",
+            "--server",
+            "--",
+            "python3",
+            "-c",
+            POLL_UNTIL_REFRESHED,
+        ],
+        &[("AWS_PROFILE", "r")],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ids: Vec<&str> = stdout.split_whitespace().collect();
+    assert_eq!(ids.len(), 2);
+    assert_ne!(ids[0], ids[1]);
+    let roles = sts
+        .calls()
+        .iter()
+        .filter(|c| c["action"] == "AssumeRole")
+        .count();
+    assert!(roles >= 2, "{roles} AssumeRole calls");
+    // The child's exit status is ours.
+    let out = setup.run(
+        &sts.url(),
+        &["exec", "r", "--server", "--", "sh", "-c", "exit 7"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(7));
 }

@@ -10,6 +10,7 @@ use crate::commands::sts_common::{self, OutputArgs};
 use aws_signing_helper::credentials::output::{self, Meta};
 use aws_signing_helper::credentials::Credentials;
 use aws_signing_helper::protocol::rolesanywhere;
+use aws_signing_helper::serve::{self, ServeConfig};
 use aws_signing_helper::sts::assume_role::assume_role;
 use aws_signing_helper::sts::chain;
 use aws_signing_helper::sts::session_token::session_token;
@@ -23,6 +24,10 @@ pub struct ExecArgs {
     pub profile: Option<String>,
     #[command(flatten)]
     pub args: AssumeRoleArgs,
+    /// Serve the credentials to the command on a private container-credentials endpoint that
+    /// refreshes them before they expire, instead of putting them in its environment
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = crate::cli::go_bool)]
+    pub server: bool,
     /// The command to run and its arguments, after --
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -129,33 +134,30 @@ pub fn export(cmd: &ExportArgs) -> Result<()> {
     ))
 }
 
-/// Runs the command; returns only on failure to start it (or, off Unix, with its status).
+/// Runs the command; returns only on failure to start it (or, with `--server` or off Unix,
+/// with its status).
 pub fn run(args: &ExecArgs) -> Result<std::process::ExitCode> {
+    let (program, rest) = args.command.split_first().ok_or_else(|| {
+        Error::new("exec needs a command after --").hint("e.g. exec -- aws sts get-caller-identity")
+    })?;
+    let assume = with_profile(&args.args, args.profile.as_deref())?;
+    if args.server {
+        return run_with_server(&assume, program, rest);
+    }
     let Obtained {
         credentials: creds,
         meta,
         region,
-    } = credentials(&with_profile(&args.args, args.profile.as_deref())?)?;
-    let (program, rest) = args.command.split_first().ok_or_else(|| {
-        Error::new("exec needs a command after --").hint("e.g. exec -- aws sts get-caller-identity")
-    })?;
+    } = credentials(&assume)?;
     let mut cmd = std::process::Command::new(program);
     cmd.args(rest);
     for (name, value) in output::env_vars(&creds, &meta) {
         cmd.env(name, value.as_str());
     }
-    if creds.account_id.is_none() {
-        cmd.env_remove("AWS_ACCOUNT_ID");
+    for name in output::unset_vars(&output::env_vars(&creds, &meta)) {
+        cmd.env_remove(name);
     }
-    if meta.arn.is_none() {
-        cmd.env_remove(output::ARN_VAR);
-    }
-    if let Some(region) = &region {
-        cmd.env("AWS_REGION", region)
-            .env("AWS_DEFAULT_REGION", region);
-    }
-    // The child's SDK must use the credentials we give it, not look the profile up again.
-    cmd.env_remove("AWS_PROFILE");
+    child_settings(&mut cmd, region.as_deref());
     drop(creds);
     #[cfg(unix)]
     {
@@ -167,10 +169,97 @@ pub fn run(args: &ExecArgs) -> Result<std::process::ExitCode> {
     #[cfg(not(unix))]
     {
         let status = cmd.status().map_err(|e| start_error(program, &e))?;
-        Ok(std::process::ExitCode::from(
-            status.code().unwrap_or(1).clamp(0, 255) as u8,
-        ))
+        Ok(exit_code(status))
     }
+}
+
+/// What every child gets: the profile's region, and no `AWS_PROFILE` (its SDK must use the
+/// credentials we give it, not look the profile up again).
+fn child_settings(cmd: &mut std::process::Command, region: Option<&str>) {
+    if let Some(region) = region {
+        cmd.env("AWS_REGION", region)
+            .env("AWS_DEFAULT_REGION", region);
+    }
+    cmd.env_remove("AWS_PROFILE");
+}
+
+fn exit_code(status: std::process::ExitStatus) -> std::process::ExitCode {
+    #[cfg(unix)]
+    let signal = std::os::unix::process::ExitStatusExt::signal(&status);
+    #[cfg(not(unix))]
+    let signal: Option<i32> = None;
+    let code = status
+        .code()
+        .or(signal.map(|s| 128 + s))
+        .unwrap_or(1)
+        .clamp(0, 255);
+    // Clamped to 0..=255 just above.
+    std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// `exec --server`: a container-credentials endpoint on a random loopback port with a random
+/// bearer token, known only to the child, refreshing the credentials before they expire; it
+/// ends with the child. The child's environment holds no keys.
+fn run_with_server(
+    args: &AssumeRoleArgs,
+    program: &str,
+    rest: &[String],
+) -> Result<std::process::ExitCode> {
+    let mut args = args.clone();
+    // The server refreshes 15 minutes before expiry: cached credentials closer to it than that
+    // must not be handed back again.
+    args.cache.cache_margin = args.cache.cache_margin.max(20 * 60);
+    let region = {
+        let source = args.source.resolve(Some(&args.ra), &args.sts)?;
+        match source {
+            Source::Profile(chain) => chain.region.clone(),
+            _ => None,
+        }
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("aws-signing-helper-exec-")
+        .tempdir()
+        .map_err(|e| {
+            Error::new(format!(
+                "cannot create a private directory for the token: {e}"
+            ))
+        })?;
+    let token_file = dir.path().join("token");
+    let refresher_args = args.clone();
+    let handle = serve::start(
+        ServeConfig {
+            bind: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            port: 0,
+            hop_limit: 1,
+            role_name: "exec".into(),
+            container_token_file: token_file.clone(),
+        },
+        Box::new(move || credentials(&refresher_args).map(|o| o.credentials)),
+    )?;
+    let token = aws_signing_helper::files::read_text(
+        &token_file,
+        aws_signing_helper::files::CAP_PEM,
+        "container token file",
+    )?;
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(rest);
+    for name in output::ALL_VARS {
+        cmd.env_remove(name);
+    }
+    for name in [
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    ] {
+        cmd.env_remove(name);
+    }
+    cmd.env("AWS_CONTAINER_CREDENTIALS_FULL_URI", handle.container_uri())
+        .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", token.as_str());
+    child_settings(&mut cmd, region.as_deref());
+    drop(token);
+    let status = cmd.status().map_err(|e| start_error(program, &e));
+    handle.shutdown();
+    Ok(exit_code(status?))
 }
 
 fn start_error(program: &str, e: &std::io::Error) -> Error {

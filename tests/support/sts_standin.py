@@ -7,9 +7,10 @@
   send; other errors the AWS shape.
 Every call is recorded; GET /calls returns them as JSON. Prints its port on stdout.
 """
+import datetime
 import json
+import os
 import secrets
-import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
@@ -32,8 +33,17 @@ def credentials_xml(mfa, arn):
         f"<Credentials><AccessKeyId>{akid}</AccessKeyId>"
         f"<SecretAccessKey>{secrets.token_hex(20)}</SecretAccessKey>"
         f"<SessionToken>{secrets.token_hex(40)}</SessionToken>"
-        "<Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>"
+        f"<Expiration>{expiration()}</Expiration></Credentials>"
     )
+
+
+def expiration():
+    """2099, or STANDIN_LIFETIME seconds from now (to test refreshing)."""
+    lifetime = os.environ.get("STANDIN_LIFETIME")
+    if not lifetime:
+        return "2099-01-01T00:00:00Z"
+    at = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=int(lifetime))
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Handler(BaseHTTPRequestHandler):
