@@ -499,3 +499,89 @@ fn exec_server_refreshes_credentials_for_a_child_that_outlives_them() {
     );
     assert_eq!(out.status.code(), Some(7));
 }
+
+#[test]
+fn instance_metadata_and_container_credential_sources_through_our_serve() {
+    let Some(sts) = Standin::start() else { return };
+    let pki = Pki::new();
+    let run = start(&pki, emulator_config(&pki));
+    let (cert, key) = pki.leaf("client", "ec:P-256");
+    let home = tempfile::tempdir().unwrap();
+    let token_file = home.path().join("container-token");
+    let mut args = cp_args(&run, &cert, Some(&key));
+    args[0] = "serve".into();
+    args.extend(
+        [
+            "--port",
+            "0",
+            "--container-token-file",
+            token_file.to_str().unwrap(),
+        ]
+        .map(String::from),
+    );
+    let served = spawn_serve(bin_command(
+        &args,
+        &[("AWS_CA_BUNDLE", run.ca_bundle.to_str().unwrap())],
+        home.path(),
+    ));
+    let setup = Setup::new(
+        "\
+[profile from-imds]
+role_arn = arn:aws:iam::111111111111:role/FromImds
+credential_source = Ec2InstanceMetadata
+
+[profile from-ecs]
+role_arn = arn:aws:iam::222222222222:role/FromEcs
+credential_source = EcsContainer
+",
+    );
+    let imds = format!("http://127.0.0.1:{}", served.port);
+    let v = ok_json(&setup.run(
+        &sts.url(),
+        &["export", "from-imds", "--output", "json"],
+        &[("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.as_str())],
+    ));
+    assert!(
+        v["Source"]
+            .as_str()
+            .unwrap()
+            .contains("EC2 instance metadata"),
+        "{v}"
+    );
+    let uri = format!("http://127.0.0.1:{}/v1/credentials", served.port);
+    let v = ok_json(&setup.run(
+        &sts.url(),
+        &["export", "from-ecs", "--output", "json"],
+        &[
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri.as_str()),
+            (
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                token_file.to_str().unwrap(),
+            ),
+        ],
+    ));
+    assert!(
+        v["Source"]
+            .as_str()
+            .unwrap()
+            .contains("container credentials"),
+        "{v}"
+    );
+    // Both roles were assumed with the Roles Anywhere session the server holds.
+    let roles: Vec<_> = sts
+        .calls()
+        .into_iter()
+        .filter(|c| c["action"] == "AssumeRole")
+        .collect();
+    assert_eq!(roles.len(), 2);
+    assert!(roles
+        .iter()
+        .all(|c| c["temporary"] == false || c["akid"].as_str().unwrap().starts_with("ASIA")));
+    // Unreachable metadata is one clear line.
+    let out = setup.run(
+        &sts.url(),
+        &["export", "from-imds"],
+        &[("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9")],
+    );
+    assert_clean_failure(&out, "credential_source = Ec2InstanceMetadata");
+}
