@@ -136,6 +136,15 @@ impl From<KeyType> for KeyAlg {
     }
 }
 
+/// `--endpoint`: given, it must not be empty (an empty value, e.g. from an unset shell
+/// variable, would otherwise fall back to AWS's public endpoint without a word).
+pub fn endpoint_url(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err("--endpoint is empty: pass the endpoint's URL (e.g. https://127.0.0.1:8443), or leave the flag out for AWS's endpoint".into());
+    }
+    Ok(s.to_string())
+}
+
 /// Go's strconv.ParseBool spellings.
 pub fn go_bool(s: &str) -> Result<bool, String> {
     match s {
@@ -192,8 +201,8 @@ pub struct CredentialArgs {
     #[arg(long, default_value = "", hide_default_value = true)]
     pub region: String,
     /// Base URL of the CreateSession endpoint, e.g. https://host:port
-    #[arg(long, default_value = "", hide_default_value = true)]
-    pub endpoint: String,
+    #[arg(long, value_parser = endpoint_url)]
+    pub endpoint: Option<String>,
     /// Skip TLS certificate verification (insecure; prints a warning)
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = go_bool)]
     pub no_verify_ssl: bool,
@@ -377,7 +386,7 @@ impl CredentialArgs {
             key: self.key_spec(),
             session: self.session_params(),
             region: self.region.clone(),
-            endpoint: self.endpoint.clone(),
+            endpoint: self.endpoint.clone().unwrap_or_default(),
             no_verify_ssl: self.no_verify_ssl,
             timeout: std::time::Duration::from_secs(timeout),
         })

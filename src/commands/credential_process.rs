@@ -102,7 +102,7 @@ pub fn cache_key(args: &CredentialArgs) -> Result<Option<String>> {
     let target = endpoint::resolve(
         &args.region,
         &arns.trust_anchor.region,
-        &args.endpoint,
+        args.endpoint.as_deref().unwrap_or(""),
         &settings,
     )?;
     let endpoint = format!("{}{}", target.origin, target.path);

@@ -56,6 +56,72 @@ pub struct EmulatorArgs {
         allow_negative_numbers = true
     )]
     pub clock_offset: i64,
+    /// Once listening, write the URL to this file (atomically: a reader sees all of it or none)
+    #[arg(long, value_name = "FILE")]
+    pub url_file: Option<PathBuf>,
+    /// Start in the background and return once it listens: prints the URL on stdout and the
+    /// process id on stderr (request logs are discarded)
+    #[arg(long)]
+    pub background: bool,
+}
+
+/// `--background`: runs this command again without the flag, detached (its own process group,
+/// no terminal input, logs discarded), and returns once it prints its URL, which only happens
+/// after it listens. A child that fails to start passes its error on.
+fn background() -> Result<()> {
+    use std::io::BufRead;
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::new(format!("cannot find this program to start it again: {e}")))?;
+    let args: Vec<std::ffi::OsString> = std::env::args_os()
+        .skip(1)
+        .filter(|a| a != "--background")
+        .collect();
+    // Its stderr goes to an unlinked temporary file: read back if it fails to start, and never
+    // a pipe nobody reads (writes to it would fail once we exit).
+    let mut log = tempfile::tempfile()
+        .map_err(|e| Error::new(format!("cannot create the emulator's log file: {e}")))?;
+    let child_log = log
+        .try_clone()
+        .map_err(|e| Error::new(format!("cannot create the emulator's log file: {e}")))?;
+    let mut child = std::process::Command::new(exe)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(child_log)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| Error::new(format!("cannot start the emulator in the background: {e}")))?;
+    let mut line = String::new();
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| Error::new("the background emulator has no output pipe"))?;
+    let read = std::io::BufReader::new(stdout).read_line(&mut line);
+    if read.is_err() || line.trim().is_empty() {
+        // It exited before listening: its stderr holds the reason.
+        let _ = child.wait();
+        let mut reason = String::new();
+        {
+            use std::io::{Read, Seek};
+            let _ = log.rewind();
+            let _ = log.take(64 * 1024).read_to_string(&mut reason);
+        }
+        let reason = reason.lines().last().unwrap_or("it exited").to_string();
+        return Err(Error::new(format!(
+            "the background emulator did not start: {reason}"
+        )));
+    }
+    let mut stdout = std::io::stdout().lock();
+    write!(stdout, "{line}")
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Error::new(format!("could not write to stdout: {e}")))?;
+    eprintln!(
+        "emulator running in the background, pid {}; stop it with: kill {}",
+        child.id(),
+        child.id()
+    );
+    Ok(())
 }
 
 /// Reads every certificate of a PEM file.
@@ -89,6 +155,9 @@ fn load_trust_anchors(path: &std::path::Path) -> Result<Vec<Certificate>> {
 
 /// Starts the emulator, prints its URL on stdout, and serves until SIGTERM or SIGINT.
 pub fn run(args: &EmulatorArgs) -> Result<()> {
+    if args.background {
+        return background();
+    }
     let mut trust_anchors = Vec::new();
     for path in &args.trust_anchor {
         trust_anchors.extend(load_trust_anchors(path)?);
@@ -125,6 +194,10 @@ pub fn run(args: &EmulatorArgs) -> Result<()> {
     if let (Some(path), Some(pem)) = (&args.server_ca_out, emulator.server_ca_pem()) {
         aws_signing_helper::pki::write_public(path, pem.as_bytes())
             .map_err(|e| e.context("--server-ca-out"))?;
+    }
+    if let Some(path) = &args.url_file {
+        aws_signing_helper::pki::write_public(path, format!("{}\n", emulator.url()).as_bytes())
+            .map_err(|e| e.context("--url-file"))?;
     }
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", emulator.url())

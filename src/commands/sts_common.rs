@@ -19,8 +19,8 @@ pub struct StsEndpointArgs {
     #[arg(long, default_value = "")]
     pub region: String,
     /// STS endpoint URL [default: $AWS_ENDPOINT_URL_STS, $AWS_ENDPOINT_URL, the profile's services sts endpoint_url or endpoint_url, else AWS's]
-    #[arg(long, default_value = "")]
-    pub endpoint: String,
+    #[arg(long, value_parser = crate::cli::endpoint_url)]
+    pub endpoint: Option<String>,
     /// Seconds to wait for each request
     #[arg(long, default_value = "30", value_parser = go_int)]
     pub timeout: i64,
@@ -143,7 +143,7 @@ impl StsEndpointArgs {
         }
         Ok(ClientOptions {
             region: self.region.clone(),
-            endpoint: self.endpoint.clone(),
+            endpoint: self.endpoint.clone().unwrap_or_default(),
             timeout: Duration::from_secs(self.timeout.unsigned_abs().min(24 * 60 * 60)),
             no_verify_ssl: self.no_verify_ssl,
             profile: None,
@@ -252,7 +252,7 @@ impl RaSourceArgs {
             trust_anchor_arn: self.trust_anchor_arn.clone(),
             session_duration: self.ra_session_duration,
             region: self.ra_region.clone(),
-            endpoint: self.ra_endpoint.clone(),
+            endpoint: (!self.ra_endpoint.is_empty()).then(|| self.ra_endpoint.clone()),
             no_verify_ssl: sts.no_verify_ssl,
             debug: sts.debug,
             certificate: self.certificate.clone(),
