@@ -1,7 +1,9 @@
 //! Command-line definitions: every command and flag of the official tool, plus ours.
 //!
 //! Flags keep the official names, defaults and meaning. Booleans accept `--flag`,
-//! `--flag=true|false` (Go's ParseBool spellings); integers accept Go's base prefixes.
+//! `--flag=true|false` (Go's ParseBool spellings); integers accept Go's base prefixes. The
+//! parser is configured for pflag's semantics ([`pflag`]): last value wins, dash-leading
+//! values, extra arguments ignored with a warning.
 
 use aws_signing_helper::credentials::output::Format;
 use aws_signing_helper::identity::KeySpec;
