@@ -115,7 +115,7 @@ pub fn extra_args_warning(cmd: &clap::Command, matches: &ArgMatches) -> Option<S
     }
     let quoted: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
     let mut line = format!(
-        "warning: ignoring extra arguments {} (flags are --name value; a line continuation lost in ~/.aws/config drops flags like this)",
+        "warning: ignoring extra arguments {} (neither flags nor flag values; a line continuation lost in ~/.aws/config can cause this)",
         quoted.join(" ")
     );
     if !booleans.is_empty() {
