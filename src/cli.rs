@@ -758,8 +758,17 @@ mod tests {
         full.extend_from_slice(&argv);
         let fast = fast_credential_process(full).expect("a clean line");
         assert_eq!(format!("{fast:?}"), format!("{a:?}"));
-        // Repeats work in every command, also nested ones.
+        // Repeats work in every command, also nested ones; repeatable flags still collect.
         assert!(parse(&["x", "pki", "ca", "--out", "a", "--out", "b"]).is_ok());
+        let (cli, _) =
+            parse(&["x", "pki", "issue", "--cn", "c", "--san", "a", "--san", "b"]).unwrap();
+        let Command::Pki(pki) = cli.command else {
+            panic!("wrong command")
+        };
+        let crate::commands::pki::PkiCommand::Issue(issue) = pki.command else {
+            panic!("wrong pki command")
+        };
+        assert_eq!(issue.issuer.san, ["a", "b"]);
     }
 
     #[test]
