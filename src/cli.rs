@@ -154,9 +154,18 @@ where
     })
 }
 
-/// `help TOPIC` for a topic that is no command: cobra's "Unknown help topic" line (its help
-/// command prints it with the root usage, on stderr, and exits 0).
-pub fn unknown_help_topic<I, T>(cmd: &clap::Command, args: I) -> Option<String>
+/// What `help WORDS…` shows when clap alone would not do as cobra's help command does.
+#[derive(Debug, PartialEq, Eq)]
+pub enum HelpTopic {
+    /// cobra's "Unknown help topic" line (printed with the root usage, on stderr, exit 0).
+    Unknown(String),
+    /// The help of this command path; the words after it are arguments, which cobra ignores.
+    Command(Vec<String>),
+}
+
+/// `help TOPIC…` where clap and cobra differ: an unknown first topic, or words after a
+/// command that has no such subcommand. `None`: clap's help subcommand does the same as cobra.
+pub fn help_topic<I, T>(cmd: &clap::Command, args: I) -> Option<HelpTopic>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString>,
@@ -171,14 +180,21 @@ where
         return None;
     }
     let mut at = cmd;
+    let mut path = Vec::new();
     for t in topics {
         match at.find_subcommand(t) {
-            Some(sub) => at = sub,
-            // cobra's Find: a word after a leaf command is an argument, not a topic.
-            None if !std::ptr::eq(at, cmd) => return None,
+            Some(sub) => {
+                at = sub;
+                path.push(t.clone());
+            }
+            // cobra's Find: a word after a command is an argument, not a topic.
+            None if !path.is_empty() => return Some(HelpTopic::Command(path)),
             None => {
                 let quoted: Vec<String> = topics.iter().map(|t| format!("`{t}`")).collect();
-                return Some(format!("Unknown help topic [{}]", quoted.join(" ")));
+                return Some(HelpTopic::Unknown(format!(
+                    "Unknown help topic [{}]",
+                    quoted.join(" ")
+                )));
             }
         }
     }
@@ -876,13 +892,14 @@ mod tests {
 
     #[test]
     fn help_topics_and_version_behave_as_in_cobra() {
+        let unknown = |line: &str| Some(HelpTopic::Unknown(line.to_string()));
         assert_eq!(
-            unknown_help_topic(&command(), ["x", "help", "nosuch"]).as_deref(),
-            Some("Unknown help topic [`nosuch`]")
+            help_topic(&command(), ["x", "help", "nosuch"]),
+            unknown("Unknown help topic [`nosuch`]")
         );
         assert_eq!(
-            unknown_help_topic(&command(), ["x", "help", "no", "such"]).as_deref(),
-            Some("Unknown help topic [`no` `such`]")
+            help_topic(&command(), ["x", "help", "no", "such"]),
+            unknown("Unknown help topic [`no` `such`]")
         );
         for known in [
             &["x", "help", "serve"][..],
@@ -890,8 +907,14 @@ mod tests {
             &["x", "help"],
             &["x", "serve", "nosuch"],
         ] {
-            assert_eq!(unknown_help_topic(&command(), known), None, "{known:?}");
+            assert_eq!(help_topic(&command(), known), None, "{known:?}");
         }
+        // Words after a command are arguments: its help, as cobra shows.
+        assert_eq!(
+            help_topic(&command(), ["x", "help", "serve", "extra"]),
+            Some(HelpTopic::Command(vec!["serve".into()]))
+        );
+        assert_eq!(help_topic(&command(), ["x", "help", "serve"]), None);
         let e = parse(&["x", "--version"]).unwrap_err();
         assert_eq!(e.kind(), clap::error::ErrorKind::DisplayVersion);
         // Only the root has it, as the version command is only there.

@@ -19,13 +19,27 @@ fn main() -> ExitCode {
         return finish(run(Command::CredentialProcess(args)));
     }
     let command = cli::command();
-    if let Some(line) = cli::unknown_help_topic(&command, std::env::args_os()) {
-        // cobra's help command: the line and the root usage on stderr, exit 0. A closed
-        // stderr leaves nobody to tell.
-        use std::io::Write;
-        let help = command.clone().render_help();
-        let _ = write!(std::io::stderr().lock(), "{line}\n{help}");
-        return ExitCode::SUCCESS;
+    match cli::help_topic(&command, std::env::args_os()) {
+        Some(cli::HelpTopic::Unknown(line)) => {
+            // cobra's help command: the line and the root usage on stderr, exit 0. A closed
+            // stderr leaves nobody to tell.
+            use std::io::Write;
+            let help = command.clone().render_help();
+            let _ = write!(std::io::stderr().lock(), "{line}\n{help}");
+            return ExitCode::SUCCESS;
+        }
+        Some(cli::HelpTopic::Command(path)) => {
+            // Its help, the trailing words ignored (cobra's help command): exactly what
+            // `PATH --help` prints.
+            let argv = std::iter::once("aws_signing_helper".to_string())
+                .chain(path)
+                .chain(std::iter::once("--help".to_string()));
+            return match command.clone().try_get_matches_from(argv) {
+                Err(e) => clap_exit(&command, e),
+                Ok(_) => ExitCode::SUCCESS,
+            };
+        }
+        None => {}
     }
     let matches = match command.clone().try_get_matches() {
         Ok(m) => m,

@@ -157,6 +157,17 @@ fn help_topics_version_and_completion_flags_as_in_cobra() {
     assert!(err.contains("Usage: aws_signing_helper"), "{err}");
     assert!(err.contains("credential-process"), "{err}");
 
+    // Words after a command are its arguments, which cobra's help ignores: the command's help.
+    let out = run_bin(&strings(&["help", "serve", "extra"]), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("Usage: aws_signing_helper serve [OPTIONS]"),
+        "{help}"
+    );
+    let direct = run_bin(&strings(&["serve", "--help"]), &[]);
+    assert_eq!(out.stdout, direct.stdout);
+
     let version = run_bin(&strings(&["version"]), &[]);
     let flag = run_bin(&strings(&["--version"]), &[]);
     assert!(flag.status.success());
