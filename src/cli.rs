@@ -1,7 +1,9 @@
 //! Command-line definitions: every command and flag of the official tool, plus ours.
 //!
 //! Flags keep the official names, defaults and meaning. Booleans accept `--flag`,
-//! `--flag=true|false` (Go's ParseBool spellings); integers accept Go's base prefixes.
+//! `--flag=true|false` (Go's ParseBool spellings); integers accept Go's base prefixes. The
+//! parser is configured for pflag's semantics ([`pflag`]): last value wins, dash-leading
+//! values, extra arguments ignored with a warning.
 
 use aws_signing_helper::credentials::output::Format;
 use aws_signing_helper::identity::KeySpec;
@@ -12,6 +14,192 @@ use zeroize::Zeroizing;
 
 /// The official tool's version, which we report and put in the User-Agent.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The hidden positional that collects the extra arguments cobra ignores (we warn about them).
+pub const EXTRA_ARGS: &str = "extra_args";
+
+/// The whole command tree as the binary parses it: [`Cli`] plus `--version` (an alias of the
+/// `version` command, as cobra tools have), with pflag's semantics ([`pflag`]).
+pub fn command() -> clap::Command {
+    pflag(
+        <Cli as clap::CommandFactory>::command().arg(
+            clap::Arg::new("version")
+                .long("version")
+                .action(clap::ArgAction::Version)
+                .help("Print the version (as the version command does)"),
+        ),
+    )
+}
+
+/// Configures clap to accept what pflag (the official tool's flag parser) accepts, with the same
+/// result: a repeated flag's last value wins; a separate value starting with `-` is the value
+/// (`--pkcs8-password -dashpw`); extra positional arguments of a command are collected in the
+/// hidden [`EXTRA_ARGS`] (cobra ignores them; see [`extra_args_warning`]). Booleans keep
+/// needing `=` for a value, as in pflag.
+pub fn pflag(cmd: clap::Command) -> clap::Command {
+    configure(cmd.args_override_self(true))
+}
+
+fn configure(cmd: clap::Command) -> clap::Command {
+    let mut cmd = cmd.mut_args(|a| {
+        if takes_separate_value(&a) {
+            a.allow_hyphen_values(true)
+        } else {
+            a
+        }
+    });
+    // Commands with positionals of their own (completion SHELL, exec -- CMD) keep clap's
+    // checks; every other leaf command ignores extra arguments, as cobra does.
+    if !cmd.has_subcommands() && cmd.get_positionals().next().is_none() {
+        cmd = cmd.arg(
+            clap::Arg::new(EXTRA_ARGS)
+                .num_args(1..)
+                .action(clap::ArgAction::Append)
+                .value_parser(clap::value_parser!(std::ffi::OsString))
+                .hide(true),
+        );
+    }
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, configure);
+    }
+    cmd
+}
+
+/// A flag written `--flag value` (not a boolean, which takes its value only after `=`).
+fn takes_separate_value(a: &clap::Arg) -> bool {
+    !a.is_positional() && a.get_action().takes_values() && !a.is_require_equals_set()
+}
+
+/// A boolean flag: `--flag` or `--flag=false`, never `--flag false` (all our flags that need
+/// `=` for their value are booleans parsed by [`go_bool`]).
+fn is_bool_flag(a: &clap::Arg) -> bool {
+    a.is_require_equals_set() && a.get_num_args() == Some((0..=1).into())
+}
+
+/// The one warning line about extra arguments the command ignored, if there were any: they
+/// are named, and `--bool-flag false` is explained (pflag sets the flag and ignores `false`).
+pub fn extra_args_warning(cmd: &clap::Command, matches: &ArgMatches) -> Option<String> {
+    if let Some((name, sub)) = matches.subcommand() {
+        return extra_args_warning(cmd.find_subcommand(name)?, sub);
+    }
+    let values: Vec<String> = matches
+        .try_get_many::<std::ffi::OsString>(EXTRA_ARGS)
+        .ok()
+        .flatten()?
+        .map(|v| v.to_string_lossy().into_owned())
+        .collect();
+    let indices: Vec<usize> = matches.indices_of(EXTRA_ARGS)?.collect();
+    let mut booleans = Vec::new();
+    for arg in cmd.get_arguments().filter(|a| is_bool_flag(a)) {
+        let (Some(long), Some(at)) = (arg.get_long(), matches.indices_of(arg.get_id().as_str()))
+        else {
+            continue;
+        };
+        for i in at {
+            let next = indices.iter().position(|v| *v == i + 1);
+            let word = next.map(|p| &values[p]);
+            match word.map(|w| (w, go_bool(w))) {
+                Some((w, Ok(false))) => booleans.push(format!(
+                    "\"--{long} {w}\" turns --{long} ON; write --{long}={w} to turn it off"
+                )),
+                Some((w, Ok(true))) => booleans.push(format!(
+                    "--{long} takes its value only after '=' (--{long}={w})"
+                )),
+                _ => {}
+            }
+        }
+    }
+    let quoted: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+    let mut line = format!(
+        "warning: ignoring extra arguments {} (neither flags nor flag values; a line continuation lost in ~/.aws/config can cause this)",
+        quoted.join(" ")
+    );
+    if !booleans.is_empty() {
+        line = format!(
+            "warning: ignoring extra arguments {}: {}",
+            quoted.join(" "),
+            booleans.join("; ")
+        );
+    }
+    Some(line)
+}
+
+/// The hint for a single-dash long flag (`-certificate`), which pflag refuses too: the
+/// two-dash flag it most likely means, if the command has it.
+pub fn single_dash_hint<I, T>(cmd: &clap::Command, args: I) -> Option<String>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString>,
+{
+    let args: Vec<String> = args
+        .into_iter()
+        .skip(1)
+        .map(|a| a.into().to_string_lossy().into_owned())
+        .collect();
+    let mut leaf = cmd;
+    for a in &args {
+        if let Some(sub) = leaf.find_subcommand(a) {
+            leaf = sub;
+        }
+    }
+    args.iter().find_map(|a| {
+        let name = a.strip_prefix('-').filter(|n| !n.starts_with('-'))?;
+        let name = name.split('=').next()?;
+        (name.len() > 1 && leaf.get_arguments().any(|x| x.get_long() == Some(name)))
+            .then(|| format!("flags take two dashes: use --{name} instead of -{name}"))
+    })
+}
+
+/// What `help WORDS…` shows when clap alone would not do as cobra's help command does.
+#[derive(Debug, PartialEq, Eq)]
+pub enum HelpTopic {
+    /// cobra's "Unknown help topic" line (printed with the root usage, on stderr, exit 0).
+    Unknown(String),
+    /// The help of this command path; the words after it are arguments, which cobra ignores.
+    Command(Vec<String>),
+}
+
+/// `help TOPIC…` where clap and cobra differ: an unknown first topic, or words after a
+/// command that has no such subcommand. `None`: clap's help subcommand does the same as cobra.
+pub fn help_topic<I, T>(cmd: &clap::Command, args: I) -> Option<HelpTopic>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString>,
+{
+    let args: Vec<String> = args
+        .into_iter()
+        .skip(1)
+        .map(|a| a.into().to_string_lossy().into_owned())
+        .collect();
+    let (first, topics) = args.split_first()?;
+    if first != "help" || topics.is_empty() {
+        return None;
+    }
+    let mut at = cmd;
+    let mut path = Vec::new();
+    for t in topics {
+        match at.find_subcommand(t) {
+            Some(sub) => {
+                at = sub;
+                path.push(t.clone());
+            }
+            // cobra's Find: a word after a command is an argument, not a topic.
+            None if !path.is_empty() => return Some(HelpTopic::Command(path)),
+            None => {
+                let quoted: Vec<String> = topics.iter().map(|t| format!("`{t}`")).collect();
+                return Some(HelpTopic::Unknown(format!(
+                    "Unknown help topic [{}]",
+                    quoted.join(" ")
+                )));
+            }
+        }
+    }
+    None
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -491,9 +679,15 @@ where
     if args.peek()?.clone().into() != "credential-process" {
         return None;
     }
-    let matches = CredentialProcessArgs::augment_args(clap::Command::new("credential-process"))
-        .try_get_matches_from(args)
-        .ok()?;
+    let matches = pflag(CredentialProcessArgs::augment_args(clap::Command::new(
+        "credential-process",
+    )))
+    .try_get_matches_from(args)
+    .ok()?;
+    // Extra arguments need the warning the full parser prints.
+    if matches.contains_id(EXTRA_ARGS) {
+        return None;
+    }
     check_exclusions(&matches, CREDENTIAL_EXCLUSIONS).ok()?;
     <CredentialProcessArgs as clap::FromArgMatches>::from_arg_matches(&matches).ok()
 }
@@ -545,11 +739,197 @@ pub fn check_exclusions(matches: &ArgMatches, pairs: &[(&str, &str)]) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::{CommandFactory, FromArgMatches};
+    use clap::FromArgMatches;
 
     fn parse(args: &[&str]) -> Result<(Cli, ArgMatches), clap::Error> {
-        let matches = Cli::command().try_get_matches_from(args)?;
+        let matches = command().try_get_matches_from(args)?;
         Ok((Cli::from_arg_matches(&matches)?, matches))
+    }
+
+    fn cp(args: &[&str]) -> (CredentialProcessArgs, Option<String>) {
+        let mut argv = vec!["x", "credential-process"];
+        argv.extend_from_slice(args);
+        let (cli, m) = parse(&argv).unwrap();
+        let Command::CredentialProcess(a) = cli.command else {
+            panic!("wrong command")
+        };
+        (a, extra_args_warning(&command(), &m))
+    }
+
+    #[test]
+    fn the_configured_tree_passes_clap_checks() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn a_repeated_flag_keeps_its_last_value_like_pflag() {
+        let argv = [
+            "--certificate",
+            "a",
+            "--certificate",
+            "b",
+            "--debug",
+            "--debug=false",
+            "--session-duration",
+            "900",
+            "--session-duration",
+            "1200",
+        ];
+        let (a, warning) = cp(&argv);
+        assert_eq!(a.credentials.certificate, "b");
+        assert!(!a.credentials.debug);
+        assert_eq!(a.credentials.session_duration, 1200);
+        assert_eq!(warning, None);
+        // The fast path parses it the same way.
+        let mut full = vec!["x", "credential-process"];
+        full.extend_from_slice(&argv);
+        let fast = fast_credential_process(full).expect("a clean line");
+        assert_eq!(format!("{fast:?}"), format!("{a:?}"));
+        // Repeats work in every command, also nested ones; repeatable flags still collect.
+        assert!(parse(&["x", "pki", "ca", "--out", "a", "--out", "b"]).is_ok());
+        let (cli, _) =
+            parse(&["x", "pki", "issue", "--cn", "c", "--san", "a", "--san", "b"]).unwrap();
+        let Command::Pki(pki) = cli.command else {
+            panic!("wrong command")
+        };
+        let crate::commands::pki::PkiCommand::Issue(issue) = pki.command else {
+            panic!("wrong pki command")
+        };
+        assert_eq!(issue.issuer.san, ["a", "b"]);
+    }
+
+    #[test]
+    fn a_separate_value_starting_with_a_dash_is_the_value() {
+        let argv = [
+            "--pkcs8-password",
+            "-dashpw",
+            "--session-duration",
+            "-1",
+            "--role-arn",
+            "--certificate",
+        ];
+        let (a, warning) = cp(&argv);
+        assert_eq!(a.credentials.pkcs8_password, "-dashpw");
+        assert_eq!(a.credentials.session_duration, -1);
+        // pflag takes the next word whatever it is; so do we.
+        assert_eq!(a.credentials.role_arn, "--certificate");
+        assert_eq!(a.credentials.certificate, "");
+        assert_eq!(warning, None);
+        let mut full = vec!["x", "credential-process"];
+        full.extend_from_slice(&argv);
+        let fast = fast_credential_process(full).expect("a clean line");
+        assert_eq!(format!("{fast:?}"), format!("{a:?}"));
+    }
+
+    #[test]
+    fn extra_arguments_are_ignored_with_one_warning() {
+        let (a, warning) = cp(&["stray", "--certificate", "c", "more"]);
+        assert_eq!(a.credentials.certificate, "c");
+        let warning = warning.expect("a warning");
+        assert!(!warning.contains('\n'));
+        assert!(
+            warning.contains(r#"ignoring extra arguments "stray" "more""#),
+            "{warning}"
+        );
+        // The fast path leaves them to the full parser, which warns.
+        assert!(fast_credential_process(["x", "credential-process", "stray"]).is_none());
+        // Every leaf command ignores them, nested ones too.
+        for argv in [
+            &["x", "sign-string", "a"][..],
+            &["x", "version", "a"],
+            &["x", "pki", "ca", "a"],
+            &["x", "serve", "a"],
+            &["x", "update", "a"],
+        ] {
+            let (_, m) = parse(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+            assert!(
+                extra_args_warning(&command(), &m).is_some_and(|w| w.contains(r#""a""#)),
+                "{argv:?}"
+            );
+        }
+        // Commands with positionals of their own keep clap's checks.
+        assert!(parse(&["x", "exec", "stray", "--", "true"]).is_err());
+        assert!(parse(&["x", "completion", "bash", "zsh"]).is_err());
+    }
+
+    #[test]
+    fn a_separate_false_after_a_boolean_turns_it_on_and_says_so() {
+        let (a, warning) = cp(&["--debug", "false", "--no-verify-ssl", "true"]);
+        assert!(
+            a.credentials.debug,
+            "pflag sets the flag and ignores the word"
+        );
+        assert!(a.credentials.no_verify_ssl);
+        let warning = warning.expect("a warning");
+        assert!(
+            warning.contains(r#"ignoring extra arguments "false" "true""#),
+            "{warning}"
+        );
+        assert!(
+            warning.contains("--debug=false to turn it off"),
+            "{warning}"
+        );
+        assert!(warning.contains("--no-verify-ssl=true"), "{warning}");
+        // A word that is the value of a string flag is not an extra argument.
+        let (a, warning) = cp(&["--role-arn", "false", "--debug=false"]);
+        assert_eq!(a.credentials.role_arn, "false");
+        assert_eq!(warning, None);
+        // A boolean word that follows no boolean flag gets the plain warning.
+        let (_, warning) = cp(&["--debug=true", "x", "false"]);
+        let warning = warning.unwrap();
+        assert!(!warning.contains("turn it off"), "{warning}");
+    }
+
+    #[test]
+    fn single_dash_long_flags_stay_errors_with_a_hint() {
+        let argv = ["x", "credential-process", "-certificate", "c"];
+        let e = parse(&argv).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::UnknownArgument);
+        assert_eq!(
+            single_dash_hint(&command(), argv).as_deref(),
+            Some("flags take two dashes: use --certificate instead of -certificate")
+        );
+        let argv = ["x", "sign-string", "-format=text"];
+        assert!(parse(&argv).is_err());
+        assert!(single_dash_hint(&command(), argv)
+            .unwrap()
+            .contains("use --format"));
+        // No hint for a name the command does not have.
+        assert_eq!(
+            single_dash_hint(&command(), ["x", "credential-process", "-zz"]),
+            None
+        );
+    }
+
+    #[test]
+    fn help_topics_and_version_behave_as_in_cobra() {
+        let unknown = |line: &str| Some(HelpTopic::Unknown(line.to_string()));
+        assert_eq!(
+            help_topic(&command(), ["x", "help", "nosuch"]),
+            unknown("Unknown help topic [`nosuch`]")
+        );
+        assert_eq!(
+            help_topic(&command(), ["x", "help", "no", "such"]),
+            unknown("Unknown help topic [`no` `such`]")
+        );
+        for known in [
+            &["x", "help", "serve"][..],
+            &["x", "help", "pki", "ca"],
+            &["x", "help"],
+            &["x", "serve", "nosuch"],
+        ] {
+            assert_eq!(help_topic(&command(), known), None, "{known:?}");
+        }
+        // Words after a command are arguments: its help, as cobra shows.
+        assert_eq!(
+            help_topic(&command(), ["x", "help", "serve", "extra"]),
+            Some(HelpTopic::Command(vec!["serve".into()]))
+        );
+        assert_eq!(help_topic(&command(), ["x", "help", "serve"]), None);
+        let e = parse(&["x", "--version"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::DisplayVersion);
+        // Only the root has it, as the version command is only there.
+        assert!(parse(&["x", "credential-process", "--version"]).is_err());
     }
 
     #[test]

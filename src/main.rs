@@ -8,7 +8,7 @@ mod commands;
 mod logger;
 
 use aws_signing_helper::Result;
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
@@ -18,10 +18,36 @@ fn main() -> ExitCode {
     if let Some(args) = cli::fast_credential_process(std::env::args_os()) {
         return finish(run(Command::CredentialProcess(args)));
     }
-    let matches = match Cli::command().try_get_matches() {
+    let command = cli::command();
+    match cli::help_topic(&command, std::env::args_os()) {
+        Some(cli::HelpTopic::Unknown(line)) => {
+            // cobra's help command: the line and the root usage on stderr, exit 0. A closed
+            // stderr leaves nobody to tell.
+            use std::io::Write;
+            let help = command.clone().render_help();
+            let _ = write!(std::io::stderr().lock(), "{line}\n{help}");
+            return ExitCode::SUCCESS;
+        }
+        Some(cli::HelpTopic::Command(path)) => {
+            // Its help, the trailing words ignored (cobra's help command): exactly what
+            // `PATH --help` prints.
+            let argv = std::iter::once("aws_signing_helper".to_string())
+                .chain(path)
+                .chain(std::iter::once("--help".to_string()));
+            return match command.clone().try_get_matches_from(argv) {
+                Err(e) => clap_exit(&command, e),
+                Ok(_) => ExitCode::SUCCESS,
+            };
+        }
+        None => {}
+    }
+    let matches = match command.clone().try_get_matches() {
         Ok(m) => m,
-        Err(e) => return clap_exit(e),
+        Err(e) => return clap_exit(&command, e),
     };
+    if let Some(line) = cli::extra_args_warning(&command, &matches) {
+        eprintln!("{} {line}", logger::timestamp());
+    }
     if let Some((name, sub)) = matches.subcommand() {
         if let Err(msg) = cli::check_exclusions(sub, cli::exclusions_for(name)) {
             eprintln!("Error: {msg}");
@@ -31,7 +57,7 @@ fn main() -> ExitCode {
     }
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(c) => c,
-        Err(e) => return clap_exit(e),
+        Err(e) => return clap_exit(&command, e),
     };
     if let Command::Exec(args) = &cli.command {
         logger::init(args.args.sts.debug);
@@ -58,20 +84,33 @@ fn finish(result: Result<()>) -> ExitCode {
 }
 
 /// Help and version go to stdout with exit 0; usage errors to stderr with exit 1, like cobra.
-fn clap_exit(e: clap::Error) -> ExitCode {
-    use clap::error::ErrorKind;
+fn clap_exit(command: &clap::Command, mut e: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
     match e.kind() {
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             // Like the official tool: the root without a command prints help on stdout, exit 0.
-            println!("{}", Cli::command().render_long_help());
+            println!("{}", command.clone().render_long_help());
             ExitCode::SUCCESS
         }
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+        ErrorKind::DisplayVersion => {
+            // `--version` prints exactly what the `version` command prints.
+            println!("{}", cli::VERSION);
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelp => {
             // Printing help can only fail if stdout is closed; nothing to do then.
             let _ = e.print();
             ExitCode::SUCCESS
         }
-        _ => {
+        kind => {
+            if kind == ErrorKind::UnknownArgument {
+                if let Some(hint) = cli::single_dash_hint(command, std::env::args_os()) {
+                    e.insert(
+                        ContextKind::Suggested,
+                        ContextValue::StyledStrs(vec![hint.into()]),
+                    );
+                }
+            }
             let _ = e.print();
             ExitCode::from(1)
         }

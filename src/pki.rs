@@ -12,6 +12,7 @@ use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
+use crate::identity::{mldsa, MlDsaLevel};
 
 /// Key types we can generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,10 +37,114 @@ impl KeyAlg {
         }
     }
 
+    fn mldsa_level(self) -> Option<MlDsaLevel> {
+        match self {
+            KeyAlg::MlDsa44 => Some(MlDsaLevel::MlDsa44),
+            KeyAlg::MlDsa65 => Some(MlDsaLevel::MlDsa65),
+            KeyAlg::MlDsa87 => Some(MlDsaLevel::MlDsa87),
+            KeyAlg::EcP256 | KeyAlg::EcP384 | KeyAlg::Rsa2048 => None,
+        }
+    }
+
     /// A new key pair of this type.
-    pub fn generate(self) -> Result<KeyPair> {
-        KeyPair::generate_for(self.rcgen())
-            .map_err(|e| Error::new(format!("cannot generate a {self:?} key: {e}")))
+    pub fn generate(self) -> Result<PkiKey> {
+        let failed =
+            |e: &dyn std::fmt::Display| Error::new(format!("cannot generate a {self:?} key: {e}"));
+        let Some(level) = self.mldsa_level() else {
+            return KeyPair::generate_for(self.rcgen())
+                .map(PkiKey::Rcgen)
+                .map_err(|e| failed(&e));
+        };
+        // aws-lc writes the seed-only form; we write the seed and the expanded key together,
+        // as OpenSSL 3.5 does by default (see identity::mldsa).
+        let pair = aws_lc_rs::signature::PqdsaKeyPair::generate(mldsa::signing_alg(level))
+            .map_err(|e| failed(&e))?;
+        let seed_form = pair.to_pkcs8v1().map_err(|e| failed(&e))?;
+        let info =
+            pkcs8::PrivateKeyInfoRef::try_from(seed_form.as_ref()).map_err(|e| failed(&e))?;
+        let seed = mldsa::seed_of_seed_form(info.private_key.as_bytes())
+            .ok_or_else(|| failed(&"aws-lc wrote no seed"))?;
+        PkiKey::mldsa(self, mldsa::both_form_pkcs8(level, seed)?)
+    }
+}
+
+/// A private key of the PKI commands: rcgen's for EC and RSA; ours for ML-DSA, which rcgen can
+/// generate but neither read back nor write in the form OpenSSL and the official tool read.
+pub enum PkiKey {
+    Rcgen(KeyPair),
+    MlDsa {
+        key: mldsa::MlDsaKey,
+        alg: KeyAlg,
+        pkcs8: Zeroizing<Vec<u8>>,
+    },
+}
+
+impl PkiKey {
+    fn mldsa(alg: KeyAlg, pkcs8: Zeroizing<Vec<u8>>) -> Result<PkiKey> {
+        let level = alg
+            .mldsa_level()
+            .ok_or_else(|| Error::new(format!("{alg:?} is not an ML-DSA key type")))?;
+        let key = mldsa::MlDsaKey::from_pkcs8(level, &pkcs8)
+            .map_err(|e| Error::new(format!("invalid {} key: {e}", level.name())))?;
+        Ok(PkiKey::MlDsa { key, alg, pkcs8 })
+    }
+
+    /// Reads a PKCS#8 PEM private key (what [`PkiKey::pem`] writes, or OpenSSL's).
+    pub fn from_pem(pem: &str, what: &str) -> Result<PkiKey> {
+        let (label, der) = der::pem::decode_vec(pem.as_bytes())
+            .map_err(|e| Error::new(format!("cannot read {what}: not PEM ({e})")))?;
+        let der = Zeroizing::new(der);
+        let info = pkcs8::PrivateKeyInfoRef::try_from(der.as_slice());
+        let mldsa = info.ok().and_then(|i| match i.algorithm.oid {
+            crate::identity::certificate::oid::ML_DSA_44 => Some(KeyAlg::MlDsa44),
+            crate::identity::certificate::oid::ML_DSA_65 => Some(KeyAlg::MlDsa65),
+            crate::identity::certificate::oid::ML_DSA_87 => Some(KeyAlg::MlDsa87),
+            _ => None,
+        });
+        match mldsa {
+            Some(alg) if label == "PRIVATE KEY" => PkiKey::mldsa(alg, der),
+            _ => KeyPair::from_pem(pem)
+                .map(PkiKey::Rcgen)
+                .map_err(|e| Error::new(format!("cannot read {what}: {e}"))),
+        }
+    }
+
+    /// The PKCS#8 PEM of the key.
+    pub fn pem(&self) -> Result<Zeroizing<String>> {
+        match self {
+            PkiKey::Rcgen(k) => Ok(Zeroizing::new(k.serialize_pem())),
+            PkiKey::MlDsa { pkcs8, .. } => {
+                der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, pkcs8)
+                    .map(Zeroizing::new)
+                    .map_err(|e| Error::new(format!("cannot encode the private key: {e}")))
+            }
+        }
+    }
+}
+
+impl PublicKeyData for PkiKey {
+    fn der_bytes(&self) -> &[u8] {
+        match self {
+            PkiKey::Rcgen(k) => k.der_bytes(),
+            PkiKey::MlDsa { key, .. } => key.public_key(),
+        }
+    }
+
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        match self {
+            PkiKey::Rcgen(k) => k.algorithm(),
+            PkiKey::MlDsa { alg, .. } => alg.rcgen(),
+        }
+    }
+}
+
+impl rcgen::SigningKey for PkiKey {
+    fn sign(&self, msg: &[u8]) -> std::result::Result<Vec<u8>, rcgen::Error> {
+        match self {
+            PkiKey::Rcgen(k) => k.sign(msg),
+            // Deterministic, like every ML-DSA signature we make.
+            PkiKey::MlDsa { key, .. } => key.sign(msg).map_err(|_| rcgen::Error::RingUnspecified),
+        }
     }
 }
 
@@ -124,7 +229,7 @@ pub fn new_ca_with(spec: &CaSpec) -> Result<Issued> {
         .map_err(pki_err("create the CA certificate"))?;
     Ok(Issued {
         cert_pem: cert.pem(),
-        key_pem: Zeroizing::new(key.serialize_pem()),
+        key_pem: key.pem()?,
     })
 }
 
@@ -191,8 +296,8 @@ fn client_profile(params: &mut CertificateParams, days: i64) -> Result<()> {
     Ok(())
 }
 
-fn issuer_from(ca_cert_pem: &str, ca_key_pem: &str) -> Result<Issuer<'static, KeyPair>> {
-    let ca_key = KeyPair::from_pem(ca_key_pem).map_err(pki_err("read the CA private key"))?;
+fn issuer_from(ca_cert_pem: &str, ca_key_pem: &str) -> Result<Issuer<'static, PkiKey>> {
+    let ca_key = PkiKey::from_pem(ca_key_pem, "the CA private key")?;
     let ca_spki = ca_key.subject_public_key_info();
     let ca = x509_cert::Certificate::from_pem(ca_cert_pem.as_bytes())
         .map_err(|e| Error::new(format!("cannot read the CA certificate: {e}")))?;
@@ -224,7 +329,7 @@ pub fn issue_client(ca_cert_pem: &str, ca_key_pem: &str, spec: &ClientSpec) -> R
         .map_err(pki_err("sign the client certificate"))?;
     Ok(Issued {
         cert_pem: cert.pem(),
-        key_pem: Zeroizing::new(key.serialize_pem()),
+        key_pem: key.pem()?,
     })
 }
 
@@ -284,8 +389,9 @@ pub fn encrypt_key_pem(key_pem: &str, password: &str) -> Result<Zeroizing<String
     if password.is_empty() {
         return Err(Error::new("the key password is empty").hint("give a non-empty password"));
     }
-    let key = KeyPair::from_pem(key_pem).map_err(pki_err("read the private key"))?;
-    let der = Zeroizing::new(key.serialize_der());
+    let (_, der) = der::pem::decode_vec(key_pem.as_bytes())
+        .map_err(|e| Error::new(format!("cannot read the private key: not PEM ({e})")))?;
+    let der = Zeroizing::new(der);
     let info = pkcs8::PrivateKeyInfoRef::try_from(der.as_slice())
         .map_err(|e| Error::new(format!("cannot read the private key as PKCS#8: {e}")))?;
     let mut salt = [0u8; 16];

@@ -225,3 +225,43 @@ fn cert_selector_is_validated_then_refused() {
         }
     }
 }
+
+/// sign-string with keys OpenSSL 3.5 wrote: the same signature on every run (deterministic
+/// ML-DSA, as the official tool signs), verifying with the certificate's public key.
+#[test]
+fn sign_string_with_openssl_mldsa_keys_is_deterministic() {
+    let dir = std::path::Path::new("/work/shared/fixtures/mldsa-openssl35");
+    if !dir.is_dir() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} is absent",
+            dir.display()
+        );
+        println!("skipped: {} is absent", dir.display());
+        return;
+    }
+    for level in ["44", "65", "87"] {
+        let cert_path = dir.join(format!("mldsa{level}-cert.pem"));
+        let cert = load_certificates(&cert_path).unwrap().remove(0);
+        let a = args(&[
+            "sign-string",
+            "--certificate",
+            cert_path.to_str().unwrap(),
+            "--private-key",
+            dir.join(format!("mldsa{level}-key-pkcs8-aes256cbc.pem"))
+                .to_str()
+                .unwrap(),
+            "--pkcs8-password",
+            "password",
+            "--format",
+            "bin",
+        ]);
+        let first = sign_string_signature(&run_bin(&a, &[]), "bin");
+        let second = sign_string_signature(&run_bin(&a, &[]), "bin");
+        assert_eq!(first, second, "ML-DSA-{level}: deterministic");
+        assert!(
+            chain::verify(&cert, Digest::Sha256, &sign_string_payload(None), &first),
+            "ML-DSA-{level}: the signature verifies with the certificate"
+        );
+    }
+}

@@ -629,20 +629,40 @@ fn read_certificate_data_lists_token_certificates() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = run_bin(
-        &args(&[
-            "read-certificate-data",
-            "--certificate",
-            "pkcs11:token=L;object=none",
-            "--pkcs11-lib",
-            MODULE,
-        ]),
-        &env,
+    // No public match and no PIN: exit 1, as the official tool does
+    // ("one matching slot, but no user PIN provided").
+    let none = args(&[
+        "read-certificate-data",
+        "--certificate",
+        "pkcs11:token=L;object=none",
+        "--pkcs11-lib",
+        MODULE,
+    ]);
+    let out = run_bin(&none, &env);
+    assert_clean_failure(&out, "one matching slot, but no user PIN provided");
+    // With a PIN the token is searched after logging in; nothing there is an empty listing.
+    let out = run_bin(&none, &[env[0], (PIN_ENV, PIN)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "No matching identities\n"
     );
+    // No token matches: exit 1 ("no matching slots").
+    let out = run_bin(
+        &args(&[
+            "read-certificate-data",
+            "--certificate",
+            "pkcs11:token=nosuch;object=ec",
+            "--pkcs11-lib",
+            MODULE,
+        ]),
+        &env,
+    );
+    assert_clean_failure(&out, "no matching slots");
 }
 
 /// The other long-running commands load token keys the same way: `update` writes credentials

@@ -475,3 +475,116 @@ fn doctor_catches_each_defect_and_passes_a_good_one() {
         "missing.pem",
     );
 }
+
+/// The `both` privateKey of an ML-DSA PKCS#8 file: (seed, expanded key).
+fn mldsa_both_form(pem: &str) -> (Vec<u8>, Vec<u8>) {
+    use der::{Decode, Reader};
+    let (label, der) = der::pem::decode_vec(pem.as_bytes()).unwrap();
+    assert_eq!(label, "PRIVATE KEY");
+    let info = pkcs8::PrivateKeyInfoRef::from_der(&der).unwrap();
+    assert!(info.public_key.is_none());
+    let inner = info.private_key.as_bytes();
+    assert_eq!(
+        inner[0], 0x30,
+        "privateKey must be the both SEQUENCE, not {:#x}",
+        inner[0]
+    );
+    let mut reader = der::SliceReader::new(inner).unwrap();
+    reader
+        .sequence(|r| {
+            let seed = <&der::asn1::OctetStringRef>::decode(r)?.as_bytes().to_vec();
+            let expanded = <&der::asn1::OctetStringRef>::decode(r)?.as_bytes().to_vec();
+            Ok::<_, der::Error>((seed, expanded))
+        })
+        .unwrap()
+}
+
+/// `pki` writes ML-DSA keys as OpenSSL 3.5 does (PKCS#8 with seed and expanded key), an ML-DSA
+/// CA can issue, the keys read back with the certificate's public key, and `sign-string` gives
+/// the same verifying signature on every run (deterministic ML-DSA, as the official tool).
+#[test]
+fn mldsa_keys_are_written_in_the_openssl_form_and_sign_deterministically() {
+    use aws_lc_rs::signature as lc;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(pki_cmd(
+        d,
+        &["ca", "--key-type", "ml-dsa-65", "--out", "ca"],
+    ));
+    for (key_type, verify, expanded_len) in [
+        ("ml-dsa-44", &lc::ML_DSA_44, 2560),
+        ("ml-dsa-65", &lc::ML_DSA_65, 4032),
+        ("ml-dsa-87", &lc::ML_DSA_87, 4896),
+    ] {
+        ok(pki_cmd(
+            d,
+            &[
+                "issue",
+                "--cn",
+                key_type,
+                "--key-type",
+                key_type,
+                "--out",
+                key_type,
+            ],
+        ));
+        let pem = std::fs::read_to_string(d.join(format!("{key_type}.key"))).unwrap();
+        let (seed, expanded) = mldsa_both_form(&pem);
+        assert_eq!(seed.len(), 32, "{key_type}");
+        assert_eq!(expanded.len(), expanded_len, "{key_type}");
+
+        // The certificate's public key is the key's.
+        let cert = aws_signing_helper::identity::file::load_certificates(
+            &d.join(format!("{key_type}.pem")),
+        )
+        .unwrap()
+        .remove(0);
+        let spki_key = <x509_cert::Certificate as der::Decode>::from_der(cert.der())
+            .unwrap()
+            .tbs_certificate()
+            .subject_public_key_info()
+            .subject_public_key
+            .raw_bytes()
+            .to_vec();
+        let signer = aws_signing_helper::identity::file::load_private_key(
+            &d.join(format!("{key_type}.key")),
+            None,
+        )
+        .unwrap();
+        assert_eq!(signer.public_key().unwrap(), spki_key, "{key_type}");
+
+        // sign-string twice: identical, and verifying with the certificate's key.
+        let args: Vec<String> = [
+            "sign-string",
+            "--certificate",
+            &format!("{key_type}.pem"),
+            "--private-key",
+            &format!("{key_type}.key"),
+            "--format",
+            "text",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let run = || {
+            std::process::Command::new(bin())
+                .args(&args)
+                .current_dir(d)
+                .env_clear()
+                .output()
+                .unwrap()
+        };
+        let first = sign_string_signature(&run(), "text");
+        let second = sign_string_signature(&run(), "text");
+        assert_eq!(
+            first, second,
+            "{key_type}: signatures must be deterministic"
+        );
+        lc::UnparsedPublicKey::new(verify, &spki_key)
+            .verify(&sign_string_payload(None), &first)
+            .unwrap_or_else(|_| panic!("{key_type}: the signature does not verify"));
+    }
+    // The ML-DSA CA key is in the same form.
+    let (seed, _) = mldsa_both_form(&std::fs::read_to_string(d.join("ca.key")).unwrap());
+    assert_eq!(seed.len(), 32);
+}

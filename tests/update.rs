@@ -264,3 +264,75 @@ fn failed_refresh_keeps_the_last_good_credentials() {
     );
     assert_eq!(run.emulator.sessions_created(), 1);
 }
+
+/// Without `--profile`, `AWS_PROFILE` names the profile, and the run says which one it writes;
+/// a profile holding long-term keys is never overwritten without `--force`.
+#[test]
+fn update_never_overwrites_long_term_keys_without_force() {
+    let pki = Pki::new();
+    let run = start(&pki, emulator_config(&pki));
+    let (cert, key) = pki.leaf("client", "ec:P-256");
+    let original = "[lt]\naws_access_key_id = AKIDLONGTERM\naws_secret_access_key = s\n\n\
+        [user]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s\naws_session_token = t\n\n\
+        [fresh]\nregion = eu-west-1\n";
+    let file = pki.write("credentials", original.as_bytes());
+    let mut args = update_args(&run, &cert, &key, "unused", true);
+    let at = args.iter().position(|a| a == "--profile").unwrap();
+    args.drain(at..at + 2);
+    let env = |profile: &'static str| {
+        vec![
+            ("AWS_CA_BUNDLE", run.ca_bundle.to_str().unwrap().to_string()),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                file.to_str().unwrap().to_string(),
+            ),
+            ("AWS_PROFILE", profile.to_string()),
+        ]
+    };
+    let go = |extra: &[&str], profile: &'static str| {
+        let mut a = args.clone();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        let e = env(profile);
+        let e: Vec<(&str, &str)> = e.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        run_bin(&a, &e)
+    };
+    for (profile, why) in [("lt", "without an aws_session_token"), ("user", "AKIA")] {
+        let out = go(&[], profile);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(out.stdout.is_empty());
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        let lines: Vec<_> = stderr.lines().collect();
+        assert_eq!(lines.len(), 2, "the profile line, then one error: {stderr}");
+        assert!(
+            lines[0].contains(&format!("Writing profile [{profile}]")),
+            "{stderr}"
+        );
+        assert!(
+            lines[1].contains(&format!("refusing to overwrite profile [{profile}]"))
+                && lines[1].contains(why)
+                && lines[1].contains("--profile")
+                && lines[1].contains("--force"),
+            "{stderr}"
+        );
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
+    }
+    // Another profile through AWS_PROFILE: written, the long-term keys untouched.
+    let out = go(&[], "fresh");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("Writing profile [fresh]"), "{stderr}");
+    let map = parse(&std::fs::read_to_string(&file).unwrap());
+    assert_profile(&map, "fresh");
+    assert_eq!(map["lt"]["aws_access_key_id"], "AKIDLONGTERM");
+    // --force replaces them.
+    let out = go(&["--force"], "lt");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let map = parse(&std::fs::read_to_string(&file).unwrap());
+    assert_profile(&map, "lt");
+    assert_eq!(map["user"]["aws_access_key_id"], "AKIAEXAMPLE");
+}

@@ -3,9 +3,8 @@
 
 use std::io::Write;
 
-use clap::{Args, CommandFactory, ValueEnum};
+use clap::{Args, ValueEnum};
 
-use crate::cli::Cli;
 use aws_signing_helper::{Error, Result};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -21,6 +20,25 @@ pub struct CompletionArgs {
     /// The shell to generate the completion script for
     #[arg(value_enum)]
     pub shell: Shell,
+    /// Leave the flag and command descriptions out of the script (as cobra's flag does)
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = crate::cli::go_bool)]
+    pub no_descriptions: bool,
+}
+
+/// `cmd` and all its subcommands with every description removed.
+fn without_descriptions(cmd: clap::Command) -> clap::Command {
+    let mut cmd = cmd
+        .about(None::<&str>)
+        .long_about(None::<&str>)
+        .mut_args(|a| a.help(None::<&str>).long_help(None::<&str>));
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, without_descriptions);
+    }
+    cmd
 }
 
 fn write_err(e: std::io::Error) -> Error {
@@ -35,7 +53,10 @@ pub fn completion(args: &CompletionArgs) -> Result<()> {
         Shell::Fish => clap_complete::Shell::Fish,
         Shell::Powershell => clap_complete::Shell::PowerShell,
     };
-    let mut cmd = Cli::command();
+    let mut cmd = crate::cli::command();
+    if args.no_descriptions {
+        cmd = without_descriptions(cmd);
+    }
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut cmd, "aws_signing_helper", &mut out);
     std::io::stdout().lock().write_all(&out).map_err(write_err)
@@ -43,7 +64,7 @@ pub fn completion(args: &CompletionArgs) -> Result<()> {
 
 /// Renders the man page (roff) of the program and every subcommand.
 pub fn man_page() -> Result<Vec<u8>> {
-    let cmd = Cli::command();
+    let cmd = crate::cli::command();
     let mut out = Vec::new();
     clap_mangen::Man::new(cmd.clone())
         .render(&mut out)

@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use crate::cli::CredentialArgs;
 use crate::commands::credential_process::fetch;
 use aws_signing_helper::credentials::Credentials;
-use aws_signing_helper::files::credentials_file;
+use aws_signing_helper::files::credentials_file::{self, LongTermKeys};
 use aws_signing_helper::Result;
 
 #[derive(Debug, Clone, Args)]
@@ -27,6 +27,9 @@ pub struct UpdateArgs {
     /// Write the credentials once and exit, instead of refreshing them before they expire
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = crate::cli::go_bool)]
     pub once: bool,
+    /// Overwrite the profile even if it holds long-term keys (refused without this flag)
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = crate::cli::go_bool)]
+    pub force: bool,
 }
 
 /// How long before expiry we refresh.
@@ -43,8 +46,31 @@ pub fn next_refresh(now: Timestamp, expiration: Timestamp) -> Timestamp {
     }
 }
 
-fn write(path: &std::path::Path, profile: &str, creds: &Credentials) -> Result<()> {
-    credentials_file::write_profile(path, profile, creds)
+/// The hint for a refused profile: how to pick another one, or to force.
+const LONG_TERM_HINT: &str =
+    "write another profile with --profile NAME (or AWS_PROFILE=NAME), or pass --force to replace the keys";
+
+fn write(
+    args: &UpdateArgs,
+    path: &std::path::Path,
+    profile: &str,
+    creds: &Credentials,
+) -> Result<()> {
+    let long_term = if args.force {
+        LongTermKeys::Overwrite
+    } else {
+        LongTermKeys::Refuse
+    };
+    credentials_file::write_profile(path, profile, creds, long_term).map_err(long_term_hint)
+}
+
+/// Adds [`LONG_TERM_HINT`] to the library's refusal (and leaves other errors alone).
+fn long_term_hint(e: aws_signing_helper::Error) -> aws_signing_helper::Error {
+    if e.message().starts_with("refusing to overwrite profile") {
+        e.hint(LONG_TERM_HINT)
+    } else {
+        e
+    }
 }
 
 /// Runs the command.
@@ -56,8 +82,14 @@ pub fn run(args: &UpdateArgs) -> Result<()> {
         .unwrap_or_else(|| "default".to_string());
     credentials_file::check_profile_name_as(&profile, "--profile")?;
     let path = credentials_file::default_path()?;
+    // The reference documentation says AWS_PROFILE names the profile; the official binary
+    // ignores it (cmd/update.go) and writes [default]. Say which one we write.
+    log::warn!("Writing profile [{profile}] of {}", path.display());
+    if !args.force {
+        credentials_file::check_overwrite(&path, &profile).map_err(long_term_hint)?;
+    }
     let mut creds = fetch(&args.credentials)?;
-    write(&path, &profile, &creds)?;
+    write(args, &path, &profile, &creds)?;
     if args.once {
         return Ok(());
     }
@@ -72,7 +104,9 @@ pub fn run(args: &UpdateArgs) -> Result<()> {
         sleep_until(at);
         let mut failures = 0u32;
         creds = loop {
-            match fetch(&args.credentials).and_then(|c| write(&path, &profile, &c).map(|()| c)) {
+            match fetch(&args.credentials)
+                .and_then(|c| write(args, &path, &profile, &c).map(|()| c))
+            {
                 Ok(c) => break c,
                 Err(e) => {
                     failures += 1;

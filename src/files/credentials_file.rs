@@ -205,8 +205,70 @@ fn resolve_link(path: &Path) -> Result<PathBuf> {
     Ok(target)
 }
 
+/// What to do when the target profile holds long-term keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LongTermKeys {
+    /// Fail with [`long_term_keys_error`] and leave the file as it is.
+    Refuse,
+    /// Replace them (the user asked for it).
+    Overwrite,
+}
+
+/// Why `profile` in credentials file text `text` holds long-term keys, or `None`: an
+/// `aws_access_key_id` without an `aws_session_token` (long-term keys never have one), or an
+/// IAM user key (`AKIA…`; temporary keys start with `ASIA`).
+pub fn long_term_keys(text: &str, profile: &str) -> Option<&'static str> {
+    let ini = crate::files::aws_config::Ini::parse(text);
+    let section = ini.section(profile)?;
+    let get = |key: &str| {
+        section
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    };
+    let key_id = get("aws_access_key_id")?;
+    if key_id.starts_with("AKIA") {
+        Some("an IAM user access key (AKIA...)")
+    } else if get("aws_session_token").is_none() {
+        Some("an aws_access_key_id without an aws_session_token")
+    } else {
+        None
+    }
+}
+
+/// The refusal for a profile that holds long-term keys (`why` from [`long_term_keys`]); the
+/// caller adds the hint naming its way to choose another profile or to force.
+pub fn long_term_keys_error(path: &Path, profile: &str, why: &str) -> Error {
+    Error::new(format!(
+        "refusing to overwrite profile [{profile}] of {}: it holds long-term keys ({why}), which would be lost",
+        path.display()
+    ))
+}
+
+/// Checks, before any work, that `profile` of the file at `path` (if it exists) holds no
+/// long-term keys. [`write_profile`] checks again under its lock.
+pub fn check_overwrite(path: &Path, profile: &str) -> Result<()> {
+    let text = match crate::files::read_file(path, CAP_CONFIG, "credentials file") {
+        Ok(bytes) => zeroize::Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(e) if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound) => {
+            return Ok(())
+        }
+        Err(e) => return Err(Error::from(e).context(WRITE)),
+    };
+    match long_term_keys(&text, profile) {
+        Some(why) => Err(long_term_keys_error(path, profile, why)),
+        None => Ok(()),
+    }
+}
+
 /// Sets `profile`'s credentials in the file at `path`, safely (see the module doc).
-pub fn write_profile(path: &Path, profile: &str, creds: &Credentials) -> Result<()> {
+pub fn write_profile(
+    path: &Path,
+    profile: &str,
+    creds: &Credentials,
+    long_term: LongTermKeys,
+) -> Result<()> {
     check_profile_name(profile)?;
     let path = resolve_link(path)?;
     let Some(name) = path.file_name().map(|n| n.to_os_string()) else {
@@ -241,6 +303,11 @@ pub fn write_profile(path: &Path, profile: &str, creds: &Credentials) -> Result<
         Err(e) => return Err(Error::from(e).context(WRITE)),
     };
     let old = zeroize::Zeroizing::new(old);
+    if long_term == LongTermKeys::Refuse {
+        if let Some(why) = long_term_keys(&old, profile) {
+            return Err(long_term_keys_error(&path, profile, why));
+        }
+    }
     let new = zeroize::Zeroizing::new(set_profile(&old, profile, creds));
     dir.write(&name, new.as_bytes(), PRIVATE, Some(&lock))
         .map_err(|e| Error::from(e).context(WRITE))
@@ -261,6 +328,24 @@ mod tests {
             expiration: "2030-01-01T00:00:00Z".into(),
             account_id: None,
         }
+    }
+
+    #[test]
+    fn long_term_keys_are_recognised() {
+        let text = "[lt]\naws_access_key_id = ABCD\naws_secret_access_key = s\n\n\
+            [user]\nAWS_ACCESS_KEY_ID = AKIAXYZ\naws_session_token = t\n\n\
+            [tmp]\naws_access_key_id = ASIAXYZ\naws_secret_access_key = s\naws_session_token = t\n\n\
+            [region]\nregion = eu-west-1\n";
+        assert!(long_term_keys(text, "lt")
+            .unwrap()
+            .contains("without an aws_session_token"));
+        assert!(long_term_keys(text, "user").unwrap().contains("AKIA"));
+        assert_eq!(long_term_keys(text, "tmp"), None);
+        assert_eq!(long_term_keys(text, "region"), None);
+        assert_eq!(long_term_keys(text, "missing"), None);
+        // What we write ourselves never counts as long-term.
+        let ours = set_profile(text, "new", &creds("1"));
+        assert_eq!(long_term_keys(&ours, "new"), None);
     }
 
     #[test]
@@ -320,7 +405,7 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("credentials");
-        let e = write_profile(&path, " p", &creds("1")).unwrap_err();
+        let e = write_profile(&path, " p", &creds("1"), LongTermKeys::Refuse).unwrap_err();
         assert!(e.message().contains("whitespace"), "{e}");
         assert!(!path.exists());
     }
@@ -330,7 +415,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("new/.aws/credentials");
-        write_profile(&path, "default", &creds("6")).unwrap();
+        write_profile(&path, "default", &creds("6"), LongTermKeys::Refuse).unwrap();
         assert_eq!(
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o600
@@ -343,11 +428,11 @@ mod tests {
                 & 0o777,
             0o700
         );
-        write_profile(&path, "second", &creds("7")).unwrap();
+        write_profile(&path, "second", &creds("7"), LongTermKeys::Refuse).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("AK6") && text.contains("AK7"));
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        write_profile(&path, "default", &creds("8")).unwrap();
+        write_profile(&path, "default", &creds("8"), LongTermKeys::Refuse).unwrap();
         assert_eq!(
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o600,
@@ -370,7 +455,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("credentials");
         std::fs::write(&path, b"[a]\n\xff\xfe\n").unwrap();
-        assert!(write_profile(&path, "a", &creds("9")).is_err());
+        assert!(write_profile(&path, "a", &creds("9"), LongTermKeys::Refuse).is_err());
         assert_eq!(std::fs::read(&path).unwrap(), b"[a]\n\xff\xfe\n");
     }
 
@@ -382,7 +467,7 @@ mod tests {
         std::fs::write(&real, "[keep]\nk = v\n").unwrap();
         let link = dir.path().join("credentials");
         std::os::unix::fs::symlink(&real, &link).unwrap();
-        write_profile(&link, "p", &creds("1")).unwrap();
+        write_profile(&link, "p", &creds("1"), LongTermKeys::Refuse).unwrap();
         assert!(std::fs::symlink_metadata(&link)
             .unwrap()
             .file_type()
@@ -399,7 +484,7 @@ mod tests {
             .status()
             .unwrap()
             .success());
-        let e = write_profile(&fifo, "p", &creds("1")).unwrap_err();
+        let e = write_profile(&fifo, "p", &creds("1"), LongTermKeys::Refuse).unwrap_err();
         assert!(e.to_string().contains("FIFO"), "{e}");
         assert!(std::fs::symlink_metadata(&fifo)
             .unwrap()

@@ -3,7 +3,6 @@
 //! Errors here do not name a file: the caller (see `file.rs`) knows which file it read and turns a
 //! [`KeyProblem`] into a one-line message.
 
-use aws_lc_rs::signature::{self as lc, KeyPair as _};
 use der::asn1::{AnyRef, ObjectIdentifier as Oid};
 use der::{Decode, Tagged};
 use ecdsa::signature::hazmat::PrehashSigner;
@@ -141,19 +140,13 @@ fn rsa_from_pkcs8(der: &[u8]) -> KeyResult<Box<dyn Signer>> {
 }
 
 fn mldsa_from_pkcs8(der: &[u8], level: MlDsaLevel) -> KeyResult<Box<dyn Signer>> {
-    let alg = match level {
-        MlDsaLevel::MlDsa44 => &lc::ML_DSA_44_SIGNING,
-        MlDsaLevel::MlDsa65 => &lc::ML_DSA_65_SIGNING,
-        MlDsaLevel::MlDsa87 => &lc::ML_DSA_87_SIGNING,
-    };
-    let key = lc::PqdsaKeyPair::from_pkcs8(alg, der).map_err(|e| {
+    let key = super::mldsa::MlDsaKey::from_pkcs8(level, der).map_err(|e| {
         KeyProblem::Invalid(format!(
-            "invalid {} key ({}); seed, expanded and seed+expanded encodings are accepted",
+            "invalid {} key ({e}); seed, expanded and seed+expanded encodings are accepted",
             level.name(),
-            e.description_()
         ))
     })?;
-    Ok(Box::new(MlDsaSigner { key, level }))
+    Ok(Box::new(MlDsaSigner { key }))
 }
 
 /// Parses SEC1 `ECPrivateKey`; `curve` comes from the PKCS#8 algorithm parameters if any.
@@ -333,29 +326,22 @@ impl Signer for EcSigner {
     }
 }
 
-/// Pure ML-DSA via aws-lc-rs (the digest is ignored).
+/// Pure ML-DSA, deterministic as the official tool signs (the digest is ignored).
 struct MlDsaSigner {
-    key: lc::PqdsaKeyPair,
-    level: MlDsaLevel,
+    key: super::mldsa::MlDsaKey,
 }
 
 impl Signer for MlDsaSigner {
     fn key_type(&self) -> KeyType {
-        KeyType::MlDsa(self.level)
+        KeyType::MlDsa(self.key.level())
     }
 
     fn public_key(&self) -> Option<Vec<u8>> {
-        Some(self.key.public_key().as_ref().to_vec())
+        Some(self.key.public_key().to_vec())
     }
 
     fn sign(&self, message: &[u8], _digest: Digest) -> Result<Vec<u8>> {
-        let mut sig = vec![0u8; self.key.algorithm().signature_len()];
-        let len = self
-            .key
-            .sign(message, &mut sig)
-            .map_err(|_| Error::new(format!("{} signing failed", self.level.name())))?;
-        sig.truncate(len);
-        Ok(sig)
+        self.key.sign(message)
     }
 }
 

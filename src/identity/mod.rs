@@ -7,6 +7,7 @@ pub(crate) mod certificate;
 pub mod chain;
 pub mod file;
 pub mod keys;
+pub mod mldsa;
 pub mod pem;
 pub mod pkcs11;
 pub mod pkcs12;

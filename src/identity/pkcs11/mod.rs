@@ -378,10 +378,34 @@ pub fn list_certificates(uri_text: &str, lib: &str) -> Result<Vec<(Certificate, 
     let module = open_module(lib, &uri)?;
     let slots = matching_slots(&module, &uri)?;
     let mut found = public_certs(&module, &slots, &uri)?;
-    // Log in only when nothing is public, exactly one token matched and a PIN was given.
-    if found.is_empty() && slots.len() == 1 {
+    // Nothing public: like the official tool (pkcs11_signer.go getMatchingCerts), log in only
+    // when exactly one token matched and a PIN was given, and fail (exit 1) otherwise. A login
+    // that still finds nothing is an empty listing (exit 0), as there.
+    if found.is_empty() {
+        let shown = display_uri(uri_text);
+        match slots.len() {
+            0 => {
+                return Err(Error::new(format!("no matching slots for {shown}")).hint(
+                    "check the token/slot attributes of the URI; list tokens with p11tool --list-tokens or pkcs11-tool -L",
+                ))
+            }
+            1 => {}
+            n => {
+                return Err(Error::new(format!(
+                    "multiple matching slots ({n}) and no certificate matches {shown} without logging in"
+                ))
+                .hint("add token= to the URI so that one token matches"))
+            }
+        }
         let mut pins = Pins::resolve(None, Some(&uri))?;
-        if pins.user.is_some() {
+        if pins.user.is_none() {
+            return Err(Error::new(format!(
+                "one matching slot, but no user PIN provided: no certificate of token {:?} matches {shown} without logging in",
+                slots[0].label
+            ))
+            .hint(pin_hint()));
+        }
+        {
             let slot = &slots[0];
             let session = module.ctx.open_ro_session(slot.slot).map_err(|e| {
                 ck(

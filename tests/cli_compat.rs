@@ -1,0 +1,199 @@
+//! Command lines parse as the official tool's (cobra/pflag) do, run through the real binary:
+//! repeated flags, dash-leading values, extra arguments, `--flag false`, single-dash long flags,
+//! `help TOPIC`, `completion --no-descriptions` and `--version`.
+
+mod common;
+
+use common::*;
+use std::process::Output;
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A real CreateSession with a line only pflag semantics accept: every identity flag given
+/// twice (the first value wrong), and an encrypted key whose password starts with a dash.
+#[test]
+fn credential_process_takes_the_last_value_and_dash_leading_values() {
+    let pki = Pki::new();
+    let run = start(&pki, emulator_config(&pki));
+    let (cert, key) = pki.leaf("client", "ec:P-256");
+    openssl(
+        pki.dir.path(),
+        &[
+            "pkcs8",
+            "-topk8",
+            "-v2",
+            "aes-256-cbc",
+            "-in",
+            key.to_str().unwrap(),
+            "-out",
+            "client-enc.key",
+            "-passout",
+            "pass:-dashpw",
+        ],
+    );
+    let enc = pki.path("client-enc.key");
+    let mut args = cp_args(&run, &pki.path("nosuch.pem"), Some(&pki.path("nosuch.key")));
+    args.extend(strings(&[
+        "--certificate",
+        cert.to_str().unwrap(),
+        "--private-key",
+        enc.to_str().unwrap(),
+        "--pkcs8-password",
+        "wrong",
+        "--pkcs8-password",
+        "-dashpw",
+        "--session-duration",
+        "1200",
+        "--session-duration",
+        "900",
+    ]));
+    let out = run_bin(&args, &[("AWS_CA_BUNDLE", run.ca_bundle.to_str().unwrap())]);
+    let doc = assert_credentials(&out);
+    assert!(
+        stderr(&out).is_empty(),
+        "no warning expected: {}",
+        stderr(&out)
+    );
+    let exp: jiff::Timestamp = doc["Expiration"].as_str().unwrap().parse().unwrap();
+    let left = exp.duration_since(jiff::Timestamp::now()).as_secs();
+    assert!(
+        (800..=900).contains(&left),
+        "the last --session-duration (900) wins: {left}s left"
+    );
+}
+
+/// `--session-duration -1` reaches validation (pflag takes `-1` as the value) and fails there.
+#[test]
+fn a_negative_session_duration_fails_in_validation() {
+    let pki = Pki::new();
+    let run = start(&pki, emulator_config(&pki));
+    let (cert, key) = pki.leaf("client", "ec:P-256");
+    let out = credential_process(&run, &cert, Some(&key), &["--session-duration", "-1"]);
+    assert_clean_failure(&out, "--session-duration -1 is out of range");
+}
+
+/// Extra words are ignored with one warning line naming them; `--debug false` turns `--debug`
+/// on (as pflag does) and the warning says how to turn it off.
+#[test]
+fn extra_arguments_are_ignored_with_one_warning_line() {
+    let pki = Pki::new();
+    let run = start(&pki, emulator_config(&pki));
+    let (cert, key) = pki.leaf("client", "ec:P-256");
+    let out = credential_process(&run, &cert, Some(&key), &["stray", "words"]);
+    assert_credentials(&out);
+    let err = stderr(&out);
+    let lines: Vec<_> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].contains(r#"warning: ignoring extra arguments "stray" "words""#),
+        "{err}"
+    );
+
+    let out = credential_process(&run, &cert, Some(&key), &["--debug", "false"]);
+    assert_credentials(&out);
+    let err = stderr(&out);
+    let warnings: Vec<_> = err.lines().filter(|l| l.contains("warning:")).collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert!(
+        warnings[0].contains(r#"ignoring extra arguments "false""#)
+            && warnings[0].contains("--debug=false to turn it off"),
+        "{err}"
+    );
+    assert!(
+        err.contains("canonical request:"),
+        "--debug is on, so the canonical request is printed: {err}"
+    );
+
+    // Other commands too: version prints its version and warns.
+    let out = run_bin(&strings(&["version", "extra"]), &[]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\n", env!("CARGO_PKG_VERSION"))
+    );
+    assert!(stderr(&out).contains(r#"ignoring extra arguments "extra""#));
+}
+
+/// `-certificate` stays a usage error (pflag reads it as short flags), now with a hint; the
+/// usage error keeps its format.
+#[test]
+fn single_dash_long_flags_fail_with_a_hint() {
+    let out = run_bin(
+        &strings(&["credential-process", "-certificate", "c.pem"]),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("error: unexpected argument '-c' found"),
+        "{err}"
+    );
+    assert!(
+        err.contains("tip: flags take two dashes: use --certificate instead of -certificate"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Usage: aws_signing_helper credential-process [OPTIONS]"),
+        "{err}"
+    );
+}
+
+/// `help nosuch` prints cobra's line and the root usage on stderr and exits 0; `--version` is
+/// the `version` command; `completion bash --no-descriptions` works.
+#[test]
+fn help_topics_version_and_completion_flags_as_in_cobra() {
+    let out = run_bin(&strings(&["help", "nosuch"]), &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    let err = stderr(&out);
+    assert!(err.starts_with("Unknown help topic [`nosuch`]\n"), "{err}");
+    assert!(err.contains("Usage: aws_signing_helper"), "{err}");
+    assert!(err.contains("credential-process"), "{err}");
+
+    // Words after a command are its arguments, which cobra's help ignores: the command's help.
+    let out = run_bin(&strings(&["help", "serve", "extra"]), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("Usage: aws_signing_helper serve [OPTIONS]"),
+        "{help}"
+    );
+    let direct = run_bin(&strings(&["serve", "--help"]), &[]);
+    assert_eq!(out.stdout, direct.stdout);
+
+    let version = run_bin(&strings(&["version"]), &[]);
+    let flag = run_bin(&strings(&["--version"]), &[]);
+    assert!(flag.status.success());
+    assert_eq!(flag.stdout, version.stdout);
+    assert_eq!(
+        String::from_utf8_lossy(&flag.stdout),
+        format!("{}\n", env!("CARGO_PKG_VERSION"))
+    );
+
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let with = run_bin(&strings(&["completion", shell]), &[]);
+        let without = run_bin(&strings(&["completion", shell, "--no-descriptions"]), &[]);
+        assert!(without.status.success(), "{shell}: {}", stderr(&without));
+        let text = String::from_utf8_lossy(&without.stdout);
+        assert!(text.contains("trust-anchor-arn"), "{shell}");
+        assert!(
+            !text.contains("ARN of the Roles Anywhere trust anchor"),
+            "{shell}: descriptions left in"
+        );
+        if shell != "bash" {
+            // bash scripts carry no descriptions in the first place.
+            assert!(
+                String::from_utf8_lossy(&with.stdout)
+                    .contains("ARN of the Roles Anywhere trust anchor"),
+                "{shell}"
+            );
+        }
+    }
+}
