@@ -848,7 +848,8 @@ mod tests {
             );
         }
         // Commands with positionals of their own keep clap's checks.
-        assert!(parse(&["x", "exec", "stray", "--", "true"]).is_err());
+        // (exec takes one PROFILE word before `--`.)
+        assert!(parse(&["x", "exec", "admin", "stray", "--", "true"]).is_err());
         assert!(parse(&["x", "completion", "bash", "zsh"]).is_err());
     }
 
