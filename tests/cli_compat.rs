@@ -197,3 +197,94 @@ fn help_topics_version_and_completion_flags_as_in_cobra() {
         }
     }
 }
+
+/// `--endpoint ""` (an unset shell variable) is refused instead of silently meaning AWS's
+/// public endpoint; for STS too.
+#[test]
+fn an_empty_endpoint_is_an_error() {
+    for argv in [
+        &[
+            "credential-process",
+            "--endpoint",
+            "",
+            "--certificate",
+            "c.pem",
+        ][..],
+        &["session-token", "--endpoint", ""],
+    ] {
+        let out = run_bin(&strings(argv), &[]);
+        assert_eq!(out.status.code(), Some(1), "{argv:?}");
+        assert!(
+            stderr(&out).contains("--endpoint is empty"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+/// `emulator --background` returns once the emulator listens, with its URL on stdout; the
+/// README's block (CreateSession against that URL right away) works when pasted at once.
+#[test]
+fn emulator_in_the_background_is_ready_when_it_returns() {
+    let pki = Pki::new();
+    let (cert, key) = pki.leaf("client", "ec:P-256");
+    let url_file = pki.path("url.txt");
+    let ca_out = pki.path("emulator-ca.pem");
+    let out = run_bin(
+        &strings(&[
+            "emulator",
+            "--background",
+            "--trust-anchor",
+            pki.path("ca.pem").to_str().unwrap(),
+            "--server-ca-out",
+            ca_out.to_str().unwrap(),
+            "--url-file",
+            url_file.to_str().unwrap(),
+        ]),
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let url = String::from_utf8(out.stdout.clone()).unwrap().trim().to_string();
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    assert_eq!(std::fs::read_to_string(&url_file).unwrap().trim(), url);
+    let pid: i32 = stderr(&out)
+        .split("pid ")
+        .nth(1)
+        .and_then(|r| r.split(';').next())
+        .and_then(|p| p.trim().parse().ok())
+        .expect("the pid on stderr");
+    let mut args = strings(&[
+        "credential-process",
+        "--certificate",
+        cert.to_str().unwrap(),
+        "--private-key",
+        key.to_str().unwrap(),
+        "--trust-anchor-arn",
+        TA_ARN,
+        "--profile-arn",
+        PROFILE_ARN,
+        "--role-arn",
+        ROLE_ARN,
+        "--endpoint",
+    ]);
+    args.push(url);
+    let got = run_bin(&args, &[("AWS_CA_BUNDLE", ca_out.to_str().unwrap())]);
+    let killed = std::process::Command::new("kill")
+        .arg(pid.to_string())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert_credentials(&got);
+    assert!(killed, "the background emulator was running");
+    // A bad trust anchor: the error of the background process, and a failure here.
+    let out = run_bin(
+        &strings(&[
+            "emulator",
+            "--background",
+            "--trust-anchor",
+            "/nonexistent.pem",
+        ]),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("did not start"), "{}", stderr(&out));
+}
