@@ -697,3 +697,48 @@ fn extreme_timeouts_never_panic() {
     }
     assert_eq!(run.emulator.sessions_created(), 1);
 }
+
+/// TLS and protocol mistakes are not retried and say what is wrong: `http://` to an HTTPS
+/// endpoint, `https://` to a plain one, and a server certificate nobody vouches for.
+#[test]
+fn tls_and_protocol_errors_are_not_retried_and_get_a_tls_hint() {
+    let pki = Pki::new();
+    let run = start(&pki, emulator_config(&pki));
+    let (cert, key) = pki.leaf("t", "ec:P-256");
+    let with_endpoint = |url: &str, ca: bool| {
+        let mut args = cp_args(&run, &cert, Some(&key));
+        let i = args.iter().position(|a| a == "--endpoint").unwrap();
+        args[i + 1] = url.to_string();
+        let bundle = run.ca_bundle.to_str().unwrap().to_string();
+        let env: Vec<(&str, &str)> = if ca {
+            vec![("AWS_CA_BUNDLE", bundle.as_str())]
+        } else {
+            vec![]
+        };
+        run_bin(&args, &env)
+    };
+    let https = run.emulator.url();
+    let plain = https.replacen("https://", "http://", 1);
+    let out = with_endpoint(&plain, true);
+    assert_clean_failure(&out, "use https://");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!stderr.contains("exceeded maximum number of attempts"), "{stderr}");
+    let out = with_endpoint(&https, false);
+    assert_clean_failure(&out, "AWS_CA_BUNDLE");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!stderr.contains("exceeded maximum number of attempts"), "{stderr}");
+    assert!(!stderr.contains("check network access"), "{stderr}");
+    // https:// to a plain-HTTP emulator.
+    let plain_emulator = aws_signing_helper::emulator::Emulator::start(
+        emulator_config(&pki),
+        "127.0.0.1:0".parse().unwrap(),
+        false,
+    )
+    .unwrap();
+    let wrong = plain_emulator.url().replacen("http://", "https://", 1);
+    let out = with_endpoint(&wrong, true);
+    assert_clean_failure(&out, "TLS");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!stderr.contains("exceeded maximum number of attempts"), "{stderr}");
+    assert_eq!(run.emulator.sessions_created(), 0);
+}

@@ -56,7 +56,28 @@ impl HttpResponse {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransportError {
     pub message: String,
-    pub timed_out: bool,
+    pub kind: TransportKind,
+}
+
+/// What kind of failure it was, which decides retrying and the hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    /// Connected, but no answer within the time-out.
+    Timeout,
+    /// The TLS handshake failed (an untrusted certificate, `https://` to a plain HTTP server):
+    /// trying again cannot help.
+    Tls,
+    /// The answer was not HTTP (e.g. `http://` to a TLS port): trying again cannot help.
+    Protocol,
+    /// No connection, or it broke: worth another try.
+    Connection,
+}
+
+impl TransportError {
+    /// Whether another attempt may succeed.
+    pub fn retryable(&self) -> bool {
+        matches!(self.kind, TransportKind::Timeout | TransportKind::Connection)
+    }
 }
 
 /// A configured client for one endpoint URL (the proxy is chosen for that URL's scheme and host).
@@ -265,9 +286,10 @@ pub fn send_with_retries<E: ServiceFailure>(
             Err(error) => {
                 log::debug!("request failed: {}", error.message);
                 let url = req.url.split('?').next().unwrap_or(&req.url).to_string();
-                let exhausted = (max > 1).then_some(max);
+                let retryable = error.retryable();
+                let exhausted = (retryable && max > 1).then_some(max);
                 (
-                    true,
+                    retryable,
                     SendError::Transport {
                         error,
                         url,
@@ -325,30 +347,44 @@ pub fn exceeded_attempts(exhausted: Option<u32>) -> String {
 }
 
 impl TransportError {
-    /// What to do about it, the same for every service: a time-out, an untrusted TLS
-    /// certificate, or no connection.
+    /// What to do about it, the same for every service: a time-out, a TLS failure, an answer
+    /// that is not HTTP, or no connection.
     pub fn hint(&self, endpoint_flags: &str) -> String {
-        if self.timed_out {
-            format!("the endpoint accepted the connection but did not answer; check {endpoint_flags}, proxies, or raise --timeout")
-        } else if self.message.contains("certificate")
-            || self.message.to_ascii_lowercase().contains("unknownissuer")
-        {
-            "the server's TLS certificate is not trusted: set AWS_CA_BUNDLE to its CA's PEM file"
-                .to_string()
-        } else {
-            format!("check network access to the endpoint ({endpoint_flags}, HTTPS_PROXY/NO_PROXY)")
+        match self.kind {
+            TransportKind::Timeout => format!("the endpoint accepted the connection but did not answer; check {endpoint_flags}, proxies, or raise --timeout"),
+            TransportKind::Tls if self.message.contains("certificate")
+                || self.message.to_ascii_lowercase().contains("unknownissuer") =>
+            {
+                "the server's TLS certificate is not trusted: set AWS_CA_BUNDLE to its CA's PEM file".to_string()
+            }
+            TransportKind::Tls => format!("the TLS handshake failed: if the endpoint speaks plain HTTP, use http:// in {endpoint_flags}; otherwise check AWS_CA_BUNDLE and proxies"),
+            TransportKind::Protocol => format!("the endpoint did not answer HTTP: if it is an HTTPS endpoint, use https:// in {endpoint_flags}"),
+            TransportKind::Connection => format!("check network access to the endpoint ({endpoint_flags}, HTTPS_PROXY/NO_PROXY)"),
         }
     }
 }
 
 fn transport_error(e: ureq::Error) -> TransportError {
-    let timed_out = matches!(e, ureq::Error::Timeout(_));
+    let is_rustls = |io: &std::io::Error| {
+        io.get_ref()
+            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+    };
+    let kind = match &e {
+        ureq::Error::Timeout(_) => TransportKind::Timeout,
+        ureq::Error::Tls(_)
+        | ureq::Error::Rustls(_)
+        | ureq::Error::Pem(_)
+        | ureq::Error::TlsRequired => TransportKind::Tls,
+        ureq::Error::Io(io) if is_rustls(io) => TransportKind::Tls,
+        ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..) => TransportKind::Protocol,
+        _ => TransportKind::Connection,
+    };
     let message = match &e {
         ureq::Error::Timeout(_) => "no response within the time-out (the server accepted the connection but did not answer)".to_string(),
         ureq::Error::Io(io) => io.to_string(),
         other => other.to_string(),
     };
-    TransportError { message, timed_out }
+    TransportError { message, kind }
 }
 
 fn load_bundle(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>> {
