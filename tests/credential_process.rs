@@ -722,11 +722,17 @@ fn tls_and_protocol_errors_are_not_retried_and_get_a_tls_hint() {
     let out = with_endpoint(&plain, true);
     assert_clean_failure(&out, "use https://");
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(!stderr.contains("exceeded maximum number of attempts"), "{stderr}");
+    assert!(
+        !stderr.contains("exceeded maximum number of attempts"),
+        "{stderr}"
+    );
     let out = with_endpoint(&https, false);
     assert_clean_failure(&out, "AWS_CA_BUNDLE");
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(!stderr.contains("exceeded maximum number of attempts"), "{stderr}");
+    assert!(
+        !stderr.contains("exceeded maximum number of attempts"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("check network access"), "{stderr}");
     // https:// to a plain-HTTP emulator.
     let plain_emulator = aws_signing_helper::emulator::Emulator::start(
@@ -739,6 +745,33 @@ fn tls_and_protocol_errors_are_not_retried_and_get_a_tls_hint() {
     let out = with_endpoint(&wrong, true);
     assert_clean_failure(&out, "TLS");
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(!stderr.contains("exceeded maximum number of attempts"), "{stderr}");
+    assert!(
+        !stderr.contains("exceeded maximum number of attempts"),
+        "{stderr}"
+    );
     assert_eq!(run.emulator.sessions_created(), 0);
+}
+
+/// The mistakes newcomers make are named before any request: certificate and key swapped,
+/// the CA's certificate as the client's, and a profile ARN swapped with the role ARN.
+#[test]
+fn swapped_files_ca_as_client_and_swapped_arns_are_named() {
+    let pki = Pki::new();
+    let run = start(&pki, emulator_config(&pki));
+    let (cert, key) = pki.leaf("client", "ec:P-256");
+    assert_clean_failure(
+        &credential_process(&run, &key, Some(&cert), &[]),
+        "they look swapped",
+    );
+    assert_clean_failure(
+        &credential_process(&run, &pki.path("ca.pem"), Some(&pki.path("ca.key")), &[]),
+        "is a CA certificate (basicConstraints CA:TRUE), not a client certificate",
+    );
+    let mut args = cp_args(&run, &cert, Some(&key));
+    let p = args.iter().position(|a| a == "--profile-arn").unwrap();
+    let r = args.iter().position(|a| a == "--role-arn").unwrap();
+    args.swap(p + 1, r + 1);
+    let out = run_bin(&args, &[("AWS_CA_BUNDLE", run.ca_bundle.to_str().unwrap())]);
+    assert_clean_failure(&out, "--profile-arn and --role-arn look swapped");
+    assert_eq!(run.emulator.requests_seen(), 0);
 }

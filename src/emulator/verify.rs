@@ -566,12 +566,7 @@ fn verify_signature(
 }
 
 pub fn is_ca(cert: &Certificate) -> bool {
-    matches!(
-        cert.parsed()
-            .tbs_certificate()
-            .get_extension::<x509_cert::ext::pkix::BasicConstraints>(),
-        Ok(Some((_, bc))) if bc.ca
-    )
+    cert.is_ca()
 }
 
 fn verify_chain(

@@ -97,6 +97,17 @@ impl Certificate {
         })
     }
 
+    /// Whether basicConstraints says CA:TRUE (a CA certificate, refused as a client certificate
+    /// by the service).
+    pub fn is_ca(&self) -> bool {
+        matches!(
+            self.parsed
+                .tbs_certificate()
+                .get_extension::<x509_cert::ext::pkix::BasicConstraints>(),
+            Ok(Some((_, bc))) if bc.ca
+        )
+    }
+
     /// The DER bytes.
     pub fn der(&self) -> &[u8] {
         &self.der

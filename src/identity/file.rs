@@ -136,6 +136,15 @@ pub fn load_with(src: &FileSource, prompter: &mut dyn Prompter) -> Result<Identi
             .map_err(|e| Error::new(format!("could not parse PEM data in {file}: {e}")))?;
         let mut certs = certificates_from_blocks(cert_path, &blocks, "")?;
         if certs.is_empty() {
+            if let Some(key_path) = src.private_key.as_deref() {
+                if blocks.iter().any(|b| is_key_label(&b.label)) && holds_certificate(key_path) {
+                    return Err(Error::new(format!(
+                        "--certificate {file} holds a private key and --private-key {} a certificate: they look swapped",
+                        key_path.display()
+                    ))
+                    .hint("swap the values of --certificate and --private-key"));
+                }
+            }
             return Err(Error::new(format!(
                 "could not parse PEM data in {file}: no CERTIFICATE block found"
             )));
@@ -191,6 +200,15 @@ pub fn load_with(src: &FileSource, prompter: &mut dyn Prompter) -> Result<Identi
         chain,
         signer,
     })
+}
+
+/// Whether a (key) file is in fact a PEM certificate, to recognise swapped flags.
+fn holds_certificate(path: &Path) -> bool {
+    read(path, "private key")
+        .map(Zeroizing::new)
+        .is_ok_and(|data| {
+            pem::parse(&data).is_ok_and(|blocks| blocks.iter().any(|b| b.label == "CERTIFICATE"))
+        })
 }
 
 /// Loads a private key file alone (e.g. for `sign-string`).

@@ -62,6 +62,9 @@ pub fn load_for(spec: &KeySpec, purpose: Purpose) -> Result<Identity> {
         return load_files(spec, purpose);
     };
     if purpose == Purpose::Credentials {
+        if let Some(cert) = &identity.certificate {
+            super::chain::refuse_ca_as_leaf(cert, "--certificate")?;
+        }
         check_certificate(&identity, jiff::Timestamp::now())?;
     }
     Ok(identity)
@@ -81,7 +84,12 @@ fn load_files(spec: &KeySpec, purpose: Purpose) -> Result<Identity> {
     }
     let identity = file::load(&src)?;
     match purpose {
-        Purpose::Credentials => file::check_identity(&identity, &src, jiff::Timestamp::now())?,
+        Purpose::Credentials => {
+            if let (Some(cert), Some(path)) = (&identity.certificate, &src.certificate) {
+                super::chain::refuse_ca_as_leaf(cert, &path.display().to_string())?;
+            }
+            file::check_identity(&identity, &src, jiff::Timestamp::now())?
+        }
         Purpose::SignString => {
             if let Some(cert) = &identity.certificate {
                 if !super::pkcs12::key_matches(identity.signer.as_ref(), cert) {

@@ -76,7 +76,10 @@ pub enum TransportKind {
 impl TransportError {
     /// Whether another attempt may succeed.
     pub fn retryable(&self) -> bool {
-        matches!(self.kind, TransportKind::Timeout | TransportKind::Connection)
+        matches!(
+            self.kind,
+            TransportKind::Timeout | TransportKind::Connection
+        )
     }
 }
 

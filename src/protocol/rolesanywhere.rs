@@ -48,12 +48,18 @@ pub struct CheckedArns {
 }
 
 impl SessionParams {
-    /// Local checks the official tool leaves to the service: ARN syntax, matching regions,
-    /// a role ARN at all, and the duration range.
+    /// Local checks the official tool leaves to the service: ARN syntax, each ARN of the kind
+    /// its flag takes, matching regions, a role ARN at all, and the duration range.
     pub fn check(&self) -> Result<CheckedArns> {
         let trust_anchor =
             Arn::parse_flag(&self.trust_anchor_arn, "trust anchor", "--trust-anchor-arn")?;
         let profile = Arn::parse_flag(&self.profile_arn, "profile", "--profile-arn")?;
+        let role = Arn::parse_flag(&self.role_arn, "role", "--role-arn")?;
+        check_kinds(&[
+            ("--trust-anchor-arn", &trust_anchor, ArnKind::TrustAnchor),
+            ("--profile-arn", &profile, ArnKind::Profile),
+            ("--role-arn", &role, ArnKind::Role),
+        ])?;
         if trust_anchor.region != profile.region {
             return Err(Error::new(format!(
                 "trust anchor and profile regions don't match: --trust-anchor-arn is in {:?}, --profile-arn in {:?}",
@@ -61,7 +67,6 @@ impl SessionParams {
             ))
             .hint("use the trust anchor and profile of the same region"));
         }
-        let role = Arn::parse_flag(&self.role_arn, "role", "--role-arn")?;
         if !DURATION_RANGE.contains(&self.duration_seconds) {
             return Err(Error::new(format!(
                 "--session-duration {} is out of range",
@@ -99,6 +104,67 @@ impl SessionParams {
         })
         .unwrap_or_default()
     }
+}
+
+/// The kinds of ARN CreateSession takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ArnKind {
+    TrustAnchor,
+    Profile,
+    Role,
+}
+
+impl ArnKind {
+    fn of(arn: &Arn) -> Option<ArnKind> {
+        match (arn.service.as_str(), arn.resource.split('/').next()) {
+            ("rolesanywhere", Some("trust-anchor")) => Some(ArnKind::TrustAnchor),
+            ("rolesanywhere", Some("profile")) => Some(ArnKind::Profile),
+            ("iam", Some("role")) => Some(ArnKind::Role),
+            _ => None,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            ArnKind::TrustAnchor => "a Roles Anywhere trust anchor ARN (arn:aws:rolesanywhere:REGION:ACCOUNT:trust-anchor/ID)",
+            ArnKind::Profile => "a Roles Anywhere profile ARN (arn:aws:rolesanywhere:REGION:ACCOUNT:profile/ID)",
+            ArnKind::Role => "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+        }
+    }
+}
+
+/// Refuses an ARN of one known kind given for another (the common mix-up is `--profile-arn`
+/// and `--role-arn` swapped), saying which flag takes which kind. ARNs of no known kind are
+/// left to the service.
+fn check_kinds(flags: &[(&str, &Arn, ArnKind)]) -> Result<()> {
+    for (flag, arn, wanted) in flags {
+        let Some(found) = ArnKind::of(arn) else {
+            continue;
+        };
+        if found == *wanted {
+            continue;
+        }
+        let owner = flags
+            .iter()
+            .find(|(_, _, k)| *k == found)
+            .map(|(f, _, _)| *f);
+        let swapped = flags
+            .iter()
+            .find_map(|(f, a, k)| (*k == found && ArnKind::of(a) == Some(*wanted)).then_some(*f));
+        let e = Error::new(format!(
+            "{flag} holds {}, but {flag} takes {}",
+            found.describe(),
+            wanted.describe()
+        ));
+        return Err(match (swapped, owner) {
+            (Some(other), _) => e.hint(format!(
+                "{flag} and {other} look swapped: swap their values"
+            )),
+            (None, Some(other)) => e.hint(format!("that ARN belongs in {other}")),
+            (None, None) => e,
+        });
+    }
+    Ok(())
 }
 
 /// A signed request, ready to send, plus what `--debug` shows.
@@ -566,6 +632,46 @@ mod tests {
                 .collect(),
             body: body.as_bytes().to_vec(),
         }
+    }
+
+    #[test]
+    fn arns_of_the_wrong_kind_are_refused_and_a_swap_is_named() {
+        let params = |ta: &str, p: &str, r: &str| SessionParams {
+            trust_anchor_arn: ta.into(),
+            profile_arn: p.into(),
+            role_arn: r.into(),
+            duration_seconds: 3600,
+            role_session_name: None,
+        };
+        let ta = "arn:aws:rolesanywhere:us-east-1:111122223333:trust-anchor/t";
+        let profile = "arn:aws:rolesanywhere:us-east-1:111122223333:profile/p";
+        let role = "arn:aws:iam::111122223333:role/R";
+        assert!(params(ta, profile, role).check().is_ok());
+        let e = params(ta, role, profile).check().unwrap_err();
+        assert!(
+            e.message()
+                .starts_with("--profile-arn holds an IAM role ARN"),
+            "{e}"
+        );
+        assert!(
+            e.hint_text()
+                .unwrap()
+                .contains("--profile-arn and --role-arn look swapped"),
+            "{e}"
+        );
+        let e = params(profile, profile, role).check().unwrap_err();
+        assert!(
+            e.message()
+                .contains("--trust-anchor-arn holds a Roles Anywhere profile ARN"),
+            "{e}"
+        );
+        assert!(
+            e.hint_text().unwrap().contains("belongs in --profile-arn"),
+            "{e}"
+        );
+        // Shapes we do not know are left to the service.
+        let odd = "arn:aws:rolesanywhere:us-east-1:111122223333:something/x";
+        assert!(params(ta, odd, role).check().is_ok());
     }
 
     #[test]
