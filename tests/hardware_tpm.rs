@@ -2,8 +2,7 @@
 //! drop), makes keys with tpm2-tools (persistent handles, `TSS2 PRIVATE KEY` files), has the
 //! root CA certify the TPM's public key, and runs the real binary against the emulator.
 //! Without swtpm/tpm2-tools the tests fail when `CI` is set and are skipped (with a reason)
-//! otherwise. Compiled only with `--features tpm`.
-#![cfg(feature = "tpm")]
+//! otherwise. TPM support is in every build (no cargo feature needed).
 
 mod common;
 
