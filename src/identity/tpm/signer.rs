@@ -65,6 +65,9 @@ fn tpm_error(what: &str, f: Failure) -> Error {
         rc::HANDLE | rc::VALUE => err.hint(
             "check that the key (or its parent) is present in this TPM: tpm2_getcap handles-persistent",
         ),
+        rc::INITIALIZE => err.hint(
+            "the TPM was not started (TPM2_Startup): start it with tpm2_startup -c, or start swtpm with --flags startup-clear",
+        ),
         rc::INTEGRITY => err.hint(
             "the key file was not created under this parent (or this TPM); create it again with the TPM it is used on",
         ),
@@ -90,9 +93,13 @@ fn hierarchy_name(handle: u32) -> &'static str {
 
 fn persistent(client: &mut Client, handle: u32, what: &str) -> Result<Public> {
     client.read_public(handle).map_err(|e| {
-        tpm_error(&format!("cannot find {what} 0x{handle:08x} in the TPM"), e).hint(
-            "list the persistent handles with tpm2_getcap handles-persistent (and check TPM_DEVICE)",
-        )
+        let missing = matches!(&e, Failure::Tpm(c) if matches!(c.code(), rc::HANDLE | rc::VALUE));
+        let err = tpm_error(&format!("cannot find {what} 0x{handle:08x} in the TPM"), e);
+        if missing {
+            err.hint("list the persistent handles with tpm2_getcap handles-persistent (and check TPM_DEVICE)")
+        } else {
+            err
+        }
     })
 }
 

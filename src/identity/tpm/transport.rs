@@ -107,9 +107,11 @@ pub fn parse(value: &str) -> Result<Device> {
                 }),
             }
         }
-        "tabrmd" => Err(unsupported(
-            value,
-            "names tpm2-abrmd (D-Bus), which this build does not talk to; the kernel's resource manager does the same job: TPM_DEVICE=/dev/tpmrm0",
+        "tabrmd" => Err(Error::new(format!(
+            "TPM_DEVICE={value} names tpm2-abrmd (D-Bus), which this build does not talk to"
+        ))
+        .hint(
+            "use the kernel's resource manager, which does the same job: TPM_DEVICE=/dev/tpmrm0",
         )),
         _ => Err(unsupported(
             value,
