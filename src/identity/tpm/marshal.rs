@@ -753,6 +753,33 @@ mod tests {
     }
 
     #[test]
+    fn garbage_never_panics() {
+        // Deterministic pseudo-random inputs (xorshift), plus every mutation of one valid area.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 80) as usize;
+            let data: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let _ = Public::decode(&data);
+            let _ = Signature::decode(&mut Reader(&data));
+            let _ = response(&data, (next() % 3) as usize);
+        }
+        let valid = ecc_key().encode().unwrap();
+        for i in 0..valid.len() {
+            for b in [0x00, 0x01, 0x7f, 0x80, 0xff] {
+                let mut v = valid.clone();
+                v[i] = b;
+                let _ = Public::decode(&v);
+            }
+        }
+    }
+
+    #[test]
     fn storage_primary_template_bytes() {
         // TPMT_PUBLIC of the TCG SRK template (as tpm2_createprimary -G ecc256:aes128cfb makes).
         assert_eq!(

@@ -246,18 +246,21 @@ impl Connection {
                 .hint("check that the TPM (or swtpm) is still running")
         };
         match &mut self.stream {
-            Stream::Node(file) => {
-                file.write_all(command).map_err(failed)?;
-                // The driver returns a whole response in one read.
-                let mut buf = vec![0u8; MAX_RESPONSE];
-                let n = file.read(&mut buf).map_err(failed)?;
-                buf.truncate(n);
-                Ok(buf)
-            }
+            Stream::Node(file) => device_transmit(file, command).map_err(failed),
             Stream::Tcp(s) => simulator_transmit(s, command).map_err(failed),
             Stream::Unix(s) => simulator_transmit(s, command).map_err(failed),
         }
     }
+}
+
+/// One command to a character device: the whole command in one write, the whole response in
+/// one read (the TPM drivers' interface).
+fn device_transmit<S: Read + Write>(s: &mut S, command: &[u8]) -> std::io::Result<Vec<u8>> {
+    s.write_all(command)?;
+    let mut buf = vec![0u8; MAX_RESPONSE];
+    let n = s.read(&mut buf)?;
+    buf.truncate(n);
+    Ok(buf)
 }
 
 /// One command in the simulator framing: `TPM_SEND_COMMAND`, locality 0, length, command; then
@@ -348,6 +351,27 @@ mod tests {
             parse(path.to_str().unwrap()).unwrap(),
             Device::Unix(path.clone())
         );
+    }
+
+    #[test]
+    fn device_framing() {
+        // The other end of the pair plays the driver: raw command in, raw response out.
+        let (mut ours, mut theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        let driver = std::thread::spawn(move || {
+            let mut cmd = [0u8; 14];
+            theirs.read_exact(&mut cmd).unwrap();
+            assert_eq!(hex::encode(cmd), "80010000000e0000017381000001");
+            theirs
+                .write_all(&[0x80, 0x01, 0, 0, 0, 10, 0, 0, 0x01, 0x8b])
+                .unwrap();
+        });
+        let cmd = super::super::marshal::command(0x173, &[0x8100_0001], None, &[]).unwrap();
+        let resp = device_transmit(&mut ours, &cmd).unwrap();
+        driver.join().unwrap();
+        match super::super::marshal::check_header(&resp) {
+            Err(super::super::marshal::Failure::Tpm(rc)) => assert_eq!(rc.0, 0x18b),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
