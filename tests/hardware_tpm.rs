@@ -868,7 +868,8 @@ fn tpm_key_works_in_serve() {
 }
 
 /// swtpm serving a Unix socket (`--server type=unixio`): a persistent key by
-/// `TPM_DEVICE=swtpm:path=…` and by the socket path itself, and a key file under the owner
+/// `TPM_DEVICE=swtpm:path=…` (simulator framing) and by the socket path itself (raw commands,
+/// as the official tool sends them), and a key file under the owner
 /// hierarchy (CreatePrimary, Load, Sign, FlushContext over the socket). swtpm is not started
 /// (`not-need-init` without `startup-clear`), so the helper's TPM2_Startup is exercised too.
 #[test]

@@ -1,7 +1,9 @@
 //! Where TPM commands go (`TPM_DEVICE`) and how: a character device (`/dev/tpmrm0`,
 //! `/dev/tpm0`: write a command, read its response), or a TPM simulator (swtpm, the Microsoft
 //! simulator) over TCP or a Unix socket with the simulator's framing (`TPM_SEND_COMMAND`,
-//! locality, length; the response's length, bytes and a trailing 0).
+//! locality, length; the response's length, bytes and a trailing 0). A Unix socket given as a
+//! bare path gets raw commands, as the official tool sends them (go-tpm's `OpenTPM`); swtpm
+//! takes either.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -35,8 +37,10 @@ pub enum Device {
         port: u16,
         mssim: bool,
     },
-    /// A simulator (swtpm `--server type=unixio`) over a Unix socket.
-    Unix(PathBuf),
+    /// A simulator (swtpm `--server type=unixio`) over a Unix socket; `framed`: with the
+    /// simulator framing (`swtpm:path=…`, as tpm2-tss sends it), else raw commands (a bare path,
+    /// as the official tool sends them).
+    Unix { path: PathBuf, framed: bool },
 }
 
 /// The device and where it came from (`TPM_DEVICE=…` or the default path), for messages.
@@ -99,7 +103,7 @@ pub fn parse(value: &str) -> Result<Device> {
                     value,
                     "gives both a Unix socket path and a host or port",
                 )),
-                Some(p) => Ok(Device::Unix(p)),
+                Some(path) => Ok(Device::Unix { path, framed: true }),
                 None => Ok(Device::Tcp {
                     host: host.unwrap_or_else(|| "localhost".into()),
                     port: port.unwrap_or(2321),
@@ -127,7 +131,10 @@ fn path_device(path: &Path) -> Device {
         .map(|m| m.file_type().is_socket())
         .unwrap_or(false);
     if socket {
-        Device::Unix(path.to_path_buf())
+        Device::Unix {
+            path: path.to_path_buf(),
+            framed: false,
+        }
     } else {
         Device::Node(path.to_path_buf())
     }
@@ -158,7 +165,7 @@ pub fn target() -> Result<Target> {
 enum Stream {
     Node(std::fs::File),
     Tcp(std::net::TcpStream),
-    Unix(std::os::unix::net::UnixStream),
+    Unix(std::os::unix::net::UnixStream, bool),
 }
 
 /// An open connection to a TPM.
@@ -225,11 +232,11 @@ impl Connection {
                 let _ = s.set_nodelay(true);
                 Stream::Tcp(s)
             }
-            Device::Unix(path) => {
+            Device::Unix { path, framed } => {
                 let s = std::os::unix::net::UnixStream::connect(path).map_err(cannot)?;
                 s.set_read_timeout(Some(SOCKET_TIMEOUT)).map_err(cannot)?;
                 s.set_write_timeout(Some(SOCKET_TIMEOUT)).map_err(cannot)?;
-                Stream::Unix(s)
+                Stream::Unix(s, *framed)
             }
         };
         Ok(Connection {
@@ -248,7 +255,8 @@ impl Connection {
         match &mut self.stream {
             Stream::Node(file) => device_transmit(file, command).map_err(failed),
             Stream::Tcp(s) => simulator_transmit(s, command).map_err(failed),
-            Stream::Unix(s) => simulator_transmit(s, command).map_err(failed),
+            Stream::Unix(s, true) => simulator_transmit(s, command).map_err(failed),
+            Stream::Unix(s, false) => raw_transmit(s, command).map_err(failed),
         }
     }
 }
@@ -261,6 +269,23 @@ fn device_transmit<S: Read + Write>(s: &mut S, command: &[u8]) -> std::io::Resul
     let n = s.read(&mut buf)?;
     buf.truncate(n);
     Ok(buf)
+}
+
+/// One raw command over a stream: the response's header says how long it is.
+fn raw_transmit<S: Read + Write>(s: &mut S, command: &[u8]) -> std::io::Result<Vec<u8>> {
+    s.write_all(command)?;
+    let mut resp = vec![0u8; 10];
+    s.read_exact(&mut resp)?;
+    let size = u32::from_be_bytes([resp[2], resp[3], resp[4], resp[5]]);
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    if !(10..=MAX_RESPONSE).contains(&size) {
+        return Err(std::io::Error::other(format!(
+            "the TPM announced a {size}-byte response"
+        )));
+    }
+    resp.resize(size, 0);
+    s.read_exact(&mut resp[10..])?;
+    Ok(resp)
 }
 
 /// One command in the simulator framing: `TPM_SEND_COMMAND`, locality 0, length, command; then
@@ -314,7 +339,10 @@ mod tests {
         );
         assert_eq!(
             parse("swtpm:path=/run/swtpm.sock").unwrap(),
-            Device::Unix("/run/swtpm.sock".into())
+            Device::Unix {
+                path: "/run/swtpm.sock".into(),
+                framed: true
+            }
         );
         assert_eq!(
             parse("device:/dev/tpmrm0").unwrap(),
@@ -349,7 +377,10 @@ mod tests {
         let _listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
         assert_eq!(
             parse(path.to_str().unwrap()).unwrap(),
-            Device::Unix(path.clone())
+            Device::Unix {
+                path: path.clone(),
+                framed: false
+            }
         );
     }
 
@@ -372,6 +403,29 @@ mod tests {
             Err(super::super::marshal::Failure::Tpm(rc)) => assert_eq!(rc.0, 0x18b),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn raw_stream_framing() {
+        // A raw response in two pieces: the header's size decides how much is read.
+        let (mut ours, mut theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        let tpm = std::thread::spawn(move || {
+            let mut cmd = [0u8; 14];
+            theirs.read_exact(&mut cmd).unwrap();
+            theirs.write_all(&[0x80, 0x01, 0, 0, 0, 12, 0]).unwrap();
+            theirs.flush().unwrap();
+            theirs.write_all(&[0, 0, 0, 0xaa, 0xbb]).unwrap();
+        });
+        let cmd = super::super::marshal::command(0x173, &[0x8100_0001], None, &[]).unwrap();
+        let resp = raw_transmit(&mut ours, &cmd).unwrap();
+        tpm.join().unwrap();
+        assert_eq!(resp, [0x80, 0x01, 0, 0, 0, 12, 0, 0, 0, 0, 0xaa, 0xbb]);
+        // A header announcing less than itself is refused, not read.
+        let (mut ours, mut theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        theirs
+            .write_all(&[0x80, 0x01, 0, 0, 0, 2, 0, 0, 0, 0])
+            .unwrap();
+        assert!(raw_transmit(&mut ours, &cmd).is_err());
     }
 
     #[test]
