@@ -86,6 +86,7 @@ impl Client {
         p.u32(0); // creationPCR: no selection
         let cmd = marshal::command(cc::CREATE_PRIMARY, &[hierarchy], Some(&[]), &p.0)?;
         let resp = self.call(&cmd)?;
+        // response(.., 1) returns exactly one handle or an error.
         let handle = marshal::response(&resp, 1)?.handles[0];
         self.transient.push(handle);
         Ok(handle)
@@ -103,6 +104,7 @@ impl Client {
         p.tpm2b(private)?.tpm2b(public)?;
         let cmd = marshal::command(cc::LOAD, &[parent], Some(&[]), &p.0)?;
         let resp = self.call(&cmd)?;
+        // response(.., 1) returns exactly one handle or an error.
         let handle = marshal::response(&resp, 1)?.handles[0];
         self.transient.push(handle);
         Ok(handle)
