@@ -429,6 +429,42 @@ mod tests {
     }
 
     #[test]
+    fn mssim_is_powered_on_through_the_platform_port() {
+        // Two consecutive free ports: the command port and the platform port (+1).
+        let (tpm, platform) = (0..50)
+            .find_map(|_| {
+                let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                let port = a.local_addr().unwrap().port().checked_add(1)?;
+                let b = std::net::TcpListener::bind(("127.0.0.1", port)).ok()?;
+                Some((a, b))
+            })
+            .expect("two consecutive free ports");
+        let port = tpm.local_addr().unwrap().port();
+        let sim = std::thread::spawn(move || {
+            let (mut p, _) = platform.accept().unwrap();
+            let mut signals = Vec::new();
+            for _ in 0..2 {
+                let mut w = [0u8; 4];
+                p.read_exact(&mut w).unwrap();
+                signals.push(u32::from_be_bytes(w));
+                p.write_all(&[0; 4]).unwrap();
+            }
+            let (mut s, _) = tpm.accept().unwrap();
+            let mut frame = [0u8; 10];
+            s.read_exact(&mut frame).unwrap();
+            s.write_all(&[0, 0, 0, 1, b'!', 0, 0, 0, 0]).unwrap();
+            signals
+        });
+        let target = Target {
+            device: parse(&format!("mssim:host=127.0.0.1,port={port}")).unwrap(),
+            origin: "test".into(),
+        };
+        let mut c = Connection::open(&target).unwrap();
+        assert_eq!(c.transmit(b"x").unwrap(), b"!");
+        assert_eq!(sim.join().unwrap(), [SIGNAL_POWER_ON, SIGNAL_NV_ON]);
+    }
+
+    #[test]
     fn simulator_framing() {
         // A loopback "simulator": checks the frame, answers with a canned response.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
