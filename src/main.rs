@@ -12,9 +12,6 @@ use clap::FromArgMatches;
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    // Before any thread exists: libtss2 writes its own log lines to stderr unless told not to.
-    #[cfg(feature = "tpm")]
-    aws_signing_helper::identity::tpm::quiet_tss_logs();
     if let Some(args) = cli::fast_credential_process(std::env::args_os()) {
         return finish(run(Command::CredentialProcess(args)));
     }

@@ -2,8 +2,7 @@
 //! drop), makes keys with tpm2-tools (persistent handles, `TSS2 PRIVATE KEY` files), has the
 //! root CA certify the TPM's public key, and runs the real binary against the emulator.
 //! Without swtpm/tpm2-tools the tests fail when `CI` is set and are skipped (with a reason)
-//! otherwise. Compiled only with `--features tpm`.
-#![cfg(feature = "tpm")]
+//! otherwise. TPM support is in every build (no cargo feature needed).
 
 mod common;
 
@@ -112,6 +111,57 @@ impl Tpm {
             last = String::from_utf8_lossy(&out.stderr).into_owned();
         }
         panic!("swtpm did not start: {last}");
+    }
+
+    /// Stops swtpm (SIGTERM: it saves its state) and serves the same TPM state on a Unix socket
+    /// (`tpm.sock`); `tcti` becomes `swtpm:path=…`. tpm2-tools 5.4 (tpm2-tss 3) cannot reach a
+    /// Unix socket, so keys are made before. With `startup` false swtpm is not started
+    /// (`not-need-init` only): the helper must send TPM2_Startup itself.
+    fn restart_on_unix_socket(&mut self, startup: bool) -> PathBuf {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "swtpm did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let socket = self.path("tpm.sock");
+        let flags = if startup {
+            "not-need-init,startup-clear"
+        } else {
+            "not-need-init"
+        };
+        self.child = Command::new("swtpm")
+            .args([
+                "socket",
+                "--tpm2",
+                "--tpmstate",
+                &format!("dir={}", self.path("state").display()),
+                "--server",
+                &format!("type=unixio,path={}", socket.display()),
+                "--ctrl",
+                &format!("type=unixio,path={}", self.path("ctrl.sock").display()),
+                "--flags",
+                flags,
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("swtpm starts");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::os::unix::net::UnixStream::connect(&socket).is_err() {
+            assert!(
+                self.child.try_wait().unwrap().is_none(),
+                "swtpm on a Unix socket exited"
+            );
+            assert!(
+                Instant::now() < deadline,
+                "swtpm did not listen on {socket:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.tcti = format!("swtpm:path={}", socket.display());
+        socket
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -602,7 +652,7 @@ fn wrong_passwords_and_missing_certificates_fail_cleanly() {
         &[],
     );
     assert_clean_failure(&out, "does not match the certificate");
-    // A handle with nothing in it; a malformed handle; an unknown TPM_DEVICE form.
+    // A handle with nothing in it; a malformed handle; a Unix socket that is not there.
     let out = cp(
         &h.tpm,
         &run,
@@ -815,4 +865,121 @@ fn tpm_key_works_in_serve() {
     assert!(v["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
     drop(served);
     assert_eq!(run.emulator.sessions_created(), 1);
+}
+
+/// swtpm serving a Unix socket (`--server type=unixio`): a persistent key by
+/// `TPM_DEVICE=swtpm:path=…` (simulator framing) and by the socket path itself (raw commands,
+/// as the official tool sends them), and a key file under the owner
+/// hierarchy (CreatePrimary, Load, Sign, FlushContext over the socket). swtpm is not started
+/// (`not-need-init` without `startup-clear`), so the helper's TPM2_Startup is exercised too.
+#[test]
+fn unix_socket_swtpm_gets_credentials() {
+    if !have_tools() {
+        return;
+    }
+    let mut h = handles();
+    h.tpm
+        .create("ec-file", "ecc256", "primary.ctx", Some(PASSWORD));
+    let file = h.tpm.encode("ec-file", "primary.ctx", false);
+    let file_cert = certify(
+        &h.pki,
+        "ec-file",
+        &h.tpm.load("ec-file", "primary.ctx", None),
+    );
+    let socket = h.tpm.restart_on_unix_socket(false);
+    let run = start(&h.pki, emulator_config(&h.pki));
+    let (_, handle, password, cert) = h.keys.iter().find(|k| k.0 == "ec-pw").unwrap();
+    let out = cp(
+        &h.tpm,
+        &run,
+        Some(cert),
+        Some(&format!("handle:{handle}")),
+        &["--tpm-key-password", password.unwrap()],
+        &[],
+    );
+    assert_credentials(&out);
+    let (_, handle, _, cert) = h.keys.iter().find(|k| k.0 == "rsa").unwrap();
+    let out = cp(
+        &h.tpm,
+        &run,
+        Some(cert),
+        Some(&format!("handle:{handle}")),
+        &["--no-tpm-key-password"],
+        &[("TPM_DEVICE", socket.to_str().unwrap())],
+    );
+    assert_credentials(&out);
+    let out = cp(
+        &h.tpm,
+        &run,
+        Some(&file_cert),
+        Some(file.to_str().unwrap()),
+        &[],
+        &[(PASSWORD_ENV, PASSWORD)],
+    );
+    assert_credentials(&out);
+    // A wrong password over the socket is the same one-line error.
+    let out = cp(
+        &h.tpm,
+        &run,
+        Some(&file_cert),
+        Some(file.to_str().unwrap()),
+        &["--tpm-key-password", "wrong"],
+        &[],
+    );
+    assert_clean_failure(&out, "incorrect TPM key password");
+    assert_eq!(run.emulator.sessions_created(), 3);
+}
+
+/// ECC P-384 keys: a persistent one with a password and a key file with emptyAuth, both
+/// certified; credential-process works, and sign-string signatures with every digest verify.
+#[test]
+fn p384_keys_sign_and_get_credentials() {
+    if !have_tools() {
+        return;
+    }
+    let pki = Pki::new();
+    let tpm = Tpm::start();
+    tpm.primary();
+    tpm.create("ec384-pw", "ecc384", "primary.ctx", Some(PASSWORD));
+    let handle_cert = certify(
+        &pki,
+        "ec384-pw",
+        &tpm.load("ec384-pw", "primary.ctx", Some("0x81000005")),
+    );
+    tpm.create("ec384", "ecc384", "primary.ctx", None);
+    let file = tpm.encode("ec384", "primary.ctx", true);
+    let file_cert = certify(&pki, "ec384", &tpm.load("ec384", "primary.ctx", None));
+    let run = start(&pki, emulator_config(&pki));
+    let keys: [(String, Option<&str>, &Path); 2] = [
+        ("handle:0x81000005".into(), Some(PASSWORD), &handle_cert),
+        (file.to_str().unwrap().into(), None, &file_cert),
+    ];
+    for (key, password, cert_path) in &keys {
+        let extra: Vec<&str> = match password {
+            Some(p) => vec!["--tpm-key-password", p],
+            None => vec![],
+        };
+        assert_credentials(&cp(&tpm, &run, Some(cert_path), Some(key), &extra, &[]));
+        let cert = cert_of(cert_path);
+        assert!(format!("{:?}", cert.key_type()).contains("P384"));
+        for (digest, d) in [
+            ("SHA256", Digest::Sha256),
+            ("SHA384", Digest::Sha384),
+            ("SHA512", Digest::Sha512),
+        ] {
+            let mut a = args(&["sign-string", "--private-key", key, "--digest", digest]);
+            a.extend(args(&extra));
+            let sig = sign_string_signature(&run_tpm(&tpm, None, &a, &[]), "json");
+            assert!(
+                chain::verify(
+                    &cert,
+                    d,
+                    &sign_string_payload(Some(cert.public_key())),
+                    &sig
+                ),
+                "{key} {digest}"
+            );
+        }
+    }
+    assert_eq!(run.emulator.sessions_created(), 2);
 }

@@ -3,18 +3,20 @@
 //!
 //! Here: the handle and key-file parsers with the official errors, the password rules
 //! (`--tpm-key-password`, `--no-tpm-key-password`, `AWS_SIGNING_HELPER_TPM_KEY_PASSWORD`, then a
-//! prompt), the TPM device choice (`TPM_DEVICE`) and the certificate. Signing is in [`esapi`]
-//! (cargo feature `tpm`, links libtss2); without the feature a TPM key is a clear error.
+//! prompt) and the certificate. The TPM itself is reached without any C library: [`transport`]
+//! (`TPM_DEVICE`: device node, swtpm/mssim over TCP or a Unix socket), [`marshal`] (the wire
+//! format), [`client`] (the commands) and [`signer`] (keys and signatures).
 
-#[cfg(feature = "tpm")]
-pub(crate) mod esapi;
+mod client;
+pub(crate) mod marshal;
+pub(crate) mod signer;
+pub mod transport;
 
 use std::path::Path;
 
 use zeroize::Zeroizing;
 
 use super::source::Purpose;
-#[cfg(feature = "tpm")]
 use super::Digest;
 use super::{Certificate, Identity};
 use crate::error::{Error, Result};
@@ -204,65 +206,11 @@ pub fn password(spec: &KeySpec, empty_auth: Option<bool>) -> Result<Option<Zeroi
     Ok(given)
 }
 
-/// Silences libtss2's own log lines on stderr (`TSS2_LOG=all+NONE`) unless `TSS2_LOG` is set:
-/// every failure is reported as one line of ours. Call it at start-up, before threads exist
-/// (setting the environment is not thread-safe). Set `TSS2_LOG=all+ERROR` to see them.
-#[cfg(feature = "tpm")]
-pub fn quiet_tss_logs() {
-    if std::env::var_os("TSS2_LOG").is_none() {
-        std::env::set_var("TSS2_LOG", "all+NONE");
-    }
-}
-
-/// The TCTI configuration: `TPM_DEVICE` (a device node, or a TCTI string such as
-/// `swtpm:host=127.0.0.1,port=2321`, `mssim:…`, `device:…`, `tabrmd:…`), else `/dev/tpmrm0`,
-/// else `/dev/tpm0`. swtpm Unix sockets are refused with a hint: the TCTI configuration of
-/// tss-esapi 7 has no `path=`, and guessing would silently talk to another TPM.
-pub fn tcti_config() -> Result<String> {
-    let device = std::env::var("TPM_DEVICE").ok().filter(|d| !d.is_empty());
-    let hint = "set TPM_DEVICE to a device node (/dev/tpmrm0) or to swtpm:host=127.0.0.1,port=2321 (swtpm started with --server type=tcp,port=2321)";
-    match device {
-        Some(d) if d.contains(':') => {
-            let (kind, conf) = d.split_once(':').unwrap_or((&d, ""));
-            let keys_ok = |allowed: &[&str]| {
-                conf.is_empty()
-                    || conf.split(',').all(|kv| {
-                        kv.split_once('=')
-                            .is_some_and(|(k, v)| allowed.contains(&k) && !v.is_empty())
-                    })
-            };
-            let ok = match kind {
-                "swtpm" | "mssim" => keys_ok(&["host", "port"]),
-                "tabrmd" => keys_ok(&["bus_name", "bus_type"]),
-                "device" => true,
-                _ => false,
-            };
-            if ok {
-                Ok(d)
-            } else {
-                Err(Error::new(format!(
-                    "TPM_DEVICE={d} is not a TPM device or TCTI this build understands"
-                ))
-                .hint(hint))
-            }
-        }
-        Some(d) => {
-            use std::os::unix::fs::FileTypeExt;
-            let socket = std::fs::metadata(&d)
-                .map(|m| m.file_type().is_socket())
-                .unwrap_or(false);
-            if socket {
-                Err(Error::new(format!(
-                    "TPM_DEVICE={d} is a Unix socket, which this build cannot use"
-                ))
-                .hint(hint))
-            } else {
-                Ok(format!("device:{d}"))
-            }
-        }
-        None if Path::new("/dev/tpmrm0").exists() => Ok("device:/dev/tpmrm0".into()),
-        None => Ok("device:/dev/tpm0".into()),
-    }
+/// The TPM to use: `TPM_DEVICE` (a device node, a swtpm Unix socket, or a TCTI string such as
+/// `swtpm:host=127.0.0.1,port=2321`, `swtpm:path=/run/swtpm.sock`, `mssim:…`, `device:…`), else
+/// `/dev/tpmrm0`, else `/dev/tpm0`. See [`transport::parse`].
+pub fn device() -> Result<transport::Target> {
+    transport::target()
 }
 
 /// The certificate and chain: from `--certificate` (which may be the combined file holding the
@@ -332,52 +280,37 @@ pub fn load(spec: &KeySpec, purpose: Purpose) -> Result<Identity> {
         .hint("pass --certificate with the PEM certificate issued for this TPM key (sign-string works without one)"));
     }
     let given = password(spec, key_file.as_ref().map(|k| k.empty_auth))?;
-    let tcti = tcti_config()?;
-    #[cfg(feature = "tpm")]
-    {
-        let key = match (handle, key_file) {
-            (Some(h), _) => esapi::TpmKey::Persistent(h),
-            (None, Some(key)) => esapi::TpmKey::File {
-                path: key_ref.to_string(),
-                key,
-            },
-            (None, None) => return Err(Error::new("no TPM key given")),
-        };
-        let signer = open_signer(tcti, key, key_ref, given, certificate.as_ref(), spec)?;
-        Ok(Identity {
-            certificate,
-            chain,
-            signer: Box::new(signer),
-        })
-    }
-    #[cfg(not(feature = "tpm"))]
-    {
-        let _ = (given, tcti, chain);
-        Err(Error::new(format!(
-            "this build of aws_signing_helper has no TPM 2.0 support (key {key_ref})"
-        ))
-        .hint("rebuild with: cargo build --release --features tpm (needs libtss2-dev)"))
-    }
+    let target = device()?;
+    let key = match (handle, key_file) {
+        (Some(h), _) => signer::TpmKey::Persistent(h),
+        (None, Some(key)) => signer::TpmKey::File {
+            path: key_ref.to_string(),
+            key,
+        },
+        (None, None) => return Err(Error::new("no TPM key given")),
+    };
+    let signer = open_signer(target, key, key_ref, given, certificate.as_ref(), spec)?;
+    Ok(Identity {
+        certificate,
+        chain,
+        signer: Box::new(signer),
+    })
 }
 
-#[cfg(feature = "tpm")]
 const TPM_PROMPTS: super::file::PasswordPrompts = super::file::PasswordPrompts {
     first: "Please enter your TPM key password:",
     retry: "Incorrect TPM key password. Please try again:",
     what: "TPM key",
 };
 
-#[cfg(feature = "tpm")]
 fn remembered(key_ref: &str) -> Option<Zeroizing<String>> {
     crate::identity::remembered::get(&format!("TPM key {key_ref}"))
 }
 
-#[cfg(feature = "tpm")]
 fn remember(key_ref: &str, password: &Zeroizing<String>) {
     crate::identity::remembered::put(&format!("TPM key {key_ref}"), password);
 }
 
-#[cfg(feature = "tpm")]
 fn auth_bytes(password: &str) -> Zeroizing<Vec<u8>> {
     Zeroizing::new(password.as_bytes().to_vec())
 }
@@ -385,17 +318,16 @@ fn auth_bytes(password: &str) -> Zeroizing<Vec<u8>> {
 /// Opens the key, checks it against the certificate, and checks the password with a test
 /// signature: a wrong password from a flag or the environment is an error, a typed one is asked
 /// again (at most three times).
-#[cfg(feature = "tpm")]
 fn open_signer(
-    tcti: String,
-    key: esapi::TpmKey,
+    target: transport::Target,
+    key: signer::TpmKey,
     key_ref: &str,
     given: Option<Zeroizing<String>>,
     certificate: Option<&Certificate>,
     spec: &KeySpec,
-) -> Result<esapi::TpmSigner> {
+) -> Result<signer::TpmSigner> {
     use super::file::{Prompter, TerminalPrompter};
-    use esapi::TpmFailure;
+    use signer::TpmFailure;
 
     let cached = if given.is_none() {
         remembered(key_ref)
@@ -403,7 +335,7 @@ fn open_signer(
         None
     };
     let first = given.clone().or(cached.clone()).unwrap_or_default();
-    let mut signer = esapi::TpmSigner::new(tcti, key, auth_bytes(&first))?;
+    let mut signer = signer::TpmSigner::new(target, key, auth_bytes(&first))?;
     if let Some(cert) = certificate {
         if !super::pkcs12::key_matches(&signer, cert) {
             return Err(Error::new(format!(
