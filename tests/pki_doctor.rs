@@ -588,3 +588,44 @@ fn mldsa_keys_are_written_in_the_openssl_form_and_sign_deterministically() {
     let (seed, _) = mldsa_both_form(&std::fs::read_to_string(d.join("ca.key")).unwrap());
     assert_eq!(seed.len(), 32);
 }
+
+/// `pki issue` with no CA yet says to make one; its suggested credential_process line names
+/// this very binary by its absolute path.
+#[test]
+fn pki_issue_guides_a_newcomer() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin())
+            .args(args)
+            .current_dir(dir.path())
+            .env("HOME", dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["pki", "issue", "--cn", "workload"]);
+    assert_clean_failure(&out, "aws_signing_helper pki ca");
+    assert!(run(&["pki", "ca", "--cn", "Test CA"]).status.success());
+    let out = run(&["pki", "issue", "--cn", "workload"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("credential_process = "))
+        .expect("a credential_process line");
+    let program = line
+        .split("credential_process = ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    assert!(std::path::Path::new(program).is_absolute(), "{line}");
+    assert_eq!(
+        std::fs::canonicalize(program).unwrap(),
+        std::fs::canonicalize(bin()).unwrap()
+    );
+}

@@ -171,7 +171,16 @@ fn write_key(path: &Path, key_pem: &str, out: &KeyOutArgs) -> Result<bool> {
 
 fn read_text(path: &Path, flag: &str) -> Result<Zeroizing<String>> {
     aws_signing_helper::files::read_text(path, aws_signing_helper::files::CAP_PEM, "PEM file")
-        .map_err(|e| e.or_io(|e| Error::new(format!("cannot read {flag} {}: {e}", path.display()))))
+        .map_err(|e| {
+            e.or_io(|e| {
+                let err = Error::new(format!("cannot read {flag} {}: {e}", path.display()));
+                if e.kind() == std::io::ErrorKind::NotFound && matches!(flag, "--ca" | "--ca-key") {
+                    err.hint("make a CA first: aws_signing_helper pki ca (it writes ca.pem and ca.key here), or pass --ca and --ca-key")
+                } else {
+                    err
+                }
+            })
+        })
 }
 
 /// The CA key as unencrypted PKCS#8 PEM (decrypting it when it is encrypted).
@@ -313,6 +322,11 @@ fn next_steps(cert: &Path, key: Option<&Path>, ca: &Path) {
     let key_abs = key.map_or_else(|| "YOUR_KEY.pem".to_string(), abs);
     let key = key.map_or_else(|| "YOUR_KEY.pem".to_string(), |k| k.display().to_string());
     let cert_abs = abs(cert);
+    // The AWS CLI runs credential_process without a shell's PATH lookups one can rely on:
+    // name this very binary.
+    let bin = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "aws_signing_helper".to_string());
     println!("\nNext steps:\n");
     println!("1. Check it offline against the trust anchor and your ARNs:\n");
     println!(
@@ -323,6 +337,6 @@ fn next_steps(cert: &Path, key: Option<&Path>, ca: &Path) {
     println!("2. Use it from ~/.aws/config:\n");
     println!("   [profile my-workload]");
     println!(
-        "   credential_process = aws_signing_helper credential-process --cache --certificate {cert_abs} --private-key {key_abs} --trust-anchor-arn TA_ARN --profile-arn PROFILE_ARN --role-arn ROLE_ARN"
+        "   credential_process = {bin} credential-process --cache --certificate {cert_abs} --private-key {key_abs} --trust-anchor-arn TA_ARN --profile-arn PROFILE_ARN --role-arn ROLE_ARN"
     );
 }
