@@ -44,6 +44,10 @@ pub struct DoctorArgs {
     /// Warn when the certificate expires within this many days
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
     pub warn_days: i64,
+    /// Also write the role trust policy it suggests to this file (for
+    /// aws iam create-role --assume-role-policy-document file://FILE)
+    #[arg(long, value_name = "FILE")]
+    pub trust_policy_out: Option<PathBuf>,
 }
 
 /// Leaf, chain, and whether the key matches (None: no key given).
@@ -158,6 +162,13 @@ pub fn run(args: &DoctorArgs) -> Result<()> {
     );
     for line in derived.trust_policy.lines() {
         let _ = writeln!(r, "  {line}");
+    }
+    if let Some(path) = &args.trust_policy_out {
+        aws_signing_helper::pki::write_public(
+            path,
+            format!("{}\n", derived.trust_policy).as_bytes(),
+        )
+        .map_err(|e| e.context("--trust-policy-out"))?;
     }
     let fails = findings.iter().filter(|f| f.status == Status::Fail).count();
     let warns = findings.iter().filter(|f| f.status == Status::Warn).count();

@@ -59,6 +59,9 @@ pub struct EmulatorArgs {
     /// Once listening, write the URL to this file (atomically: a reader sees all of it or none)
     #[arg(long, value_name = "FILE")]
     pub url_file: Option<PathBuf>,
+    /// Once listening, write the process id to this file (to stop it later: kill "$(cat FILE)")
+    #[arg(long, value_name = "FILE")]
+    pub pid_file: Option<PathBuf>,
     /// Start in the background and return once it listens: prints the URL on stdout and the
     /// process id on stderr (request logs are discarded)
     #[arg(long)]
@@ -194,6 +197,10 @@ pub fn run(args: &EmulatorArgs) -> Result<()> {
     if let (Some(path), Some(pem)) = (&args.server_ca_out, emulator.server_ca_pem()) {
         aws_signing_helper::pki::write_public(path, pem.as_bytes())
             .map_err(|e| e.context("--server-ca-out"))?;
+    }
+    if let Some(path) = &args.pid_file {
+        aws_signing_helper::pki::write_public(path, format!("{}\n", std::process::id()).as_bytes())
+            .map_err(|e| e.context("--pid-file"))?;
     }
     if let Some(path) = &args.url_file {
         aws_signing_helper::pki::write_public(path, format!("{}\n", emulator.url()).as_bytes())
