@@ -109,6 +109,11 @@ impl HttpClient {
             .http_status_as_error(false)
             .max_redirects(0)
             .user_agent(opts.user_agent.as_str())
+            // The default 128 KiB buffers are zero-filled on every run; our answers are a few
+            // KiB (1 MiB body cap), and a request's headers (a long X-Amz-X509-Chain) stay
+            // well under 64 KiB.
+            .input_buffer_size(32 * 1024)
+            .output_buffer_size(64 * 1024)
             .timeout_global(Some(opts.timeout))
             .timeout_connect(Some(opts.timeout.min(Duration::from_secs(30))))
             .proxy(proxy_for(url)?)
