@@ -244,7 +244,10 @@ fn emulator_in_the_background_is_ready_when_it_returns() {
         &[],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let url = String::from_utf8(out.stdout.clone()).unwrap().trim().to_string();
+    let url = String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .trim()
+        .to_string();
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
     assert_eq!(std::fs::read_to_string(&url_file).unwrap().trim(), url);
     let pid: i32 = stderr(&out)

@@ -396,6 +396,41 @@ fn missing_query_parameter() {
 }
 
 #[test]
+fn arns_in_the_json_body_are_accepted() {
+    // iam-rolesanywhere-session and needroleshere send the ARNs in the body, not the query.
+    let f = fixture();
+    let mut req = Req::new();
+    req.params.clear();
+    req.body = serde_json::json!({
+        "durationSeconds": 1800,
+        "profileArn": PROFILE_ARN,
+        "roleArn": ROLE_ARN,
+        "trustAnchorArn": TA_ARN,
+    })
+    .to_string()
+    .into_bytes();
+    let grant = run(&f, &req).unwrap();
+    assert_eq!(grant.role_arn, ROLE_ARN);
+    assert_eq!(grant.duration_seconds, 1800);
+
+    // A mix: the role in the body, the rest in the query.
+    let mut req = Req::new();
+    req.params.retain(|(k, _)| k != "roleArn");
+    req.body = format!(r#"{{"roleArn":"{ROLE_ARN}"}}"#).into_bytes();
+    assert_eq!(run(&f, &req).unwrap().role_arn, ROLE_ARN);
+
+    // Still checked: a malformed ARN in the body, or one missing everywhere.
+    let mut req = Req::new();
+    req.params.retain(|(k, _)| k != "roleArn");
+    req.body = br#"{"roleArn":"arn:aws:iam::1:role/x"}"#.to_vec();
+    assert_err(run(&f, &req), 400, "ValidationException", "roleArn");
+    let mut req = Req::new();
+    req.params.retain(|(k, _)| k != "profileArn");
+    req.body = br#"{"profileArn":7}"#.to_vec();
+    assert_err(run(&f, &req), 400, "ValidationException", "profileArn");
+}
+
+#[test]
 fn malformed_arns() {
     let f = fixture();
     for (name, value) in [
@@ -888,4 +923,58 @@ fn plain_http_and_bad_fail_status() {
         ..Config::default()
     };
     assert!(Emulator::start(bad, "127.0.0.1:0".parse().unwrap(), false).is_err());
+}
+
+/// The server's end of a connection from `client` (found among this process's descriptors).
+fn server_side_nodelay(server: std::net::SocketAddr, client: &std::net::TcpStream) -> Option<bool> {
+    use std::os::fd::BorrowedFd;
+    let client_addr = client.local_addr().unwrap();
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+        let Some(fd) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: only getsockname/getpeername/getsockopt run on it while borrowed; if another
+        // test thread closed it meanwhile these calls fail with EBADF, which is skipped.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+        let sock = socket2::SockRef::from(&borrowed);
+        let (Ok(local), Ok(peer)) = (sock.local_addr(), sock.peer_addr()) else {
+            continue;
+        };
+        if local.as_socket() == Some(server) && peer.as_socket() == Some(client_addr) {
+            return sock.tcp_nodelay().ok();
+        }
+    }
+    None
+}
+
+#[test]
+fn accepted_connections_set_tcp_nodelay() {
+    use std::io::{Read, Write};
+    let emulator =
+        Emulator::start(Config::default(), "127.0.0.1:0".parse().unwrap(), false).unwrap();
+    let addr: std::net::SocketAddr = emulator
+        .url()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let mut client = std::net::TcpStream::connect(addr).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    // One full answer, so the server has accepted and configured the connection.
+    client
+        .write_all(b"GET /sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let n = client.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 404"));
+    // The probe can tell the two apart: our own end keeps the default (Nagle on).
+    assert!(!socket2::SockRef::from(&client).tcp_nodelay().unwrap());
+    assert_eq!(server_side_nodelay(addr, &client), Some(true));
+    drop(client);
+    emulator.shutdown();
 }

@@ -117,16 +117,25 @@ pub fn verify_request(
 
     // 2. Query parameters.
     let params = parse_query(query)?;
+    // The ARNs may come in the query string (the official helper) or in the JSON body
+    // (iam-rolesanywhere-session, needroleshere); the service accepts both. The query wins.
+    let body_fields = body_arns(body);
     let param = |name: &str| -> Result<&str, ServiceError> {
         let mut values = params.iter().filter(|(k, _)| k == name);
         match (values.next(), values.next()) {
             (Some((_, v)), None) => Ok(v.as_str()),
-            (None, _) => Err(ServiceError::validation(format!(
-                "1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null"
-            ))),
             (Some(_), Some(_)) => Err(ServiceError::validation(format!(
                 "Query parameter '{name}' given more than once"
             ))),
+            (None, _) => body_fields
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.as_str())
+                .ok_or_else(|| {
+                    ServiceError::validation(format!(
+                        "1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null"
+                    ))
+                }),
         }
     };
     let profile_arn = param("profileArn")?;
@@ -676,6 +685,22 @@ fn parse_body(body: &[u8]) -> Result<(u64, Option<String>), ServiceError> {
         Some(_) => return Err(malformed()),
     };
     Ok((duration, name))
+}
+
+/// The ARN fields of a JSON body, when it is a JSON object holding them as strings
+/// (anything else is left to the body check, which reports it).
+fn body_arns(body: &[u8]) -> Vec<(&'static str, String)> {
+    let Ok(serde_json::Value::Object(obj)) = serde_json::from_slice::<serde_json::Value>(body)
+    else {
+        return Vec::new();
+    };
+    ["profileArn", "roleArn", "trustAnchorArn"]
+        .into_iter()
+        .filter_map(|k| match obj.get(k) {
+            Some(serde_json::Value::String(v)) => Some((k, v.clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 fn valid_session_name(name: &str) -> bool {
