@@ -9,12 +9,16 @@ use base64::Engine;
 use jiff::Timestamp;
 use rustls_pki_types::{CertificateDer, UnixTime};
 
+use super::control::State;
 use super::Config;
 use crate::identity::{Certificate, Curve, KeyType, MlDsaLevel};
 use crate::protocol::sigv4;
 
 /// The service's text for every chain-building failure.
 pub const UNTRUSTED_CERTIFICATE: &str = "Untrusted certificate. Insufficient certificate";
+
+/// The answer to a certificate on an enabled CRL of its trust anchor.
+pub const REVOKED_CERTIFICATE: &str = "Certificate is revoked";
 
 /// An error answer of the service: status, `X-Amzn-ErrorType` code and `message`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +110,24 @@ pub fn verify_request(
     body: &[u8],
     now: Timestamp,
 ) -> Result<SessionGrant, ServiceError> {
+    verify_session(config, None, method, path, query, headers, body, now)
+}
+
+/// [`verify_request`], checked also against the control plane's `state` when a trust anchor
+/// was created through it: the anchor and profile must exist and be enabled, the profile must
+/// list the role, bound `durationSeconds` and allow `roleSessionName`, and the certificate
+/// must chain to that anchor's bundle and not be on its enabled CRLs.
+#[allow(clippy::too_many_arguments)] // the request's parts, as in verify_request, plus state
+pub fn verify_session(
+    config: &Config,
+    state: Option<&State>,
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    now: Timestamp,
+) -> Result<SessionGrant, ServiceError> {
     // 1. Operation.
     if method != "POST" || path != "/sessions" {
         return Err(ServiceError::new(
@@ -155,6 +177,14 @@ pub fn verify_request(
         )));
     }
     let region = trust_anchor.region.as_str();
+
+    // 4b. The control plane's resources, when it created any trust anchor.
+    let policy = match state {
+        Some(state) if state.governs_sessions() => {
+            Some(state.session_policy(trust_anchor_arn, profile_arn, role_arn)?)
+        }
+        _ => None,
+    };
 
     // 5. Authorization header.
     let auth_value = single_header(headers, "authorization")?
@@ -289,15 +319,35 @@ pub fn verify_request(
             chain.push(cert);
         }
     }
-    verify_chain(config, &leaf, &chain, now)?;
+    let anchors = policy
+        .as_ref()
+        .map_or(&config.trust_anchors, |p| &p.anchors);
+    check_chain(anchors, &leaf, &chain, now)
+        .map_err(|_| ServiceError::access_denied(UNTRUSTED_CERTIFICATE))?;
+    if let Some(policy) = &policy {
+        if policy
+            .revoked_serials
+            .iter()
+            .any(|s| s == leaf.serial_bytes())
+        {
+            return Err(ServiceError::access_denied(REVOKED_CERTIFICATE));
+        }
+    }
 
     // 13. Body.
     let (duration_seconds, role_session_name) = parse_body(body)?;
-    if !(900..=u64::from(config.max_duration_seconds)).contains(&duration_seconds) {
+    let max_duration = policy
+        .as_ref()
+        .map_or(config.max_duration_seconds, |p| p.max_duration_seconds);
+    if !(900..=u64::from(max_duration)).contains(&duration_seconds) {
         return Err(ServiceError::validation(format!(
-            "1 validation error detected: Value '{duration_seconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and {}",
-            config.max_duration_seconds
+            "1 validation error detected: Value '{duration_seconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and {max_duration}"
         )));
+    }
+    if role_session_name.is_some() && policy.as_ref().is_some_and(|p| !p.accept_role_session_name) {
+        return Err(ServiceError::access_denied(
+            "The profile does not accept a roleSessionName (acceptRoleSessionName is false)",
+        ));
     }
     let duration_seconds = u32::try_from(duration_seconds)
         .map_err(|_| ServiceError::validation("durationSeconds out of range"))?;
@@ -581,16 +631,6 @@ pub fn is_ca(cert: &Certificate) -> bool {
             .get_extension::<x509_cert::ext::pkix::BasicConstraints>(),
         Ok(Some((_, bc))) if bc.ca
     )
-}
-
-fn verify_chain(
-    config: &Config,
-    leaf: &Certificate,
-    chain: &[Certificate],
-    now: Timestamp,
-) -> Result<(), ServiceError> {
-    check_chain(&config.trust_anchors, leaf, chain, now)
-        .map_err(|_| ServiceError::access_denied(UNTRUSTED_CERTIFICATE))
 }
 
 /// Why a certificate does not chain to a trust anchor. The service says only
