@@ -156,4 +156,6 @@ impl SessionGrant {
 }
 
 #[cfg(test)]
+mod control_tests;
+#[cfg(test)]
 mod tests;

@@ -396,24 +396,32 @@ fn control_plane(
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case("authorization"))
         .map(|(_, v)| v.as_str());
-    let result = caller_region(authorization).and_then(|region| {
-        let mut state = shared.state.lock().map_err(|_| injected(500))?;
-        let mut next = state.clone();
-        let answer = next.handle(method, path, query, body, &region, now)?;
-        if answer.changed {
-            // Saved before it is applied: a failed save changes nothing.
-            save_state(shared.config.state_file.as_deref(), &next).map_err(|e| {
-                eprintln!("emulator: could not save the state: {e}");
-                ServiceError {
-                    status: 500,
-                    code: "InternalServerException",
-                    message: "Could not save the emulator state".to_string(),
-                }
-            })?;
-            *state = next;
-        }
-        Ok(answer)
-    });
+    let result = caller_region(authorization)
+        .map_err(|denied| {
+            // An unknown operation is 404 whoever asks: route it on an empty, throwaway state.
+            match State::default().handle(method, path, query, body, "us-east-1", now) {
+                Err(e) if e.code == "UnknownOperationException" => e,
+                _ => denied,
+            }
+        })
+        .and_then(|region| {
+            let mut state = shared.state.lock().map_err(|_| injected(500))?;
+            let mut next = state.clone();
+            let answer = next.handle(method, path, query, body, &region, now)?;
+            if answer.changed {
+                // Saved before it is applied: a failed save changes nothing.
+                save_state(shared.config.state_file.as_deref(), &next).map_err(|e| {
+                    eprintln!("emulator: could not save the state: {e}");
+                    ServiceError {
+                        status: 500,
+                        code: "InternalServerException",
+                        message: "Could not save the emulator state".to_string(),
+                    }
+                })?;
+                *state = next;
+            }
+            Ok(answer)
+        });
     match result {
         Ok(answer) => {
             log(&format!("{}", answer.status));

@@ -339,6 +339,11 @@ pub fn verify_session(
     let max_duration = policy
         .as_ref()
         .map_or(config.max_duration_seconds, |p| p.max_duration_seconds);
+    // Absent, it is an hour, or the profile's duration when that is shorter.
+    let duration_seconds = duration_seconds.unwrap_or(match &policy {
+        Some(p) => u64::from(p.max_duration_seconds.min(3600)),
+        None => 3600,
+    });
     if !(900..=u64::from(max_duration)).contains(&duration_seconds) {
         return Err(ServiceError::validation(format!(
             "1 validation error detected: Value '{duration_seconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and {max_duration}"
@@ -699,16 +704,17 @@ pub fn check_chain(
     }
 }
 
-fn parse_body(body: &[u8]) -> Result<(u64, Option<String>), ServiceError> {
+/// `durationSeconds` (`None` when absent) and `roleSessionName` of the body.
+fn parse_body(body: &[u8]) -> Result<(Option<u64>, Option<String>), ServiceError> {
     let malformed = || ServiceError::new(400, "SerializationException", "Malformed request body");
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok((3600, None));
+        return Ok((None, None));
     }
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| malformed())?;
     let obj = value.as_object().ok_or_else(malformed)?;
     let duration = match obj.get("durationSeconds") {
-        None | Some(serde_json::Value::Null) => 3600,
-        Some(v) => v.as_u64().ok_or_else(|| {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => Some(v.as_u64().ok_or_else(|| {
             if v.is_i64() {
                 // A negative integer is well-formed but out of range.
                 ServiceError::validation(
@@ -717,7 +723,7 @@ fn parse_body(body: &[u8]) -> Result<(u64, Option<String>), ServiceError> {
             } else {
                 malformed()
             }
-        })?,
+        })?),
     };
     let name = match obj.get("roleSessionName") {
         None | Some(serde_json::Value::Null) => None,
