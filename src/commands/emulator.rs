@@ -1,4 +1,5 @@
-//! `emulator`: a local IAM Roles Anywhere CreateSession endpoint for testing clients.
+//! `emulator`: a local IAM Roles Anywhere (CreateSession and the control plane) for testing
+//! clients.
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};

@@ -1,7 +1,9 @@
-//! A local IAM Roles Anywhere `CreateSession` emulator.
+//! A local IAM Roles Anywhere: `CreateSession` and the control plane.
 //!
 //! [`verify_request`] checks one request exactly as the service does without
-//! any I/O; [`Emulator`] serves it over HTTP or HTTPS on a background thread, answering in the
+//! any I/O ([`verify_session`] also against the control plane's [`State`]); [`control`] answers
+//! the control-plane operations (trust anchors, profiles, CRLs, tags), also without I/O;
+//! [`Emulator`] serves both over HTTP or HTTPS on a background thread, answering in the
 //! service's shapes, with fault injection for client tests.
 
 pub mod control;
