@@ -16,8 +16,8 @@ use super::control::{caller_region, State};
 use super::{request_id, verify_session, Config, ServiceError};
 use crate::error::{Error, Result};
 
-/// Largest request body we read.
-const MAX_BODY: usize = 64 * 1024;
+/// Largest request body we read (ImportCrl carries up to 300,000 bytes of CRL in base64).
+const MAX_BODY: usize = 512 * 1024;
 /// Most connections served at once; further ones are closed at once.
 const MAX_CONNECTIONS: usize = 256;
 
