@@ -306,6 +306,24 @@ fn aws_cli_drives_the_control_plane_and_create_session_obeys_it() {
         ],
     ));
     assert_eq!(updated["profile"]["durationSeconds"], 1800);
+    // The CLI's paginator follows nextToken page by page.
+    ok(aws(
+        &emu,
+        home.path(),
+        &["create-profile", "--name", "p2", "--role-arns", ROLE_ARN],
+    ));
+    let paged = ok(aws(
+        &emu,
+        home.path(),
+        &[
+            "list-profiles",
+            "--page-size",
+            "1",
+            "--query",
+            "profiles[].name",
+        ],
+    ));
+    assert_eq!(paged, serde_json::json!(["p1", "p2"]));
 
     // Tags.
     ok(aws(

@@ -90,8 +90,9 @@ pub struct SessionPolicy {
     pub max_duration_seconds: u32,
     /// The profile's `acceptRoleSessionName`.
     pub accept_role_session_name: bool,
-    /// Serials (big-endian magnitude, no leading zeros) on the trust anchor's enabled CRLs.
-    pub revoked_serials: Vec<Vec<u8>>,
+    /// (issuer name DER, serial as big-endian magnitude without leading zeros) of every entry
+    /// on the trust anchor's enabled CRLs.
+    pub revoked: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 /// A timestamp as the model's `SyntheticTimestamp_date_time` (ISO 8601, UTC).
@@ -756,7 +757,7 @@ impl State {
             .as_str()
             .and_then(|pem| bundle_certificates(pem).ok())
             .unwrap_or_default();
-        let mut revoked_serials = Vec::new();
+        let mut revoked = Vec::new();
         for crl in self
             .crls
             .iter()
@@ -769,10 +770,14 @@ impl State {
             else {
                 continue;
             };
+            use der::Encode;
+            let Ok(issuer) = list.tbs_cert_list.issuer.to_der() else {
+                continue;
+            };
             for entry in list.tbs_cert_list.revoked_certificates.iter().flatten() {
                 let bytes = entry.serial_number.as_bytes();
                 let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
-                revoked_serials.push(bytes[start..].to_vec());
+                revoked.push((issuer.clone(), bytes[start..].to_vec()));
             }
         }
         Ok(SessionPolicy {
@@ -782,7 +787,7 @@ impl State {
                 .and_then(|d| u32::try_from(d).ok())
                 .unwrap_or(3600),
             accept_role_session_name: profile["acceptRoleSessionName"] == true,
-            revoked_serials,
+            revoked,
         })
     }
 }

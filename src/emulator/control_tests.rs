@@ -445,6 +445,17 @@ fn a_serial_on_an_enabled_crl_of_the_anchor_is_refused() {
     .unwrap();
     session(&f, &state, &ok_req).unwrap();
 
+    // Nor does one of another CA listing the same serial: an entry is issuer and serial.
+    let foreign = crl_listing(&make_ca("Other CA"), &[&[0x07, 0x5b, 0xcd, 0x15]]);
+    call(
+        &mut state,
+        "POST",
+        "/crls",
+        json!({"name": "c9", "crlData": b64(&foreign), "trustAnchorArn": ta_arn}),
+    )
+    .unwrap();
+    session(&f, &state, &ok_req).unwrap();
+
     let listing = crl_listing(&f.ca, &[&[0x00, 0x07, 0x5b, 0xcd, 0x15]]);
     let v = call(
         &mut state,

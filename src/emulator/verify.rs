@@ -325,10 +325,18 @@ pub fn verify_session(
     check_chain(anchors, &leaf, &chain, now)
         .map_err(|_| ServiceError::access_denied(UNTRUSTED_CERTIFICATE))?;
     if let Some(policy) = &policy {
+        // A CRL entry names a certificate by its issuer and serial.
+        use der::Encode;
+        let issuer = leaf
+            .parsed()
+            .tbs_certificate()
+            .issuer()
+            .to_der()
+            .unwrap_or_default();
         if policy
-            .revoked_serials
+            .revoked
             .iter()
-            .any(|s| s == leaf.serial_bytes())
+            .any(|(i, s)| *i == issuer && s == leaf.serial_bytes())
         {
             return Err(ServiceError::access_denied(REVOKED_CERTIFICATE));
         }
