@@ -1,4 +1,5 @@
-//! `emulator`: a local IAM Roles Anywhere CreateSession endpoint for testing clients.
+//! `emulator`: a local IAM Roles Anywhere (CreateSession and the control plane) for testing
+//! clients.
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -12,9 +13,15 @@ use aws_signing_helper::{Error, Result};
 /// Options of the `emulator` command.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EmulatorArgs {
-    /// PEM file with trust anchor (CA) certificates; may be repeated and hold several certificates
-    #[arg(long = "trust-anchor", value_name = "FILE", required = true)]
+    /// PEM file with trust anchor (CA) certificates; may be repeated and hold several
+    /// certificates. Without it, only trust anchors created through the control plane
+    /// (`aws rolesanywhere create-trust-anchor --endpoint-url URL`) are trusted
+    #[arg(long = "trust-anchor", value_name = "FILE")]
     pub trust_anchor: Vec<PathBuf>,
+    /// Keep the control plane's trust anchors, profiles, CRLs and tags in DIR/state.json
+    /// (created private; read back at start) instead of in memory
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
     /// Port to listen on (0 picks a free port)
     #[arg(long, default_value_t = 0)]
     pub port: u16,
@@ -176,6 +183,14 @@ pub fn run(args: &EmulatorArgs) -> Result<()> {
         log_requests: true,
         credential_lifetime: args.credential_lifetime.map(Duration::from_secs),
         clock_offset: jiff::SignedDuration::from_secs(args.clock_offset),
+        state_file: match &args.state {
+            Some(dir) => {
+                aws_signing_helper::files::Dir::create_private(dir)
+                    .map_err(|e| Error::from(e).context("--state"))?;
+                Some(dir.join("state.json"))
+            }
+            None => None,
+        },
     };
     // Signal handlers first, so a signal right after the URL is printed is not missed.
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -1,17 +1,24 @@
-//! A local IAM Roles Anywhere `CreateSession` emulator.
+//! A local IAM Roles Anywhere: `CreateSession` and the control plane.
 //!
 //! [`verify_request`] checks one request exactly as the service does without
-//! any I/O; [`Emulator`] serves it over HTTP or HTTPS on a background thread, answering in the
+//! any I/O ([`verify_session`] also against the control plane's [`State`]); [`control`] answers
+//! the control-plane operations (trust anchors, profiles, CRLs, tags), also without I/O;
+//! [`Emulator`] serves both over HTTP or HTTPS on a background thread, answering in the
 //! service's shapes, with fault injection for client tests.
 
+pub mod control;
 mod server;
 mod tls;
 pub mod verify;
 
 use std::time::Duration;
 
+pub use control::State;
 pub use server::Emulator;
-pub use verify::{verify_request, ServiceError, SessionGrant, UNTRUSTED_CERTIFICATE};
+pub use verify::{
+    verify_request, verify_session, ServiceError, SessionGrant, REVOKED_CERTIFICATE,
+    UNTRUSTED_CERTIFICATE,
+};
 
 use crate::identity::Certificate;
 
@@ -40,6 +47,9 @@ pub struct Config {
     /// Test knob: the server's clock runs this far ahead (negative: behind) of the machine's,
     /// for its checks and its `Date` header (lets clock-skew correction be tested).
     pub clock_offset: jiff::SignedDuration,
+    /// Where the control plane's resources are kept (JSON, written privately after each
+    /// change and read at start); `None` keeps them in memory only.
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -55,6 +65,7 @@ impl Default for Config {
             log_requests: false,
             credential_lifetime: None,
             clock_offset: jiff::SignedDuration::ZERO,
+            state_file: None,
         }
     }
 }
@@ -146,5 +157,7 @@ impl SessionGrant {
     }
 }
 
+#[cfg(test)]
+mod control_tests;
 #[cfg(test)]
 mod tests;

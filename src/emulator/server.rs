@@ -12,16 +12,19 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::{oneshot, Semaphore};
 
-use super::{request_id, verify_request, Config, ServiceError};
+use super::control::{caller_region, State};
+use super::{request_id, verify_session, Config, ServiceError};
 use crate::error::{Error, Result};
 
-/// Largest request body we read.
-const MAX_BODY: usize = 64 * 1024;
+/// Largest request body we read (ImportCrl carries up to 300,000 bytes of CRL in base64).
+const MAX_BODY: usize = 512 * 1024;
 /// Most connections served at once; further ones are closed at once.
 const MAX_CONNECTIONS: usize = 256;
 
 struct Shared {
     config: Config,
+    /// The control plane's resources.
+    state: std::sync::Mutex<State>,
     requests: AtomicU64,
     sessions: AtomicU64,
 }
@@ -76,7 +79,9 @@ impl Emulator {
             .enable_all()
             .build()
             .map_err(|e| Error::new(format!("could not start the emulator runtime: {e}")))?;
+        let state = load_state(config.state_file.as_deref())?;
         let shared = Arc::new(Shared {
+            state: std::sync::Mutex::new(state),
             config,
             requests: AtomicU64::new(0),
             sessions: AtomicU64::new(0),
@@ -130,6 +135,38 @@ impl Emulator {
     }
 }
 
+/// The saved state, or an empty one when the file does not exist yet.
+fn load_state(path: Option<&std::path::Path>) -> Result<State> {
+    let Some(path) = path else {
+        return Ok(State::default());
+    };
+    let bytes = match crate::files::read_file(path, crate::files::CAP_CONFIG, "emulator state file")
+    {
+        Ok(b) => b,
+        Err(e)
+            if e.io_error()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) =>
+        {
+            return Ok(State::default())
+        }
+        Err(e) => return Err(e.into()),
+    };
+    serde_json::from_slice(&bytes).map_err(|e| {
+        Error::new(format!(
+            "{}: not an emulator state file: {e}",
+            path.display()
+        ))
+        .hint("remove it to start from an empty state")
+    })
+}
+
+/// Writes the state where it is kept (nothing when in memory).
+fn save_state(path: Option<&std::path::Path>, state: &State) -> std::result::Result<(), String> {
+    let Some(path) = path else { return Ok(()) };
+    let text = serde_json::to_vec_pretty(state).map_err(|e| e.to_string())?;
+    crate::files::write_private(path, &text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 async fn serve(
     listener: std::net::TcpListener,
     acceptor: Option<tokio_rustls::TlsAcceptor>,
@@ -157,6 +194,9 @@ async fn serve(
                         continue;
                     }
                 };
+                // Answers are small: send them at once rather than wait (Nagle) for more,
+                // which stalled about a third of the answers by ~40 ms (delayed ACK).
+                let _ = stream.set_nodelay(true);
                 let Ok(permit) = slots.clone().try_acquire_owned() else {
                     continue; // over the connection cap: close it
                 };
@@ -304,7 +344,26 @@ async fn handle(
         }
     };
 
-    match verify_request(config, &method, &path, &query, &headers, &body, now) {
+    if !(method == "POST" && path == "/sessions") {
+        return Ok(control_plane(
+            &shared, &method, &path, &query, &headers, &body, now, &log,
+        ));
+    }
+    // The lock is held only while verifying (no await inside).
+    let verified = match shared.state.lock() {
+        Ok(state) => verify_session(
+            config,
+            Some(&state),
+            &method,
+            &path,
+            &query,
+            &headers,
+            &body,
+            now,
+        ),
+        Err(_) => Err(injected(500)),
+    };
+    match verified {
         Ok(grant) => {
             shared.sessions.fetch_add(1, Ordering::SeqCst);
             log(&format!(
@@ -316,6 +375,61 @@ async fn handle(
         Err(e) => {
             log(&e.to_string());
             Ok(error_response(now, &e))
+        }
+    }
+}
+
+/// One control-plane request: any SigV4 (HMAC) signature for `rolesanywhere` is accepted
+/// without checking it, as the emulator holds no secret keys.
+#[allow(clippy::too_many_arguments)] // the request's parts
+fn control_plane(
+    shared: &Shared,
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    now: jiff::Timestamp,
+    log: &dyn Fn(&str),
+) -> Response<Full<Bytes>> {
+    let authorization = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+        .map(|(_, v)| v.as_str());
+    let result = caller_region(authorization)
+        .map_err(|denied| {
+            // An unknown operation is 404 whoever asks: route it on an empty, throwaway state.
+            match State::default().handle(method, path, query, body, "us-east-1", now) {
+                Err(e) if e.code == "UnknownOperationException" => e,
+                _ => denied,
+            }
+        })
+        .and_then(|region| {
+            let mut state = shared.state.lock().map_err(|_| injected(500))?;
+            let mut next = state.clone();
+            let answer = next.handle(method, path, query, body, &region, now)?;
+            if answer.changed {
+                // Saved before it is applied: a failed save changes nothing.
+                save_state(shared.config.state_file.as_deref(), &next).map_err(|e| {
+                    eprintln!("emulator: could not save the state: {e}");
+                    ServiceError {
+                        status: 500,
+                        code: "InternalServerException",
+                        message: "Could not save the emulator state".to_string(),
+                    }
+                })?;
+                *state = next;
+            }
+            Ok(answer)
+        });
+    match result {
+        Ok(answer) => {
+            log(&format!("{}", answer.status));
+            respond(now, answer.status, "", answer.body.to_string())
+        }
+        Err(e) => {
+            log(&e.to_string());
+            error_response(now, &e)
         }
     }
 }

@@ -9,22 +9,22 @@ use rcgen::{
 use super::*;
 use crate::protocol::sigv4;
 
-const TA_ARN: &str = "arn:aws:rolesanywhere:us-east-1:111122223333:trust-anchor/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab";
-const PROFILE_ARN: &str =
+pub(super) const TA_ARN: &str = "arn:aws:rolesanywhere:us-east-1:111122223333:trust-anchor/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab";
+pub(super) const PROFILE_ARN: &str =
     "arn:aws:rolesanywhere:us-east-1:111122223333:profile/9f8e7d6c-aaaa-bbbb-cccc-0123456789ab";
-const ROLE_ARN: &str = "arn:aws:iam::111122223333:role/team/MyRole";
+pub(super) const ROLE_ARN: &str = "arn:aws:iam::111122223333:role/team/MyRole";
 const SERIAL: [u8; 4] = [0x07, 0x5b, 0xcd, 0x15]; // 123456789
 
-fn fixed_now() -> Timestamp {
+pub(super) fn fixed_now() -> Timestamp {
     "2024-06-01T12:00:00Z".parse().unwrap()
 }
 
-struct Ca {
-    cert: Certificate,
-    issuer: Issuer<'static, KeyPair>,
+pub(super) struct Ca {
+    pub(super) cert: Certificate,
+    pub(super) issuer: Issuer<'static, KeyPair>,
 }
 
-fn make_ca(name: &str) -> Ca {
+pub(super) fn make_ca(name: &str) -> Ca {
     let key = KeyPair::generate().unwrap();
     let mut params = CertificateParams::default();
     params.distinguished_name = rcgen::DistinguishedName::new();
@@ -40,7 +40,7 @@ fn make_ca(name: &str) -> Ca {
     }
 }
 
-fn leaf_params() -> CertificateParams {
+pub(super) fn leaf_params() -> CertificateParams {
     let mut params = CertificateParams::default();
     params.distinguished_name = rcgen::DistinguishedName::new();
     params
@@ -55,7 +55,7 @@ fn leaf_params() -> CertificateParams {
 }
 
 /// A leaf key that signs the way the client does.
-enum TestKey {
+pub(super) enum TestKey {
     /// RSA PKCS#1 v1.5 SHA-256, ECDSA P-256 SHA-256 (DER), or pure ML-DSA.
     Rcgen(KeyPair),
     /// ECDSA P-384 over SHA-256, DER.
@@ -84,7 +84,7 @@ impl TestKey {
     }
 }
 
-fn key(alg: &'static rcgen::SignatureAlgorithm) -> TestKey {
+pub(super) fn key(alg: &'static rcgen::SignatureAlgorithm) -> TestKey {
     let kp = KeyPair::generate_for(alg).unwrap();
     if alg == &rcgen::PKCS_ECDSA_P384_SHA384 {
         TestKey::P384(kp)
@@ -93,30 +93,30 @@ fn key(alg: &'static rcgen::SignatureAlgorithm) -> TestKey {
     }
 }
 
-fn issue(ca: &Ca, key: &TestKey, params: CertificateParams) -> Certificate {
+pub(super) fn issue(ca: &Ca, key: &TestKey, params: CertificateParams) -> Certificate {
     let cert = params.signed_by(key.key_pair(), &ca.issuer).unwrap();
     Certificate::from_der(cert.der()).unwrap()
 }
 
 /// The parts of a request to sign; tests change fields to introduce one defect each.
-struct Req {
-    method: String,
-    path: String,
-    params: Vec<(String, String)>,
-    body: Vec<u8>,
-    date: Timestamp,
-    scope_region: String,
-    scope_service: String,
-    serial: Option<String>,
-    algorithm: Option<String>,
-    chain: Vec<Certificate>,
+pub(super) struct Req {
+    pub(super) method: String,
+    pub(super) path: String,
+    pub(super) params: Vec<(String, String)>,
+    pub(super) body: Vec<u8>,
+    pub(super) date: Timestamp,
+    pub(super) scope_region: String,
+    pub(super) scope_service: String,
+    pub(super) serial: Option<String>,
+    pub(super) algorithm: Option<String>,
+    pub(super) chain: Vec<Certificate>,
     /// Header names to leave out of SignedHeaders (still sent).
-    unsigned: Vec<&'static str>,
-    host: String,
+    pub(super) unsigned: Vec<&'static str>,
+    pub(super) host: String,
 }
 
 impl Req {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Req {
             method: "POST".into(),
             path: "/sessions".into(),
@@ -137,7 +137,7 @@ impl Req {
         }
     }
 
-    fn param(mut self, name: &str, value: &str) -> Self {
+    pub(super) fn param(mut self, name: &str, value: &str) -> Self {
         for (k, v) in &mut self.params {
             if k == name {
                 *v = value.to_string();
@@ -147,7 +147,11 @@ impl Req {
     }
 
     /// Signs as the client would: returns (query, headers, body).
-    fn sign(&self, key: &TestKey, leaf: &Certificate) -> (String, Vec<(String, String)>, Vec<u8>) {
+    pub(super) fn sign(
+        &self,
+        key: &TestKey,
+        leaf: &Certificate,
+    ) -> (String, Vec<(String, String)>, Vec<u8>) {
         let query = sigv4::canonical_query(&self.params);
         let amz_date = sigv4::amz_date(self.date);
         let mut headers: Vec<(String, String)> = vec![
@@ -195,14 +199,14 @@ impl Req {
     }
 }
 
-struct Fixture {
-    ca: Ca,
-    key: TestKey,
-    leaf: Certificate,
-    config: Config,
+pub(super) struct Fixture {
+    pub(super) ca: Ca,
+    pub(super) key: TestKey,
+    pub(super) leaf: Certificate,
+    pub(super) config: Config,
 }
 
-fn fixture_with(alg: &'static rcgen::SignatureAlgorithm) -> Fixture {
+pub(super) fn fixture_with(alg: &'static rcgen::SignatureAlgorithm) -> Fixture {
     let ca = make_ca("Test Root CA");
     let key = key(alg);
     let leaf = issue(&ca, &key, leaf_params());
@@ -218,7 +222,7 @@ fn fixture_with(alg: &'static rcgen::SignatureAlgorithm) -> Fixture {
     }
 }
 
-fn fixture() -> Fixture {
+pub(super) fn fixture() -> Fixture {
     fixture_with(&rcgen::PKCS_ECDSA_P256_SHA256)
 }
 
@@ -226,7 +230,7 @@ fn run(f: &Fixture, req: &Req) -> Result<SessionGrant, ServiceError> {
     run_with(&f.config, &f.key, &f.leaf, req)
 }
 
-fn run_with(
+pub(super) fn run_with(
     config: &Config,
     key: &TestKey,
     leaf: &Certificate,
@@ -245,7 +249,12 @@ fn run_with(
 }
 
 #[track_caller]
-fn assert_err(result: Result<SessionGrant, ServiceError>, status: u16, code: &str, text: &str) {
+pub(super) fn assert_err(
+    result: Result<SessionGrant, ServiceError>,
+    status: u16,
+    code: &str,
+    text: &str,
+) {
     let e = result.expect_err("request should be rejected");
     assert_eq!((e.status, e.code), (status, code), "{e}");
     assert!(
@@ -393,6 +402,41 @@ fn missing_query_parameter() {
     let mut req = Req::new();
     req.params.retain(|(k, _)| k != "roleArn");
     assert_err(run(&f, &req), 400, "ValidationException", "roleArn");
+}
+
+#[test]
+fn arns_in_the_json_body_are_accepted() {
+    // iam-rolesanywhere-session and needroleshere send the ARNs in the body, not the query.
+    let f = fixture();
+    let mut req = Req::new();
+    req.params.clear();
+    req.body = serde_json::json!({
+        "durationSeconds": 1800,
+        "profileArn": PROFILE_ARN,
+        "roleArn": ROLE_ARN,
+        "trustAnchorArn": TA_ARN,
+    })
+    .to_string()
+    .into_bytes();
+    let grant = run(&f, &req).unwrap();
+    assert_eq!(grant.role_arn, ROLE_ARN);
+    assert_eq!(grant.duration_seconds, 1800);
+
+    // A mix: the role in the body, the rest in the query.
+    let mut req = Req::new();
+    req.params.retain(|(k, _)| k != "roleArn");
+    req.body = format!(r#"{{"roleArn":"{ROLE_ARN}"}}"#).into_bytes();
+    assert_eq!(run(&f, &req).unwrap().role_arn, ROLE_ARN);
+
+    // Still checked: a malformed ARN in the body, or one missing everywhere.
+    let mut req = Req::new();
+    req.params.retain(|(k, _)| k != "roleArn");
+    req.body = br#"{"roleArn":"arn:aws:iam::1:role/x"}"#.to_vec();
+    assert_err(run(&f, &req), 400, "ValidationException", "roleArn");
+    let mut req = Req::new();
+    req.params.retain(|(k, _)| k != "profileArn");
+    req.body = br#"{"profileArn":7}"#.to_vec();
+    assert_err(run(&f, &req), 400, "ValidationException", "profileArn");
 }
 
 #[test]
@@ -708,7 +752,7 @@ fn garbage_never_panics() {
 
 // --- server ---
 
-fn agent(emulator: &Emulator) -> ureq::Agent {
+pub(super) fn agent(emulator: &Emulator) -> ureq::Agent {
     use ureq::tls::{Certificate as UreqCert, RootCerts, TlsConfig, TlsProvider};
     let pem = emulator.server_ca_pem().expect("TLS emulator has a CA");
     let ca = UreqCert::from_pem(pem.as_bytes()).unwrap();
@@ -749,7 +793,7 @@ fn post(emulator: &Emulator, f: &Fixture) -> Result<(u16, Option<String>, String
     Ok((resp.status().as_u16(), code, text))
 }
 
-fn start(config: Config) -> Emulator {
+pub(super) fn start(config: Config) -> Emulator {
     Emulator::start(config, "127.0.0.1:0".parse().unwrap(), true).unwrap()
 }
 
@@ -888,4 +932,58 @@ fn plain_http_and_bad_fail_status() {
         ..Config::default()
     };
     assert!(Emulator::start(bad, "127.0.0.1:0".parse().unwrap(), false).is_err());
+}
+
+/// The server's end of a connection from `client` (found among this process's descriptors).
+fn server_side_nodelay(server: std::net::SocketAddr, client: &std::net::TcpStream) -> Option<bool> {
+    use std::os::fd::BorrowedFd;
+    let client_addr = client.local_addr().unwrap();
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+        let Some(fd) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: only getsockname/getpeername/getsockopt run on it while borrowed; if another
+        // test thread closed it meanwhile these calls fail with EBADF, which is skipped.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+        let sock = socket2::SockRef::from(&borrowed);
+        let (Ok(local), Ok(peer)) = (sock.local_addr(), sock.peer_addr()) else {
+            continue;
+        };
+        if local.as_socket() == Some(server) && peer.as_socket() == Some(client_addr) {
+            return sock.tcp_nodelay().ok();
+        }
+    }
+    None
+}
+
+#[test]
+fn accepted_connections_set_tcp_nodelay() {
+    use std::io::{Read, Write};
+    let emulator =
+        Emulator::start(Config::default(), "127.0.0.1:0".parse().unwrap(), false).unwrap();
+    let addr: std::net::SocketAddr = emulator
+        .url()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let mut client = std::net::TcpStream::connect(addr).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    // One full answer, so the server has accepted and configured the connection.
+    client
+        .write_all(b"GET /sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let n = client.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 404"));
+    // The probe can tell the two apart: our own end keeps the default (Nagle on).
+    assert!(!socket2::SockRef::from(&client).tcp_nodelay().unwrap());
+    assert_eq!(server_side_nodelay(addr, &client), Some(true));
+    drop(client);
+    emulator.shutdown();
 }

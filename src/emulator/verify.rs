@@ -9,12 +9,16 @@ use base64::Engine;
 use jiff::Timestamp;
 use rustls_pki_types::{CertificateDer, UnixTime};
 
+use super::control::State;
 use super::Config;
 use crate::identity::{Certificate, Curve, KeyType, MlDsaLevel};
 use crate::protocol::sigv4;
 
 /// The service's text for every chain-building failure.
 pub const UNTRUSTED_CERTIFICATE: &str = "Untrusted certificate. Insufficient certificate";
+
+/// The answer to a certificate on an enabled CRL of its trust anchor.
+pub const REVOKED_CERTIFICATE: &str = "Certificate is revoked";
 
 /// An error answer of the service: status, `X-Amzn-ErrorType` code and `message`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +110,24 @@ pub fn verify_request(
     body: &[u8],
     now: Timestamp,
 ) -> Result<SessionGrant, ServiceError> {
+    verify_session(config, None, method, path, query, headers, body, now)
+}
+
+/// [`verify_request`], checked also against the control plane's `state` when a trust anchor
+/// was created through it: the anchor and profile must exist and be enabled, the profile must
+/// list the role, bound `durationSeconds` and allow `roleSessionName`, and the certificate
+/// must chain to that anchor's bundle and not be on its enabled CRLs.
+#[allow(clippy::too_many_arguments)] // the request's parts, as in verify_request, plus state
+pub fn verify_session(
+    config: &Config,
+    state: Option<&State>,
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    now: Timestamp,
+) -> Result<SessionGrant, ServiceError> {
     // 1. Operation.
     if method != "POST" || path != "/sessions" {
         return Err(ServiceError::new(
@@ -117,16 +139,25 @@ pub fn verify_request(
 
     // 2. Query parameters.
     let params = parse_query(query)?;
+    // The ARNs may come in the query string (the official helper) or in the JSON body
+    // (iam-rolesanywhere-session, needroleshere); the service accepts both. The query wins.
+    let body_fields = body_arns(body);
     let param = |name: &str| -> Result<&str, ServiceError> {
         let mut values = params.iter().filter(|(k, _)| k == name);
         match (values.next(), values.next()) {
             (Some((_, v)), None) => Ok(v.as_str()),
-            (None, _) => Err(ServiceError::validation(format!(
-                "1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null"
-            ))),
             (Some(_), Some(_)) => Err(ServiceError::validation(format!(
                 "Query parameter '{name}' given more than once"
             ))),
+            (None, _) => body_fields
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.as_str())
+                .ok_or_else(|| {
+                    ServiceError::validation(format!(
+                        "1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null"
+                    ))
+                }),
         }
     };
     let profile_arn = param("profileArn")?;
@@ -146,6 +177,14 @@ pub fn verify_request(
         )));
     }
     let region = trust_anchor.region.as_str();
+
+    // 4b. The control plane's resources, when it created any trust anchor.
+    let policy = match state {
+        Some(state) if state.governs_sessions() => {
+            Some(state.session_policy(trust_anchor_arn, profile_arn, role_arn)?)
+        }
+        _ => None,
+    };
 
     // 5. Authorization header.
     let auth_value = single_header(headers, "authorization")?
@@ -280,15 +319,48 @@ pub fn verify_request(
             chain.push(cert);
         }
     }
-    verify_chain(config, &leaf, &chain, now)?;
+    let anchors = policy
+        .as_ref()
+        .map_or(&config.trust_anchors, |p| &p.anchors);
+    check_chain(anchors, &leaf, &chain, now)
+        .map_err(|_| ServiceError::access_denied(UNTRUSTED_CERTIFICATE))?;
+    if let Some(policy) = &policy {
+        // A CRL entry names a certificate by its issuer and serial.
+        use der::Encode;
+        let issuer = leaf
+            .parsed()
+            .tbs_certificate()
+            .issuer()
+            .to_der()
+            .unwrap_or_default();
+        if policy
+            .revoked
+            .iter()
+            .any(|(i, s)| *i == issuer && s == leaf.serial_bytes())
+        {
+            return Err(ServiceError::access_denied(REVOKED_CERTIFICATE));
+        }
+    }
 
     // 13. Body.
     let (duration_seconds, role_session_name) = parse_body(body)?;
-    if !(900..=u64::from(config.max_duration_seconds)).contains(&duration_seconds) {
+    let max_duration = policy
+        .as_ref()
+        .map_or(config.max_duration_seconds, |p| p.max_duration_seconds);
+    // Absent, it is an hour, or the profile's duration when that is shorter.
+    let duration_seconds = duration_seconds.unwrap_or(match &policy {
+        Some(p) => u64::from(p.max_duration_seconds.min(3600)),
+        None => 3600,
+    });
+    if !(900..=u64::from(max_duration)).contains(&duration_seconds) {
         return Err(ServiceError::validation(format!(
-            "1 validation error detected: Value '{duration_seconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and {}",
-            config.max_duration_seconds
+            "1 validation error detected: Value '{duration_seconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and {max_duration}"
         )));
+    }
+    if role_session_name.is_some() && policy.as_ref().is_some_and(|p| !p.accept_role_session_name) {
+        return Err(ServiceError::access_denied(
+            "The profile does not accept a roleSessionName (acceptRoleSessionName is false)",
+        ));
     }
     let duration_seconds = u32::try_from(duration_seconds)
         .map_err(|_| ServiceError::validation("durationSeconds out of range"))?;
@@ -569,16 +641,6 @@ pub fn is_ca(cert: &Certificate) -> bool {
     cert.is_ca()
 }
 
-fn verify_chain(
-    config: &Config,
-    leaf: &Certificate,
-    chain: &[Certificate],
-    now: Timestamp,
-) -> Result<(), ServiceError> {
-    check_chain(&config.trust_anchors, leaf, chain, now)
-        .map_err(|_| ServiceError::access_denied(UNTRUSTED_CERTIFICATE))
-}
-
 /// Why a certificate does not chain to a trust anchor. The service says only
 /// [`UNTRUSTED_CERTIFICATE`]; `doctor` explains the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -645,16 +707,17 @@ pub fn check_chain(
     }
 }
 
-fn parse_body(body: &[u8]) -> Result<(u64, Option<String>), ServiceError> {
+/// `durationSeconds` (`None` when absent) and `roleSessionName` of the body.
+fn parse_body(body: &[u8]) -> Result<(Option<u64>, Option<String>), ServiceError> {
     let malformed = || ServiceError::new(400, "SerializationException", "Malformed request body");
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok((3600, None));
+        return Ok((None, None));
     }
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| malformed())?;
     let obj = value.as_object().ok_or_else(malformed)?;
     let duration = match obj.get("durationSeconds") {
-        None | Some(serde_json::Value::Null) => 3600,
-        Some(v) => v.as_u64().ok_or_else(|| {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => Some(v.as_u64().ok_or_else(|| {
             if v.is_i64() {
                 // A negative integer is well-formed but out of range.
                 ServiceError::validation(
@@ -663,7 +726,7 @@ fn parse_body(body: &[u8]) -> Result<(u64, Option<String>), ServiceError> {
             } else {
                 malformed()
             }
-        })?,
+        })?),
     };
     let name = match obj.get("roleSessionName") {
         None | Some(serde_json::Value::Null) => None,
@@ -671,6 +734,22 @@ fn parse_body(body: &[u8]) -> Result<(u64, Option<String>), ServiceError> {
         Some(_) => return Err(malformed()),
     };
     Ok((duration, name))
+}
+
+/// The ARN fields of a JSON body, when it is a JSON object holding them as strings
+/// (anything else is left to the body check, which reports it).
+fn body_arns(body: &[u8]) -> Vec<(&'static str, String)> {
+    let Ok(serde_json::Value::Object(obj)) = serde_json::from_slice::<serde_json::Value>(body)
+    else {
+        return Vec::new();
+    };
+    ["profileArn", "roleArn", "trustAnchorArn"]
+        .into_iter()
+        .filter_map(|k| match obj.get(k) {
+            Some(serde_json::Value::String(v)) => Some((k, v.clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 fn valid_session_name(name: &str) -> bool {
