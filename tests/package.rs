@@ -47,7 +47,10 @@ fn portable_binary_needs_glibc_2_17_at_most_and_runs() {
         .map(parse_version)
         .collect();
     versions.sort();
-    let newest = versions.last().expect("the binary links glibc symbols").clone();
+    let newest = versions
+        .last()
+        .expect("the binary links glibc symbols")
+        .clone();
     assert!(newest <= vec![2, 17], "needs GLIBC_{newest:?}");
     let out = Command::new(&bin).arg("version").output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), version());
@@ -56,14 +59,22 @@ fn portable_binary_needs_glibc_2_17_at_most_and_runs() {
         .current_dir(&dist)
         .output()
         .unwrap();
-    assert!(sums.status.success(), "{}", String::from_utf8_lossy(&sums.stdout));
+    assert!(
+        sums.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sums.stdout)
+    );
 }
 
 #[test]
 fn debian_package_holds_everything_and_installs_with_dpkg() {
     let Some(dist) = dist() else { return };
     let deb = dist.join(format!("aws-signing-helper_{}_amd64.deb", version()));
-    let out = Command::new("dpkg-deb").arg("-c").arg(&deb).output().unwrap();
+    let out = Command::new("dpkg-deb")
+        .arg("-c")
+        .arg(&deb)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let listing = String::from_utf8_lossy(&out.stdout);
     for path in [
@@ -75,24 +86,43 @@ fn debian_package_holds_everything_and_installs_with_dpkg() {
         "./lib/systemd/system/aws-signing-helper-serve.service",
         "./lib/systemd/system/aws-signing-helper-update.service",
     ] {
-        assert!(listing.contains(path), "{path} missing from the package:\n{listing}");
+        assert!(
+            listing.contains(path),
+            "{path} missing from the package:\n{listing}"
+        );
     }
     let root = Command::new("id").arg("-u").output().unwrap();
     if String::from_utf8_lossy(&root.stdout).trim() != "0" {
-        assert!(std::env::var_os("CI").is_none(), "CI runs as root to test dpkg -i");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root to test dpkg -i"
+        );
         eprintln!("skipping dpkg -i: not root");
         return;
     }
     let install = Command::new("dpkg").arg("-i").arg(&deb).output().unwrap();
-    assert!(install.status.success(), "{}", String::from_utf8_lossy(&install.stderr));
-    let installed = Command::new("/usr/bin/aws_signing_helper").arg("version").output();
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+    let installed = Command::new("/usr/bin/aws_signing_helper")
+        .arg("version")
+        .output();
     let unit = std::fs::read_to_string("/lib/systemd/system/aws-signing-helper-serve.service");
     let man = Path::new("/usr/share/man/man1/aws_signing_helper.1.gz").exists();
-    let remove = Command::new("dpkg").args(["-r", "aws-signing-helper"]).output().unwrap();
+    let remove = Command::new("dpkg")
+        .args(["-r", "aws-signing-helper"])
+        .output()
+        .unwrap();
     let installed = installed.unwrap();
     assert_eq!(String::from_utf8_lossy(&installed.stdout).trim(), version());
     assert!(unit.unwrap().contains("/usr/bin/aws_signing_helper"));
     assert!(man);
-    assert!(remove.status.success(), "{}", String::from_utf8_lossy(&remove.stderr));
+    assert!(
+        remove.status.success(),
+        "{}",
+        String::from_utf8_lossy(&remove.stderr)
+    );
     assert!(!Path::new("/usr/bin/aws_signing_helper").exists());
 }
