@@ -589,3 +589,59 @@ credential_source = EcsContainer
     );
     assert_clean_failure(&out, "credential_source = Ec2InstanceMetadata");
 }
+
+/// moto with its IAM authentication on (after the set-up calls) checks our signatures with
+/// the keys it issued. (Its authorization of AssumeRole refuses even botocore's own calls with
+/// a policy allowing `*` in moto 5.2.1, so roles are not exercised here.)
+const MOTO_IAM_SETUP: &str = r#"
+import json, sys, botocore.session
+url = sys.argv[1]
+s = botocore.session.get_session()
+iam = s.create_client("iam", endpoint_url=url, region_name="us-east-1",
+                      aws_access_key_id="setup", aws_secret_access_key="setup")
+iam.create_user(UserName="alice")
+alice = iam.create_access_key(UserName="alice")["AccessKey"]
+iam.put_user_policy(UserName="alice", PolicyName="sts", PolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:*", "Resource": "*"}]}))
+iam.create_user(UserName="bob")
+bob = iam.create_access_key(UserName="bob")["AccessKey"]
+print(json.dumps([alice["AccessKeyId"], alice["SecretAccessKey"], bob["AccessKeyId"], bob["SecretAccessKey"]]))
+"#;
+
+#[test]
+fn moto_with_iam_auth_verifies_our_signatures() {
+    // The five set-up requests go through before moto starts checking.
+    let Some(m) = moto_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "5")]) else {
+        return;
+    };
+    let out = Command::new("python3")
+        .args(["-c", MOTO_IAM_SETUP, &m.url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let keys: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let k = |i: usize| keys[i].as_str().unwrap();
+    let setup = Setup::new(&format!(
+        "[profile alice]\naws_access_key_id = {}\naws_secret_access_key = {}\n\n[profile forged]\naws_access_key_id = {}\naws_secret_access_key = not-the-secret\n\n[profile bob]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        k(0), k(1), k(0), k(2), k(3)
+    ));
+    let v = ok_json(&setup.run(
+        &m.url,
+        &["session-token", "--profile", "alice", "--output", "json"],
+        &[],
+    ));
+    assert!(
+        v["SessionToken"].as_str().is_some_and(|t| !t.is_empty()),
+        "{v}"
+    );
+    let out = setup.run(&m.url, &["session-token", "--profile", "forged"], &[]);
+    assert_clean_failure(&out, "SignatureDoesNotMatch");
+    // A user whose policies allow no STS call: moto's AccessDenied, in one line.
+    let out = setup.run(&m.url, &["session-token", "--profile", "bob"], &[]);
+    assert_clean_failure(&out, "api error AccessDenied");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sts:GetSessionToken"));
+}

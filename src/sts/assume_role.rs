@@ -113,12 +113,12 @@ pub fn assume_role(
     let mut key_parts: Vec<String> = match source {
         Source::Keys { keys, .. } if via_mfa_session => vec![
             "mfa-session".into(),
-            keys.access_key_id.clone(),
+            keys.cache_identity(),
             serial.unwrap_or("").into(),
         ],
         Source::Keys { keys, .. } => vec![
             "keys".into(),
-            keys.access_key_id.clone(),
+            keys.cache_identity(),
             serial.unwrap_or("").into(),
         ],
         Source::RolesAnywhere(ra) => {

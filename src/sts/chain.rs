@@ -55,11 +55,16 @@ pub fn run(ctx: &Sts, chain: &Chain, mfa: &Mfa, last_duration: Option<i64>) -> R
             mfa_session_duration: 43_200,
         };
         let (creds, meta) = assume_role(ctx, &source, &step_mfa, &params).map_err(|e| {
-            e.hint(format!(
+            let whence = format!(
                 "the role comes from profile {:?} (chain: {})",
                 step.profile,
                 chain.describe()
-            ))
+            );
+            let hint = match e.hint_text() {
+                Some(h) => format!("{h}; {whence}"),
+                None => whence,
+            };
+            e.hint(hint)
         })?;
         source = Source::Keys {
             keys: AccessKeys::from(&creds),

@@ -21,6 +21,16 @@ pub struct AccessKeys {
     pub session_token: Option<Zeroizing<String>>,
 }
 
+impl AccessKeys {
+    /// What identifies these keys in a cache key: the id and a digest of the secret, so that
+    /// the id with a wrong or rotated secret never finds credentials cached for the right one.
+    /// (A SHA-256 prefix of a 40-character random secret reveals nothing usable.)
+    pub fn cache_identity(&self) -> String {
+        let digest = crate::protocol::sigv4::sha256_hex(self.secret_access_key.as_bytes());
+        format!("{}:{}", self.access_key_id, &digest[..16])
+    }
+}
+
 impl std::fmt::Debug for AccessKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AccessKeys")

@@ -75,6 +75,7 @@ impl ServiceError {
             "SignatureDoesNotMatch" => Some("the secret access key does not belong to the access key id"),
             "ExpiredToken" => Some("the source session has expired: get fresh source credentials (and clear stale variables from the environment)"),
             "AccessDenied" if m.contains("multifactor") || m.contains("mfa") => Some("pass --serial-number with your MFA device and --token-code with a fresh code"),
+            "AccessDenied" if self.action == "GetSessionToken" => Some("your IAM policies must allow sts:GetSessionToken (and an MFA device must be yours)"),
             "AccessDenied" => Some("the role's trust policy must allow your identity to call sts:AssumeRole (with the external id and MFA it requires), and your policy must allow it too"),
             "ValidationError" if m.contains("duration") => Some("ask for a shorter --duration: the role's maximum session duration caps it, and role chaining caps it at 3600 seconds"),
             _ => None,

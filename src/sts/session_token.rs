@@ -47,7 +47,7 @@ pub fn session_token(
         "session-token",
         &[
             "session-token",
-            &keys.access_key_id,
+            &keys.cache_identity(),
             serial.unwrap_or(""),
             &url,
         ],

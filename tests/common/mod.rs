@@ -450,6 +450,12 @@ impl Drop for Moto {
 /// Starts moto, or returns `None` (after printing why) when python3 with moto is missing
 /// outside CI; in CI its absence fails the test.
 pub fn moto() -> Option<Moto> {
+    moto_with_env(&[])
+}
+
+/// [`moto`] with extra environment for the server (e.g. `INITIAL_NO_AUTH_ACTION_COUNT`, which
+/// turns on moto's IAM authentication and authorization after that many requests).
+pub fn moto_with_env(env: &[(&str, &str)]) -> Option<Moto> {
     let ok = std::process::Command::new("python3")
         .args(["-c", "import moto.server, flask"])
         .output()
@@ -478,6 +484,7 @@ pub fn moto() -> Option<Moto> {
             "-p",
             &port.to_string(),
         ])
+        .envs(env.iter().copied())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
