@@ -437,7 +437,7 @@ impl Signature {
         }
     }
 
-    #[cfg(test)]
+    /// The wire form (tests and the fuzzer check decoding against it).
     pub fn encode(&self) -> Result<Vec<u8>> {
         let mut w = Writer::default();
         match self {

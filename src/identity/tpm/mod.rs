@@ -8,7 +8,7 @@
 //! format), [`client`] (the commands) and [`signer`] (keys and signatures).
 
 mod client;
-pub(crate) mod marshal;
+pub mod marshal;
 pub(crate) mod signer;
 pub mod transport;
 
