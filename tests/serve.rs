@@ -38,6 +38,7 @@ fn config(dir: &Path) -> ServeConfig {
         hop_limit: 1,
         role_name: ROLE.into(),
         container_token_file: dir.join("container.token"),
+        access: Default::default(),
     }
 }
 
@@ -484,8 +485,72 @@ fn silent_connections_are_closed() {
     );
     // And the server still answers others.
     let mut t = TcpStream::connect(h.addr()).unwrap();
-    t.write_all(b"PUT /latest/api/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").unwrap();
+    t.write_all(b"PUT /latest/api/token HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").unwrap();
     let mut resp = String::new();
     t.read_to_string(&mut resp).unwrap();
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+}
+
+/// Sends `raw` as is on a fresh connection and reads the whole answer.
+fn raw_request(addr: SocketAddr, raw: &str) -> Reply {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(raw.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap();
+    Reply {
+        status: head.split(' ').nth(1).unwrap().parse().unwrap(),
+        head: head.to_string(),
+        body: body.to_string(),
+    }
+}
+
+/// DNS rebinding: a page whose name now resolves to 127.0.0.1 sends its own name as Host.
+#[test]
+fn foreign_host_names_and_proxy_requests_are_refused_over_the_wire() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path());
+    c.access.allow_hosts = vec!["creds.internal".into()];
+    let h = serve::start(c, fixed("ASIAHOSTS")).unwrap();
+    let a = h.addr();
+    let t = token(a, "60");
+    let cred = cred_path();
+    let get = |host: &str, target: &str| {
+        raw_request(
+            a,
+            &format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nX-aws-ec2-metadata-token: {t}\r\nConnection: close\r\n\r\n"),
+        )
+    };
+    for host in [
+        format!("evil.example:{}", a.port()),
+        "evil.example".to_string(),
+        format!("127.0.0.1.evil.example:{}", a.port()),
+    ] {
+        let r = get(&host, &cred);
+        assert_eq!(r.status, 403, "{host}");
+        assert_eq!(r.body, "", "{host}");
+        assert!(!r.head.contains("ASIAHOSTS"));
+    }
+    let token_put = raw_request(
+        a,
+        "PUT /latest/api/token HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+    );
+    assert_eq!(token_put.status, 403);
+    assert_eq!(token_put.body, "");
+    // Absolute-form targets, even naming us.
+    let r = get(&a.to_string(), &format!("http://{a}{cred}"));
+    assert_eq!(r.status, 403);
+    assert_eq!(r.body, "");
+    for host in [
+        a.to_string(),
+        "127.0.0.1".to_string(),
+        format!("localhost:{}", a.port()),
+        "169.254.169.254".to_string(),
+        format!("CREDS.internal:{}", a.port()),
+    ] {
+        let r = get(&host, &cred);
+        assert_eq!(r.status, 200, "{host}");
+        assert!(r.body.contains("ASIAHOSTS"));
+    }
 }

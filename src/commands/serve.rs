@@ -45,6 +45,64 @@ pub struct ServeArgs {
     /// (default: in $XDG_RUNTIME_DIR, else in a new private temporary directory)
     #[arg(long)]
     pub container_token_file: Option<PathBuf>,
+    /// Also answer requests whose Host header names NAME (repeatable; for container networks).
+    /// The listening address, localhost, 169.254.169.254, [fd00:ec2::254] and 169.254.170.2
+    /// are always answered; any other Host gets 403 (DNS rebinding protection)
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_hosts: Vec<String>,
+    /// Most connections kept open at once; past it the least recently used one is closed
+    #[arg(long, default_value_t = serve::DEFAULT_MAX_CONNECTIONS, value_parser = max_connections)]
+    pub max_connections: usize,
+    /// Let only this user's processes use the IMDS routes (repeatable; with --allow-user).
+    /// Default: every local user. The container route keeps its bearer token
+    #[arg(long = "allow-uid", value_name = "UID")]
+    pub allow_uids: Vec<u32>,
+    /// Like --allow-uid, by user name (looked up in /etc/passwd)
+    #[arg(long = "allow-user", value_name = "NAME")]
+    pub allow_users: Vec<String>,
+}
+
+fn max_connections(s: &str) -> Result<usize, String> {
+    let n = go_int(s)?;
+    usize::try_from(n)
+        .ok()
+        .filter(|n| (1..=1_000_000).contains(n))
+        .ok_or_else(|| format!("--max-connections {n} is out of range 1..1000000"))
+}
+
+/// The uid of user `name` from /etc/passwd.
+fn uid_of(name: &str) -> Result<u32> {
+    let path = std::path::Path::new("/etc/passwd");
+    let text = aws_signing_helper::files::read_text(
+        path,
+        aws_signing_helper::files::CAP_CONFIG,
+        "user database",
+    )
+    .map_err(|e| Error::new(format!("--allow-user {name}: {e}")))?;
+    text.lines()
+        .filter_map(|l| {
+            let mut f = l.split(':');
+            let user = f.next()?;
+            let uid = f.nth(1)?;
+            (user == name).then(|| uid.parse::<u32>().ok()).flatten()
+        })
+        .next()
+        .ok_or_else(|| {
+            Error::new(format!("--allow-user {name}: no such user in /etc/passwd"))
+                .hint("check the name, or give the user's number with --allow-uid")
+        })
+}
+
+/// The users allowed on the IMDS routes, `None` for everyone.
+fn allowed_uids(args: &ServeArgs) -> Result<Option<Vec<u32>>> {
+    if args.allow_uids.is_empty() && args.allow_users.is_empty() {
+        return Ok(None);
+    }
+    let mut uids = args.allow_uids.clone();
+    for name in &args.allow_users {
+        uids.push(uid_of(name)?);
+    }
+    Ok(Some(uids))
 }
 
 /// Where the container token goes by default; the directory guard (if any) must live as long
@@ -131,6 +189,11 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             hop_limit: args.hop_limit,
             role_name,
             container_token_file: token_file,
+            access: serve::Access {
+                allow_hosts: args.allow_hosts.clone(),
+                allow_uids: allowed_uids(args)?,
+                max_connections: args.max_connections,
+            },
         },
         refresher,
     )?;

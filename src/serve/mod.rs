@@ -49,6 +49,32 @@ pub struct ServeConfig {
     pub role_name: String,
     /// Where to write the container route's bearer token (mode 0600, replaced atomically).
     pub container_token_file: PathBuf,
+    /// Who may connect, and how many at once.
+    pub access: Access,
+}
+
+/// Who may use the server and how many connections it keeps.
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// `Host` names answered besides the listening address, `localhost` and the metadata names.
+    pub allow_hosts: Vec<String>,
+    /// Users whose processes may use the IMDS routes; `None` lets every local user.
+    pub allow_uids: Option<Vec<u32>>,
+    /// Most connections kept open at once; past it the least recently used one is closed.
+    pub max_connections: usize,
+}
+
+/// The default of [`Access::max_connections`]: well under the usual 1,024-descriptor limit.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+
+impl Default for Access {
+    fn default() -> Self {
+        Access {
+            allow_hosts: Vec::new(),
+            allow_uids: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
 }
 
 /// A running server. Dropping it shuts the server down too.
@@ -176,7 +202,8 @@ pub fn start(config: ServeConfig, refresher: Refresher) -> Result<ServerHandle> 
     let cache = Arc::new(CredentialCache::new());
     let first_refresh = refresh_at(jiff::Timestamp::now(), first.expires);
     cache.set(first);
-    let state = Arc::new(State::new(&config.role_name, cache.clone(), token));
+    let hosts = routes::HostPolicy::new(addr.ip(), &config.access.allow_hosts);
+    let state = Arc::new(State::new(&config.role_name, cache.clone(), token).with_hosts(hosts));
 
     let (stop_refresher, stop_rx) = mpsc::channel();
     std::thread::Builder::new()
