@@ -6,35 +6,26 @@
 //! refresher, so there is at most one CreateSession in flight.
 
 pub mod cache;
+mod conns;
+pub mod peer;
 pub mod routes;
 pub mod tokens;
 
-use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use base64::Engine as _;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 pub use cache::Refresher;
 use cache::{refresh_at, CredentialCache};
-use routes::{Clock, State};
-
-/// How often expired IMDS tokens are dropped.
-const PURGE_EVERY: Duration = Duration::from_secs(5);
-/// How long open connections get to finish after shutdown is requested.
-const DRAIN_FOR: Duration = Duration::from_millis(700);
+use routes::State;
 
 /// What to serve and where.
 #[derive(Debug, Clone)]
@@ -212,11 +203,15 @@ pub fn start(config: ServeConfig, refresher: Refresher) -> Result<ServerHandle> 
         .map_err(|e| Error::new(format!("cannot start the refresher thread: {e}")))?;
 
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let hops = u32::from(config.hop_limit);
-    let v4 = addr.is_ipv4();
+    let limits = conns::Limits {
+        hops: u32::from(config.hop_limit),
+        v4: addr.is_ipv4(),
+        max_connections: conns::connection_cap(config.access.max_connections),
+        allow_uids: config.access.allow_uids.map(Arc::from),
+    };
     let server = std::thread::Builder::new()
         .name("serve-http".into())
-        .spawn(move || runtime.block_on(serve_loop(listener, state, hops, v4, shutdown_rx)))
+        .spawn(move || runtime.block_on(conns::serve_loop(listener, state, limits, shutdown_rx)))
         .map_err(|e| Error::new(format!("cannot start the server thread: {e}")))?;
 
     Ok(ServerHandle {
@@ -228,115 +223,9 @@ pub fn start(config: ServeConfig, refresher: Refresher) -> Result<ServerHandle> 
     })
 }
 
-fn set_hop_limit(stream: &TcpStream, hops: u32, v4: bool) -> std::io::Result<()> {
-    let sock = socket2::SockRef::from(stream);
-    if v4 {
-        sock.set_ttl_v4(hops)
-    } else {
-        sock.set_unicast_hops_v6(hops)
-    }
-}
-
-async fn serve_loop(
-    listener: TcpListener,
-    state: Arc<State>,
-    hops: u32,
-    v4: bool,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut http = http1::Builder::new();
-    // A client that opens a connection and sends nothing (or dribbles a header) must not hold
-    // it forever: SDKs send a whole request at once.
-    http.title_case_headers(true)
-        .keep_alive(true)
-        .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(std::time::Duration::from_secs(10));
-    let mut conns = JoinSet::new();
-    let mut purge = tokio::time::interval(PURGE_EVERY);
-    purge.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = shutdown.changed() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    if let Err(e) = set_hop_limit(&stream, hops, v4) {
-                        log::warn!("cannot set the hop limit on a connection: {e}");
-                    }
-                    // Responses are small; don't wait for more to send.
-                    let _ = stream.set_nodelay(true);
-                    conns.spawn(connection(http.clone(), stream, state.clone(), shutdown.clone()));
-                }
-                Err(e) => {
-                    // E.g. out of file descriptors: back off a little instead of spinning.
-                    log::warn!("accepting a connection failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
-            _ = purge.tick() => state.purge_tokens(std::time::Instant::now()),
-        }
-    }
-    drop(listener);
-    let drained = tokio::time::timeout(DRAIN_FOR, async {
-        while conns.join_next().await.is_some() {}
-    })
-    .await;
-    if drained.is_err() {
-        conns.abort_all();
-    }
-}
-
-async fn connection(
-    http: http1::Builder,
-    stream: TcpStream,
-    state: Arc<State>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let service = service_fn(move |req| {
-        let resp = routes::handle(&state, &req, Clock::now());
-        std::future::ready(Ok::<_, Infallible>(resp))
-    });
-    let conn = http.serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(conn);
-    if *shutdown.borrow_and_update() {
-        conn.as_mut().graceful_shutdown();
-    }
-    tokio::select! {
-        _ = conn.as_mut() => return,
-        _ = shutdown.changed() => conn.as_mut().graceful_shutdown(),
-    }
-    // Errors here are client disconnects; nothing to report.
-    let _ = conn.await;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hop_limit_is_set_on_accepted_connections() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = l.local_addr().unwrap();
-            let _client = TcpStream::connect(addr).await.unwrap();
-            let (s, _) = l.accept().await.unwrap();
-            set_hop_limit(&s, 1, true).unwrap();
-            assert_eq!(socket2::SockRef::from(&s).ttl_v4().unwrap(), 1);
-            set_hop_limit(&s, 255, true).unwrap();
-            assert_eq!(socket2::SockRef::from(&s).ttl_v4().unwrap(), 255);
-            if let Ok(l6) = TcpListener::bind("[::1]:0").await {
-                let addr = l6.local_addr().unwrap();
-                let _client = TcpStream::connect(addr).await.unwrap();
-                let (s, _) = l6.accept().await.unwrap();
-                set_hop_limit(&s, 1, false).unwrap();
-                assert_eq!(socket2::SockRef::from(&s).unicast_hops_v6().unwrap(), 1);
-            }
-        });
-    }
 
     #[test]
     fn secret_file_is_0600_and_replaced_atomically() {
