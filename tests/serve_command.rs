@@ -150,3 +150,138 @@ fn serve_exits_with_a_clear_error_when_the_first_fetch_fails() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+fn serve_args(run: &Running, cert: &std::path::Path, key: &std::path::Path) -> Vec<String> {
+    let mut args = cp_args(run, cert, Some(key));
+    args[0] = "serve".into();
+    args.extend(["--port".to_string(), "0".to_string()]);
+    args
+}
+
+fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    f()
+}
+
+#[test]
+fn sighup_and_sigquit_remove_the_token_file_as_sigterm_does() {
+    let pki = Pki::new();
+    let run = start(&pki, emulator_config(&pki));
+    let (cert, key) = pki.leaf("client", "ec:P-256");
+    let home = tempfile::tempdir().unwrap();
+    for sig in ["HUP", "QUIT", "TERM", "INT"] {
+        let token_file = home.path().join(format!("token-{sig}"));
+        let mut args = serve_args(&run, &cert, &key);
+        args.extend([
+            "--container-token-file".to_string(),
+            token_file.to_str().unwrap().to_string(),
+        ]);
+        let mut served = spawn_serve(bin_command(
+            &args,
+            &[("AWS_CA_BUNDLE", run.ca_bundle.to_str().unwrap())],
+            home.path(),
+        ));
+        assert!(token_file.exists());
+        let pid = served.child.id().to_string();
+        assert!(Command::new("kill")
+            .args([&format!("-{sig}"), &pid])
+            .status()
+            .unwrap()
+            .success());
+        let mut status = None;
+        assert!(
+            wait_until(Duration::from_secs(3), || {
+                status = served.child.try_wait().unwrap();
+                status.is_some()
+            }),
+            "serve did not stop within 3 s of SIG{sig}"
+        );
+        assert!(status.unwrap().success(), "SIG{sig}: {status:?}");
+        assert!(!token_file.exists(), "SIG{sig} left the token file behind");
+    }
+}
+
+/// `eval "$(aws_signing_helper serve --print-env … &)"`: the shell gets exactly the export
+/// lines (no log prefix) and goes on while the server keeps serving in the background.
+#[test]
+fn print_env_sets_up_a_shell_with_eval_and_keeps_serving() {
+    let pki = Pki::new();
+    let run = start(&pki, emulator_config(&pki));
+    let (cert, key) = pki.leaf("client", "ec:P-256");
+    let home = tempfile::tempdir().unwrap();
+    let token_file = home.path().join("dir with space/token");
+    std::fs::create_dir(token_file.parent().unwrap()).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        token_file.parent().unwrap(),
+        std::fs::Permissions::from_mode(0o700),
+    )
+    .unwrap();
+    let mut args = serve_args(&run, &cert, &key);
+    args.extend([
+        "--container-token-file".to_string(),
+        token_file.to_str().unwrap().to_string(),
+    ]);
+    const SCRIPT: &str = r#"bin=$1; shift
+eval "$("$bin" "$@" --print-env 2>/dev/null & echo "PID=$!" >&2)"
+printf '%s\n' "$AWS_EC2_METADATA_SERVICE_ENDPOINT" "$AWS_CONTAINER_CREDENTIALS_FULL_URI" "$AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE""#;
+    let out = Command::new("bash")
+        .args(["-c", SCRIPT, "bash", bin()])
+        .args(&args)
+        .env("AWS_CA_BUNDLE", &run.ca_bundle)
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let pid = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("PID="))
+        .unwrap_or_else(|| panic!("no pid: {stderr}"))
+        .trim()
+        .to_string();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    let kill = |pid: &str| Command::new("kill").args(["-TERM", pid]).status();
+    let result = std::panic::catch_unwind(|| {
+        assert!(out.status.success(), "{stderr}");
+        assert_eq!(lines.len(), 3, "{stdout}");
+        assert!(lines[0].starts_with("http://127.0.0.1:"), "{stdout}");
+        assert!(lines[1].ends_with("/v1/credentials"), "{stdout}");
+        assert_eq!(lines[2], token_file.to_str().unwrap());
+        // Still serving after the shell moved on.
+        let port: u16 = lines[0]
+            .trim_start_matches("http://127.0.0.1:")
+            .trim_end_matches('/')
+            .parse()
+            .unwrap();
+        let role = ROLE_ARN.rsplit('/').next().unwrap();
+        let creds = imds_credentials(port, role);
+        assert_eq!(creds["Code"], "Success");
+        assert_eq!(
+            creds["AccountId"], "111122223333",
+            "the IMDS answer carries AccountId when known"
+        );
+        let bearer = std::fs::read_to_string(&token_file).unwrap();
+        let (status, body) = http(
+            port,
+            "GET",
+            "/v1/credentials",
+            &[("Authorization", &bearer)],
+        );
+        assert_eq!(status, 200, "{body}");
+    });
+    let _ = kill(&pid);
+    assert!(
+        wait_until(Duration::from_secs(3), || !token_file.exists()),
+        "the background server did not stop on SIGTERM"
+    );
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}

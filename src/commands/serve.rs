@@ -60,6 +60,39 @@ pub struct ServeArgs {
     /// Like --allow-uid, by user name (looked up in /etc/passwd)
     #[arg(long = "allow-user", value_name = "NAME")]
     pub allow_users: Vec<String>,
+    /// Also write the `export` lines alone to stdout, then close stdout and keep serving, so
+    /// that `eval "$(aws_signing_helper serve --print-env … &)"` sets up the shell
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = crate::cli::go_bool)]
+    pub print_env: bool,
+}
+
+/// `value` quoted for a POSIX shell when it holds anything but plain characters.
+fn shell_quote(value: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=@%+,[]".contains(c);
+    if !value.is_empty() && value.chars().all(plain) {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
+    }
+}
+
+/// Writes the lines to stdout, then points stdout at /dev/null so a reader (`$(…)`) sees the end
+/// of them while the server keeps running.
+fn print_env(lines: &[String]) -> Result<()> {
+    use std::io::Write;
+    let fail =
+        |e: &dyn std::fmt::Display| Error::new(format!("--print-env: cannot write to stdout: {e}"));
+    let mut out = std::io::stdout().lock();
+    for l in lines {
+        writeln!(out, "{l}").map_err(|e| fail(&e))?;
+    }
+    out.flush().map_err(|e| fail(&e))?;
+    let null = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/null")
+        .map_err(|e| fail(&e))?;
+    rustix::stdio::dup2_stdout(&null).map_err(|e| fail(&e))?;
+    Ok(())
 }
 
 fn max_connections(s: &str) -> Result<usize, String> {
@@ -132,7 +165,8 @@ fn default_token_file() -> Result<(PathBuf, Option<tempfile::TempDir>)> {
     Ok((dir.path().join("container-token"), Some(dir)))
 }
 
-/// Waits for SIGINT or SIGTERM.
+/// Waits for SIGINT, SIGTERM, SIGHUP or SIGQUIT (each one ends the server and removes the
+/// token file).
 fn wait_for_signal() -> Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -142,11 +176,17 @@ fn wait_for_signal() -> Result<()> {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{signal, SignalKind};
-            let mut term = signal(SignalKind::terminate())
-                .map_err(|e| Error::new(format!("cannot wait for SIGTERM: {e}")))?;
+            let on = |kind: SignalKind, name: &str| {
+                signal(kind).map_err(|e| Error::new(format!("cannot wait for {name}: {e}")))
+            };
+            let mut term = on(SignalKind::terminate(), "SIGTERM")?;
+            let mut hup = on(SignalKind::hangup(), "SIGHUP")?;
+            let mut quit = on(SignalKind::quit(), "SIGQUIT")?;
             tokio::select! {
                 r = tokio::signal::ctrl_c() => r.map_err(|e| Error::new(format!("cannot wait for SIGINT: {e}"))),
                 _ = term.recv() => Ok(()),
+                _ = hup.recv() => Ok(()),
+                _ = quit.recv() => Ok(()),
             }
         }
         #[cfg(not(unix))]
@@ -197,22 +237,30 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         },
         refresher,
     )?;
+    let exports = [
+        format!(
+            "export AWS_EC2_METADATA_SERVICE_ENDPOINT={}",
+            shell_quote(&handle.imds_endpoint())
+        ),
+        format!(
+            "export AWS_CONTAINER_CREDENTIALS_FULL_URI={}",
+            shell_quote(&handle.container_uri())
+        ),
+        format!(
+            "export AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE={}",
+            shell_quote(&handle.container_token_file().to_string_lossy())
+        ),
+    ];
     let t = timestamp();
     eprintln!("{t} Local server started on port: {}", handle.addr().port());
     eprintln!("{t} Make it available to the sdk by running:");
-    eprintln!(
-        "{t} export AWS_EC2_METADATA_SERVICE_ENDPOINT={}",
-        handle.imds_endpoint()
-    );
+    eprintln!("{t} {}", exports[0]);
     eprintln!("{t} or, for the SDKs' container credentials provider:");
-    eprintln!(
-        "{t} export AWS_CONTAINER_CREDENTIALS_FULL_URI={}",
-        handle.container_uri()
-    );
-    eprintln!(
-        "{t} export AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE={}",
-        handle.container_token_file().display()
-    );
+    eprintln!("{t} {}", exports[1]);
+    eprintln!("{t} {}", exports[2]);
+    if args.print_env {
+        print_env(&exports)?;
+    }
     let waited = wait_for_signal();
     handle.shutdown();
     waited

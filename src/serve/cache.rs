@@ -52,6 +52,9 @@ struct ImdsBody<'a> {
     kind: &'a str,
     expiration: &'a str,
     last_updated: &'a str,
+    /// Not in the official tool's answer; added last, when known, as on the container route.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -110,6 +113,7 @@ pub fn render(creds: &Credentials, now: &Zoned) -> Result<Rendered> {
             kind: "AWS-HMAC",
             expiration: &expiration,
             last_updated: &last_updated,
+            account_id: creds.account_id.as_deref(),
         },
         size_hint,
         true,
@@ -289,7 +293,7 @@ mod tests {
             std::str::from_utf8(&r.imds).unwrap(),
             "{\"AccessKeyId\":\"ASIAEXAMPLE\",\"SecretAccessKey\":\"se\\\"cret\",\"Token\":\"tok\",\
              \"Code\":\"Success\",\"Type\":\"AWS-HMAC\",\"Expiration\":\"2024-05-01T11:00:00Z\",\
-             \"LastUpdated\":\"2024-05-01T10:11:12.5+02:00\"}\n"
+             \"LastUpdated\":\"2024-05-01T10:11:12.5+02:00\",\"AccountId\":\"111122223333\"}\n"
         );
         assert_eq!(
             std::str::from_utf8(&r.container).unwrap(),
@@ -301,6 +305,13 @@ mod tests {
         assert!(std::str::from_utf8(&r.imds)
             .unwrap()
             .contains("\"LastUpdated\":\"2024-05-01T10:11:12Z\""));
+        // Unknown account: the official tool's answer exactly, no AccountId.
+        let mut c = creds("2024-05-01T11:00:00Z");
+        c.account_id = None;
+        let r = render(&c, &utc).unwrap();
+        assert!(std::str::from_utf8(&r.imds)
+            .unwrap()
+            .ends_with("\"LastUpdated\":\"2024-05-01T10:11:12Z\"}\n"));
     }
 
     #[test]
