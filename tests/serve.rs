@@ -39,6 +39,7 @@ fn config(dir: &Path) -> ServeConfig {
         role_name: ROLE.into(),
         container_token_file: dir.join("container.token"),
         access: Default::default(),
+        listener: None,
     }
 }
 

@@ -285,3 +285,121 @@ printf '%s\n' "$AWS_EC2_METADATA_SERVICE_ENDPOINT" "$AWS_CONTAINER_CREDENTIALS_F
         std::panic::resume_unwind(e);
     }
 }
+
+fn have_tool(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--help")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{tool} is required in CI (apt-get install systemd)"
+        );
+        eprintln!("skipping: {tool} is not installed");
+    }
+    ok
+}
+
+/// Socket activation: the port is listening before serve even starts (systemd-socket-activate
+/// holds it and starts serve on the first connection, as a .socket unit does); that first
+/// connection is answered once the credentials are in.
+#[test]
+fn serve_takes_a_listening_socket_from_systemd() {
+    if !have_tool("systemd-socket-activate") {
+        return;
+    }
+    let pki = Pki::new();
+    let run = start(&pki, emulator_config(&pki));
+    let (cert, key) = pki.leaf("client", "ec:P-256");
+    let home = tempfile::tempdir().unwrap();
+    let token_file = home.path().join("token");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = Command::new("systemd-socket-activate");
+    // It passes on only a few variables of its own environment; -E adds ours.
+    let ca = format!("AWS_CA_BUNDLE={}", run.ca_bundle.display());
+    cmd.args(["-l", &format!("127.0.0.1:{port}"), "-E", &ca, bin()])
+        .args(serve_args(&run, &cert, &key))
+        .args(["--container-token-file", token_file.to_str().unwrap()])
+        .env("AWS_CA_BUNDLE", &run.ca_bundle)
+        .env("HOME", home.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let log = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut std::io::BufReader::new(stderr), &mut s);
+        s
+    });
+    let mut conn = None;
+    wait_until(Duration::from_secs(5), || {
+        conn = std::net::TcpStream::connect(("127.0.0.1", port)).ok();
+        conn.is_some()
+    });
+    let mut conn = conn.expect("systemd-socket-activate listens");
+    use std::io::{Read, Write};
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    conn.write_all(b"PUT /latest/api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nX-aws-ec2-metadata-token-ttl-seconds: 60\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    let read = conn.read_to_string(&mut answer).map_err(|e| e.to_string());
+    let result = std::panic::catch_unwind(|| {
+        read.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        let role = ROLE_ARN.rsplit('/').next().unwrap();
+        assert_eq!(imds_credentials(port, role)["Code"], "Success");
+        assert!(token_file.exists());
+    });
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = wait_until(Duration::from_secs(3), || {
+        child.try_wait().unwrap().is_some()
+    });
+    if !status {
+        let _ = child.kill();
+    }
+    let log = log.join().unwrap();
+    if let Err(e) = result {
+        eprintln!("{log}");
+        std::panic::resume_unwind(e);
+    }
+    assert!(status, "serve did not stop on SIGTERM: {log}");
+    assert!(!token_file.exists());
+    assert!(
+        log.contains(&format!("Local server started on port: {port}")),
+        "{log}"
+    );
+}
+
+#[test]
+fn bad_socket_activation_is_a_clear_error() {
+    let pki = Pki::new();
+    let run = start(&pki, emulator_config(&pki));
+    let (cert, key) = pki.leaf("client", "ec:P-256");
+    let args = serve_args(&run, &cert, &key);
+    for (setup, needle) in [
+        ("LISTEN_FDS=2", "systemd passed 2 sockets"),
+        ("LISTEN_FDS=1", "(descriptor 3) is not a socket"),
+        ("LISTEN_FDS=one", "LISTEN_FDS=\"one\" is not a number"),
+    ] {
+        let script = format!("LISTEN_PID=$$ {setup} exec \"$@\" 3</dev/null");
+        let out = Command::new("sh")
+            .args(["-c", &script, "sh", bin()])
+            .args(&args)
+            .env("AWS_CA_BUNDLE", &run.ca_bundle)
+            .output()
+            .unwrap();
+        assert_clean_failure(&out, needle);
+    }
+    assert_eq!(
+        run.emulator.sessions_created(),
+        0,
+        "refused before any fetch"
+    );
+}

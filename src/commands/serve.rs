@@ -215,6 +215,16 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             args.bind
         );
     }
+    // Before any thread starts: it unsets the LISTEN_* variables.
+    let listener = serve::activation::take_listener()?;
+    if let Some(l) = &listener {
+        if let Ok(addr) = l.local_addr() {
+            log::debug!("using the socket systemd passed, listening on {addr}");
+            if !addr.ip().is_loopback() {
+                log::warn!("serving credentials on {addr}, which is not a loopback address");
+            }
+        }
+    }
     let (token_file, _token_dir) = match &args.container_token_file {
         Some(path) => (path.clone(), None),
         None => default_token_file()?,
@@ -234,6 +244,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
                 allow_uids: allowed_uids(args)?,
                 max_connections: args.max_connections,
             },
+            listener,
         },
         refresher,
     )?;

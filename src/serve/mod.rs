@@ -5,6 +5,7 @@
 //! only ever read the pre-rendered credentials; the refresher thread is the only caller of the
 //! refresher, so there is at most one CreateSession in flight.
 
+pub mod activation;
 pub mod cache;
 mod conns;
 pub mod peer;
@@ -28,7 +29,7 @@ use cache::{refresh_at, CredentialCache};
 use routes::State;
 
 /// What to serve and where.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ServeConfig {
     /// Address to listen on (loopback: 127.0.0.1 or ::1).
     pub bind: IpAddr,
@@ -42,6 +43,8 @@ pub struct ServeConfig {
     pub container_token_file: PathBuf,
     /// Who may connect, and how many at once.
     pub access: Access,
+    /// A listening socket to use instead of binding `bind`:`port` (systemd socket activation).
+    pub listener: Option<std::net::TcpListener>,
 }
 
 /// Who may use the server and how many connections it keeps.
@@ -180,10 +183,17 @@ pub fn start(config: ServeConfig, refresher: Refresher) -> Result<ServerHandle> 
         .build()
         .map_err(|e| Error::new(format!("cannot start the server runtime: {e}")))?;
     let wanted = SocketAddr::new(config.bind, config.port);
-    let listener = runtime.block_on(TcpListener::bind(wanted)).map_err(|e| {
-        Error::new(format!("failed to create listener on {wanted}: {e}"))
-            .hint("pick another --port (0 picks a free one) or --bind address")
-    })?;
+    let listener = match config.listener {
+        Some(passed) => {
+            let _guard = runtime.enter();
+            TcpListener::from_std(passed)
+                .map_err(|e| Error::new(format!("cannot use the socket systemd passed: {e}")))?
+        }
+        None => runtime.block_on(TcpListener::bind(wanted)).map_err(|e| {
+            Error::new(format!("failed to create listener on {wanted}: {e}"))
+                .hint("pick another --port (0 picks a free one) or --bind address")
+        })?,
+    };
     let addr = listener
         .local_addr()
         .map_err(|e| Error::new(format!("failed to create listener on {wanted}: {e}")))?;
