@@ -23,9 +23,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use zeroize::Zeroizing;
 
+use crate::credentials::refresh;
 use crate::error::{Error, Result};
+use cache::CredentialCache;
 pub use cache::Refresher;
-use cache::{refresh_at, CredentialCache};
 use routes::State;
 
 /// What to serve and where.
@@ -176,8 +177,10 @@ pub fn start(config: ServeConfig, refresher: Refresher) -> Result<ServerHandle> 
             config.role_name
         )));
     }
-    let first = cache::fetch_and_render(&refresher)
-        .map_err(|e| e.context("unable to obtain the first credentials"))?;
+    let first = refresh::retry_while_throttled(refresh::SERVE_BACKOFF, || {
+        cache::fetch_and_render(&refresher)
+    })
+    .map_err(|e| e.context("unable to obtain the first credentials"))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -201,7 +204,8 @@ pub fn start(config: ServeConfig, refresher: Refresher) -> Result<ServerHandle> 
     write_secret_file(&config.container_token_file, token.as_bytes())?;
 
     let cache = Arc::new(CredentialCache::new());
-    let first_refresh = refresh_at(jiff::Timestamp::now(), first.expires);
+    let first_refresh =
+        refresh::refresh_at(jiff::Timestamp::now(), first.expires, refresh::jitter());
     cache.set(first);
     let hosts = routes::HostPolicy::new(addr.ip(), &config.access.allow_hosts);
     let state = Arc::new(State::new(&config.role_name, cache.clone(), token).with_hosts(hosts));
