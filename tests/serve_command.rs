@@ -403,3 +403,194 @@ fn bad_socket_activation_is_a_clear_error() {
         "refused before any fetch"
     );
 }
+
+/// `--bindings`: two more roles on the container route. One works and refreshes on its own
+/// schedule; the other's certificate is not trusted, so its route answers 503 for ever, and
+/// neither the main role nor the working binding notices.
+#[test]
+fn bindings_serve_more_roles_and_a_failing_one_affects_no_other() {
+    let pki = Pki::new();
+    let mut config = emulator_config(&pki);
+    config.credential_lifetime = Some(Duration::from_secs(6));
+    let run = start(&pki, config);
+    let (cert, key) = pki.leaf("client", "ec:P-256");
+    let stranger = Pki::new();
+    let (bad_cert, bad_key) = stranger.leaf("stranger", "ec:P-256");
+    let home = tempfile::tempdir().unwrap();
+    let main_token = home.path().join("container-token");
+    let entry = |role: &str, cert: &std::path::Path, key: &std::path::Path| {
+        let a = cp_args(&run, cert, Some(key));
+        let mut m = serde_json::Map::new();
+        for pair in a[1..].chunks(2) {
+            m.insert(
+                pair[0].trim_start_matches("--").to_string(),
+                pair[1].clone().into(),
+            );
+        }
+        m.insert(
+            "role-arn".into(),
+            format!("arn:aws:iam::111122223333:role/{role}").into(),
+        );
+        serde_json::Value::Object(m)
+    };
+    let file = home.path().join("bindings.json");
+    std::fs::write(
+        &file,
+        serde_json::json!({"bindings": {
+            "second": entry("Second", &cert, &key),
+            "broken": entry("Broken", &bad_cert, &bad_key),
+        }})
+        .to_string(),
+    )
+    .unwrap();
+    let mut args = serve_args(&run, &cert, &key);
+    args.extend(
+        [
+            "--container-token-file",
+            main_token.to_str().unwrap(),
+            "--bindings",
+            file.to_str().unwrap(),
+        ]
+        .map(String::from),
+    );
+    let mut child = bin_command(
+        &args,
+        &[("AWS_CA_BUNDLE", run.ca_bundle.to_str().unwrap())],
+        home.path(),
+    )
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = log.clone();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    let lines = || log.lock().unwrap().clone();
+    let binding_line = |name: &str| {
+        lines()
+            .into_iter()
+            .find(|l| l.contains(&format!("binding {name}: export")))
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), || binding_line("broken").is_some()
+            && binding_line("second").is_some()),
+        "{:?}",
+        lines()
+    );
+    let parse = |name: &str| {
+        let l = binding_line(name).unwrap();
+        let uri = l
+            .split("AWS_CONTAINER_CREDENTIALS_FULL_URI=")
+            .nth(1)
+            .unwrap();
+        let uri = uri.split_whitespace().next().unwrap().to_string();
+        let file = l
+            .split("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=")
+            .nth(1)
+            .unwrap();
+        (uri, std::path::PathBuf::from(file.trim()))
+    };
+    let (second_uri, second_token) = parse("second");
+    let (broken_uri, broken_token) = parse("broken");
+    assert_eq!(second_token, home.path().join("container-token-second"));
+    let port: u16 = second_uri
+        .trim_start_matches("http://127.0.0.1:")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let path_of = |uri: &str| format!("/{}", uri.splitn(4, '/').nth(3).unwrap());
+    let get = |uri: &str, token: &std::path::Path| {
+        let bearer = std::fs::read_to_string(token).unwrap();
+        http(port, "GET", &path_of(uri), &[("Authorization", &bearer)])
+    };
+    let key_of = |body: &str| {
+        serde_json::from_str::<serde_json::Value>(body).unwrap()["AccessKeyId"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let result = std::panic::catch_unwind(|| {
+        let mut first = None;
+        assert!(
+            wait_until(Duration::from_secs(10), || {
+                let (status, body) = get(&second_uri, &second_token);
+                if status == 200 {
+                    first = Some(key_of(&body));
+                }
+                first.is_some()
+            }),
+            "the working binding never served"
+        );
+        let first = first.unwrap();
+        let (status, body) = get(CONTAINER_URI_MAIN, &main_token);
+        assert_eq!(status, 200, "{body}");
+        assert_ne!(key_of(&body), first, "each binding has its own session");
+        // It refreshes on its own while the broken one keeps failing.
+        let mut changed = false;
+        assert!(
+            wait_until(Duration::from_secs(20), || {
+                let (status, body) = get(&second_uri, &second_token);
+                changed = status == 200 && key_of(&body) != first;
+                changed
+            }),
+            "the working binding was never refreshed"
+        );
+        let (status, body) = get(&broken_uri, &broken_token);
+        assert_eq!(status, 503, "{body}");
+        // The broken token does not open the working route, nor the main one.
+        let bearer = std::fs::read_to_string(&broken_token).unwrap();
+        let (status, _) = http(
+            port,
+            "GET",
+            &path_of(&second_uri),
+            &[("Authorization", &bearer)],
+        );
+        assert_eq!(status, 403);
+        let role = ROLE_ARN.rsplit('/').next().unwrap();
+        assert_eq!(imds_credentials(port, role)["Code"], "Success");
+        let (status, _) = get(CONTAINER_URI_MAIN, &main_token);
+        assert_eq!(status, 200);
+        assert!(
+            lines()
+                .iter()
+                .any(|l| l.contains("binding broken: Error generating credentials")),
+            "{:?}",
+            lines()
+        );
+        // No bearer token in the log.
+        for f in [&main_token, &second_token, &broken_token] {
+            let t = std::fs::read_to_string(f).unwrap();
+            assert!(!lines().iter().any(|l| l.contains(t.trim())));
+        }
+    });
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let stopped = wait_until(Duration::from_secs(3), || {
+        child.try_wait().unwrap().is_some()
+    });
+    if !stopped {
+        let _ = child.kill();
+    }
+    if let Err(e) = result {
+        eprintln!("{:?}", lines());
+        std::panic::resume_unwind(e);
+    }
+    assert!(stopped);
+    for f in [&main_token, &second_token, &broken_token] {
+        assert!(!f.exists(), "{} left behind", f.display());
+    }
+}
+
+/// The main container route's URI, for `get` above.
+const CONTAINER_URI_MAIN: &str = "http://127.0.0.1/v1/credentials";

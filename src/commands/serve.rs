@@ -64,6 +64,10 @@ pub struct ServeArgs {
     /// that `eval "$(aws_signing_helper serve --print-env … &)"` sets up the shell
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = crate::cli::go_bool)]
     pub print_env: bool,
+    /// More roles on the container route, at /v1/credentials/NAME, each with its own token
+    /// file and refresh: a JSON file {"bindings": {"NAME": {"role-arn": …, "certificate": …}}}
+    #[arg(long, value_name = "FILE")]
+    pub bindings: Option<PathBuf>,
 }
 
 /// `value` quoted for a POSIX shell when it holds anything but plain characters.
@@ -229,10 +233,14 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         Some(path) => (path.clone(), None),
         None => default_token_file()?,
     };
+    let bindings = match &args.bindings {
+        Some(file) => crate::commands::serve_bindings::load(file, &token_file)?,
+        None => Vec::new(),
+    };
     let config = args.credentials.client_config()?;
     let refresher: serve::Refresher =
         Box::new(move || rolesanywhere::fetch(&config).map(|f| f.credentials));
-    let handle = serve::start(
+    let handle = serve::start_with_bindings(
         ServeConfig {
             bind: args.bind,
             port: args.port,
@@ -247,6 +255,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             listener,
         },
         refresher,
+        bindings,
     )?;
     let exports = [
         format!(
@@ -269,6 +278,13 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     eprintln!("{t} or, for the SDKs' container credentials provider:");
     eprintln!("{t} {}", exports[1]);
     eprintln!("{t} {}", exports[2]);
+    for (name, uri, file) in handle.bindings() {
+        eprintln!(
+            "{t} binding {name}: export AWS_CONTAINER_CREDENTIALS_FULL_URI={} AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE={}",
+            shell_quote(&uri),
+            shell_quote(&file.to_string_lossy())
+        );
+    }
     if args.print_env {
         print_env(&exports)?;
     }

@@ -194,7 +194,9 @@ fn sleep_until(when: Timestamp, stop: &Receiver<()>) -> bool {
 /// The refresher loop, run on its own thread: refresh at a jittered point before expiry
 /// ([`refresh::refresh_at`]), retry failures with [`SERVE_BACKOFF`] (longer for throttling)
 /// while the old credentials are kept, never give up; stop when `stop` fires or is dropped.
+/// `label` prefixes its log lines (e.g. `binding NAME: `; empty for the main role).
 pub fn refresh_loop(
+    label: &str,
     cache: Arc<CredentialCache>,
     refresher: Refresher,
     first_refresh: Timestamp,
@@ -208,7 +210,7 @@ pub fn refresh_loop(
                 let fetched = Timestamp::now();
                 next = refresh::refresh_at(fetched, rendered.expires, refresh::jitter());
                 log::debug!(
-                    "refreshed credentials; they expire at {}, next refresh at {next}",
+                    "{label}refreshed credentials; they expire at {}, next refresh at {next}",
                     rendered.expires
                 );
                 cache.set(rendered);
@@ -227,7 +229,7 @@ pub fn refresh_loop(
                     ""
                 };
                 log::warn!(
-                    "Error generating credentials: {e}; {serving}; retrying in {}s{throttled}",
+                    "{label}Error generating credentials: {e}; {serving}; retrying in {}s{throttled}",
                     delay.as_secs()
                 );
                 let now = Timestamp::now();

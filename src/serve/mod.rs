@@ -72,13 +72,26 @@ impl Default for Access {
     }
 }
 
+/// Another role, served on the container route at `/v1/credentials/NAME` with its own bearer
+/// token and its own refresher. Its failures (at start too) only ever affect its own route.
+pub struct Binding {
+    /// The last path segment: letters, digits, `.`, `_` and `-`.
+    pub name: String,
+    /// Where to write its bearer token (mode 0600), distinct from every other token file.
+    pub container_token_file: PathBuf,
+    /// Fetches its credentials.
+    pub refresher: Refresher,
+}
+
 /// A running server. Dropping it shuts the server down too.
 pub struct ServerHandle {
     addr: SocketAddr,
     token_file: PathBuf,
+    /// The bindings' token files, by name.
+    binding_token_files: Vec<(String, PathBuf)>,
     shutdown: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
-    stop_refresher: Option<mpsc::Sender<()>>,
+    stop_refreshers: Vec<mpsc::Sender<()>>,
 }
 
 impl ServerHandle {
@@ -102,6 +115,17 @@ impl ServerHandle {
         format!("http://{}{}", self.addr, routes::CONTAINER_PATH)
     }
 
+    /// Each binding's name, `AWS_CONTAINER_CREDENTIALS_FULL_URI` and token file.
+    pub fn bindings(&self) -> Vec<(String, String, PathBuf)> {
+        self.binding_token_files
+            .iter()
+            .map(|(name, file)| {
+                let uri = format!("http://{}{}/{name}", self.addr, routes::CONTAINER_PATH);
+                (name.clone(), uri, file.clone())
+            })
+            .collect()
+    }
+
     /// Stops accepting, lets open connections finish (under a second), stops the refresher and
     /// removes the token file.
     pub fn shutdown(mut self) {
@@ -113,18 +137,22 @@ impl ServerHandle {
         let _ = self.shutdown.send(true);
         // Dropping the sender wakes the refresher; it is not joined because it may be inside a
         // CreateSession call, and it holds nothing that needs cleaning up.
-        self.stop_refresher.take();
+        self.stop_refreshers.clear();
         if let Some(server) = self.server.take() {
             if server.join().is_err() {
                 log::warn!("the server thread panicked");
             }
-            match std::fs::remove_file(&self.token_file) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => log::warn!(
-                    "cannot remove the container token file {}: {e}",
-                    self.token_file.display()
-                ),
+            let files = std::iter::once(&self.token_file)
+                .chain(self.binding_token_files.iter().map(|(_, f)| f));
+            for file in files {
+                match std::fs::remove_file(file) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => log::warn!(
+                        "cannot remove the container token file {}: {e}",
+                        file.display()
+                    ),
+                }
             }
         }
     }
@@ -168,6 +196,50 @@ pub fn write_secret_file(path: &Path, content: &[u8]) -> Result<()> {
 /// Fetches credentials once, binds, and starts serving. Fails (without serving anything) if the
 /// first fetch fails, the configuration is invalid, or the address cannot be bound.
 pub fn start(config: ServeConfig, refresher: Refresher) -> Result<ServerHandle> {
+    start_with_bindings(config, refresher, Vec::new())
+}
+
+/// Checks binding names (path-safe, unique) and token files (distinct from each other and from
+/// the main one).
+fn check_bindings(config: &ServeConfig, bindings: &[Binding]) -> Result<()> {
+    let mut names = std::collections::HashSet::new();
+    let mut files = std::collections::HashSet::from([config.container_token_file.clone()]);
+    for b in bindings {
+        let ok = !b.name.is_empty()
+            && b.name.len() <= 128
+            && b.name != "."
+            && b.name != ".."
+            && b.name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !ok {
+            return Err(Error::new(format!("invalid binding name {:?}", b.name))
+                .hint("use letters, digits, '.', '_' and '-' (it becomes /v1/credentials/NAME)"));
+        }
+        if !names.insert(b.name.as_str()) {
+            return Err(Error::new(format!("binding {:?} is defined twice", b.name)));
+        }
+        if !files.insert(b.container_token_file.clone()) {
+            return Err(Error::new(format!(
+                "binding {:?}: its token file {} is already used by another route",
+                b.name,
+                b.container_token_file.display()
+            ))
+            .hint("give every binding its own container-token-file"));
+        }
+    }
+    Ok(())
+}
+
+/// [`start`], plus `bindings` on the container route. A binding's first fetch happens on its
+/// own refresher thread after the server is up: until it succeeds its route answers 503, and
+/// its failures never touch the main role or the other bindings.
+pub fn start_with_bindings(
+    config: ServeConfig,
+    refresher: Refresher,
+    bindings: Vec<Binding>,
+) -> Result<ServerHandle> {
+    check_bindings(&config, &bindings)?;
     if config.hop_limit == 0 {
         return Err(Error::new("--hop-limit 0 is out of range").hint("use a value from 1 to 255"));
     }
@@ -208,13 +280,42 @@ pub fn start(config: ServeConfig, refresher: Refresher) -> Result<ServerHandle> 
         refresh::refresh_at(jiff::Timestamp::now(), first.expires, refresh::jitter());
     cache.set(first);
     let hosts = routes::HostPolicy::new(addr.ip(), &config.access.allow_hosts);
-    let state = Arc::new(State::new(&config.role_name, cache.clone(), token).with_hosts(hosts));
+    let mut routes_for_bindings = Vec::with_capacity(bindings.len());
+    let mut binding_token_files = Vec::with_capacity(bindings.len());
+    let mut binding_refreshers = Vec::with_capacity(bindings.len());
+    for b in bindings {
+        let token = container_token()?;
+        write_secret_file(&b.container_token_file, token.as_bytes())
+            .map_err(|e| e.context(format!("binding {:?}", b.name)))?;
+        let cache = Arc::new(CredentialCache::new());
+        routes_for_bindings.push((b.name.clone(), token, cache.clone()));
+        binding_token_files.push((b.name.clone(), b.container_token_file));
+        binding_refreshers.push((b.name, cache, b.refresher));
+    }
+    let state = Arc::new(
+        State::new(&config.role_name, cache.clone(), token)
+            .with_hosts(hosts)
+            .with_bindings(routes_for_bindings),
+    );
 
+    let mut stop_refreshers = Vec::with_capacity(1 + binding_refreshers.len());
     let (stop_refresher, stop_rx) = mpsc::channel();
+    stop_refreshers.push(stop_refresher);
     std::thread::Builder::new()
         .name("serve-refresher".into())
-        .spawn(move || cache::refresh_loop(cache, refresher, first_refresh, stop_rx))
+        .spawn(move || cache::refresh_loop("", cache, refresher, first_refresh, stop_rx))
         .map_err(|e| Error::new(format!("cannot start the refresher thread: {e}")))?;
+    for (name, cache, refresher) in binding_refreshers {
+        let (stop_refresher, stop_rx) = mpsc::channel();
+        stop_refreshers.push(stop_refresher);
+        let label = format!("binding {name}: ");
+        // Its first fetch is now, on its own thread.
+        let now = jiff::Timestamp::now();
+        std::thread::Builder::new()
+            .name(format!("serve-binding-{name}"))
+            .spawn(move || cache::refresh_loop(&label, cache, refresher, now, stop_rx))
+            .map_err(|e| Error::new(format!("cannot start the refresher thread: {e}")))?;
+    }
 
     let (shutdown, shutdown_rx) = watch::channel(false);
     let limits = conns::Limits {
@@ -231,9 +332,10 @@ pub fn start(config: ServeConfig, refresher: Refresher) -> Result<ServerHandle> 
     Ok(ServerHandle {
         addr,
         token_file: config.container_token_file,
+        binding_token_files,
         shutdown,
         server: Some(server),
-        stop_refresher: Some(stop_refresher),
+        stop_refreshers,
     })
 }
 

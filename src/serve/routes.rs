@@ -136,6 +136,8 @@ pub struct State {
     container_token: Zeroizing<String>,
     hosts: HostPolicy,
     refusals: Mutex<RefusalLog>,
+    /// More roles on `/v1/credentials/NAME`: each with its bearer token and credentials.
+    bindings: std::collections::HashMap<String, (Zeroizing<String>, Arc<CredentialCache>)>,
 }
 
 impl State {
@@ -154,7 +156,20 @@ impl State {
             container_token,
             hosts: HostPolicy::new(std::net::Ipv4Addr::LOCALHOST.into(), &[]),
             refusals: Mutex::new(RefusalLog::default()),
+            bindings: std::collections::HashMap::new(),
         }
+    }
+
+    /// Serves each `(name, bearer token, credentials)` at `/v1/credentials/NAME`.
+    pub fn with_bindings(
+        mut self,
+        bindings: Vec<(String, Zeroizing<String>, Arc<CredentialCache>)>,
+    ) -> Self {
+        self.bindings = bindings
+            .into_iter()
+            .map(|(name, token, cache)| (name, (token, cache)))
+            .collect();
+        self
     }
 
     /// Answers only requests whose `Host` this policy allows (the default allows the IPv4
@@ -373,7 +388,17 @@ pub fn handle_for<B>(state: &State, req: &Request<B>, now: Clock, imds_allowed: 
         if method != Method::GET {
             return empty(StatusCode::METHOD_NOT_ALLOWED);
         }
-        return get_container_credentials(state, headers, now);
+        return get_container_credentials(&state.container_token, &state.cache, headers, now);
+    }
+    let binding = path
+        .strip_prefix(CONTAINER_PATH)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .and_then(|name| state.bindings.get(name));
+    if let Some((token, cache)) = binding {
+        if method != Method::GET {
+            return empty(StatusCode::METHOD_NOT_ALLOWED);
+        }
+        return get_container_credentials(token, cache, headers, now);
     }
     not_found()
 }
@@ -458,7 +483,12 @@ fn get_credentials(state: &State, headers: &HeaderMap, now: Clock) -> Resp {
     }
 }
 
-fn get_container_credentials(state: &State, headers: &HeaderMap, now: Clock) -> Resp {
+fn get_container_credentials(
+    token: &Zeroizing<String>,
+    cache: &CredentialCache,
+    headers: &HeaderMap,
+    now: Clock,
+) -> Resp {
     if headers.contains_key(FORWARDED_FOR) {
         return text(
             StatusCode::BAD_REQUEST,
@@ -468,11 +498,11 @@ fn get_container_credentials(state: &State, headers: &HeaderMap, now: Clock) -> 
     let Some(given) = headers.get(AUTHORIZATION) else {
         return text(StatusCode::UNAUTHORIZED, "no authorization token provided");
     };
-    let expected = state.container_token.as_bytes();
+    let expected = token.as_bytes();
     if aws_lc_rs::constant_time::verify_slices_are_equal(given.as_bytes(), expected).is_err() {
         return text(StatusCode::FORBIDDEN, "invalid authorization token");
     }
-    match state.cache.get(now.wall) {
+    match cache.get(now.wall) {
         Some(creds) => response(StatusCode::OK, Some(JSON), creds.container),
         None => unavailable(JSON),
     }
@@ -951,5 +981,52 @@ mod tests {
             200,
             "the container route keeps its bearer token"
         );
+    }
+
+    #[test]
+    fn bindings_have_their_own_token_and_credentials() {
+        let other = Arc::new(CredentialCache::new());
+        let c = Credentials {
+            access_key_id: "ASIAOTHER".into(),
+            secret_access_key: Zeroizing::new("other-secret".into()),
+            session_token: Zeroizing::new("other-session".into()),
+            expiration: "2030-01-01T00:00:00Z".into(),
+            account_id: Some("444455556666".into()),
+        };
+        other.set(render(&c, &jiff::Zoned::now()).unwrap());
+        let s = state(true).with_bindings(vec![
+            ("other".into(), Zeroizing::new("other-token".into()), other),
+            (
+                "broken".into(),
+                Zeroizing::new("broken-token".into()),
+                Arc::new(CredentialCache::new()),
+            ),
+        ]);
+        let now = Clock::now();
+        let get =
+            |path: &str, auth: &str| handle(&s, &req("GET", path, &[("Authorization", auth)]), now);
+        let r = get("/v1/credentials/other", "other-token");
+        assert_eq!(r.status(), 200);
+        let b = body(r);
+        assert!(b.contains("ASIAOTHER") && b.contains("444455556666"), "{b}");
+        // Tokens are not interchangeable.
+        assert_eq!(get("/v1/credentials/other", CTOKEN).status(), 403);
+        assert_eq!(get(CONTAINER_PATH, "other-token").status(), 403);
+        assert_eq!(get("/v1/credentials/broken", "other-token").status(), 403);
+        // A binding without credentials answers 503; the others are unaffected.
+        assert_eq!(get("/v1/credentials/broken", "broken-token").status(), 503);
+        assert_eq!(get(CONTAINER_PATH, CTOKEN).status(), 200);
+        assert_eq!(get("/v1/credentials/missing", CTOKEN).status(), 404);
+        assert_eq!(get("/v1/credentials/other/x", "other-token").status(), 404);
+        let r = handle(
+            &s,
+            &req(
+                "POST",
+                "/v1/credentials/other",
+                &[("Authorization", "other-token")],
+            ),
+            now,
+        );
+        assert_eq!(r.status(), 405);
     }
 }
