@@ -41,3 +41,30 @@ for run in 1 2 3; do
 done
 echo "--- last wrk report ---"
 cat "$tmp/wrk3"
+
+# Idle flood: FLOOD connections that send nothing (above the server's 512-connection cap), then a
+# new client's token + credentials requests, timed by curl; RSS before, during and after.
+flood=${FLOOD:-2000}
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+echo "--- idle flood: $flood connections ---"
+echo "RSS before flood:        $(rss)"
+python3 - "$port" "$flood" >"$tmp/flood" <<'PY' &
+import socket, sys, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+socks = []
+for _ in range(n):
+    s = socket.socket(); s.connect(("127.0.0.1", port)); socks.append(s)
+print("open", flush=True)
+time.sleep(4)
+for s in socks: s.close()
+print("closed", flush=True)
+PY
+fpid=$!
+for _ in $(seq 200); do grep -q open "$tmp/flood" 2>/dev/null && break; sleep 0.05; done
+t=$(curl -s -o /dev/null -w '%{time_total}' -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "http://127.0.0.1:$port/latest/api/token")
+tok=$(curl -sf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "http://127.0.0.1:$port/latest/api/token")
+c=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -H "X-aws-ec2-metadata-token: $tok" "$url")
+echo "during flood: token request ${t}s; credentials request (status, s): $c; RSS $(rss)"
+wait "$fpid"
+sleep 1
+echo "RSS after flood:         $(rss)"
