@@ -722,3 +722,27 @@ fn imds_routes_answer_only_the_allowed_users() {
         assert_eq!(statuses_as(0, 0, h.addr(), &bearer), "0 200 200");
     }
 }
+
+/// Bound to every address (a container), the address a client connected to is answered as
+/// Host, by IP; other addresses and names are not.
+#[test]
+fn bound_to_any_address_the_connected_ip_is_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path());
+    c.bind = "0.0.0.0".parse().unwrap();
+    let h = serve::start(c, fixed("ASIAANY")).unwrap();
+    let port = h.addr().port();
+    let via: SocketAddr = format!("127.0.0.2:{port}").parse().unwrap();
+    let put = |host: &str| {
+        raw_request(
+            via,
+            &format!("PUT /latest/api/token HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"),
+        )
+        .status
+    };
+    assert_eq!(put(&format!("127.0.0.2:{port}")), 200);
+    assert_eq!(put("127.0.0.2"), 200);
+    assert_eq!(put(&format!("127.0.0.3:{port}")), 403);
+    assert_eq!(put(&format!("helper:{port}")), 403);
+    assert_eq!(put(&format!("localhost:{port}")), 200);
+}

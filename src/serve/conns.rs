@@ -172,8 +172,9 @@ pub async fn serve_loop(
                         evict_least_recently_used(&mut open);
                     }
                     let last_used = Arc::new(AtomicU64::new(micros_since(epoch)));
+                    let local = stream.local_addr().ok();
                     let imds_check = limits.allow_uids.clone().map(|uids| {
-                        (uids, stream.local_addr().ok(), peer_addr)
+                        (uids, local, peer_addr)
                     });
                     let abort = conns.spawn(connection(
                         http.clone(),
@@ -181,6 +182,7 @@ pub async fn serve_loop(
                         state.clone(),
                         shutdown.clone(),
                         Usage { epoch, last_used: last_used.clone() },
+                        local.map(|a| a.ip()),
                         imds_check,
                     ));
                     open.insert(abort.id(), Slot { abort, last_used });
@@ -233,6 +235,7 @@ async fn connection(
     state: Arc<State>,
     mut shutdown: watch::Receiver<bool>,
     usage: Usage,
+    local_ip: Option<std::net::IpAddr>,
     imds_check: Option<ImdsCheck>,
 ) {
     // Looked up once, at the first request (idle connections never cost a lookup).
@@ -257,7 +260,11 @@ async fn connection(
             }
             _ => false,
         });
-        let resp = routes::handle_for(&state, &req, Clock::now(), allowed);
+        let conn = routes::Conn {
+            imds_allowed: allowed,
+            local_ip,
+        };
+        let resp = routes::handle_for(&state, &req, Clock::now(), conn);
         std::future::ready(Ok::<_, Infallible>(resp))
     });
     let conn = http.serve_connection(TokioIo::new(stream), service);

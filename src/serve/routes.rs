@@ -87,6 +87,13 @@ impl HostPolicy {
 
     /// Whether a request with this `Host` value is answered.
     pub fn allows(&self, host: &[u8]) -> bool {
+        self.allows_on(host, None)
+    }
+
+    /// [`HostPolicy::allows`], also answering the IP literal of `local`, the address the
+    /// client actually connected to (for a server bound to `0.0.0.0`): a DNS-rebinding page
+    /// sends its own name, never our address.
+    pub fn allows_on(&self, host: &[u8], local: Option<std::net::IpAddr>) -> bool {
         let Ok(host) = std::str::from_utf8(host) else {
             return false;
         };
@@ -114,9 +121,13 @@ impl HostPolicy {
                 return false;
             };
             let canonical = format!("[{ip}]");
-            return self.names.contains(&canonical);
+            return self.names.contains(&canonical)
+                || local.is_some_and(|l| l == std::net::IpAddr::V6(ip));
         }
         self.names.iter().any(|n| n.eq_ignore_ascii_case(name))
+            || local.is_some_and(|l| {
+                l.is_ipv4() && name.parse::<std::net::Ipv4Addr>().is_ok_and(|v4| l == v4)
+            })
     }
 }
 
@@ -325,14 +336,28 @@ fn at_or_below(path: &str, base: &str) -> bool {
     }
 }
 
-/// Answers one request from a process allowed to use the IMDS routes.
-pub fn handle<B>(state: &State, req: &Request<B>, now: Clock) -> Resp {
-    handle_for(state, req, now, true)
+/// What the server knows of the connection a request came on.
+#[derive(Debug, Clone, Copy)]
+pub struct Conn {
+    /// Whether the peer may use the IMDS routes (the container route is guarded by its bearer
+    /// token instead).
+    pub imds_allowed: bool,
+    /// The address the client connected to (answered as a `Host` too).
+    pub local_ip: Option<std::net::IpAddr>,
 }
 
-/// Answers one request; `imds_allowed` says whether the peer may use the IMDS routes (the
-/// container route is guarded by its bearer token instead).
-pub fn handle_for<B>(state: &State, req: &Request<B>, now: Clock, imds_allowed: bool) -> Resp {
+/// Answers one request from a process allowed to use the IMDS routes.
+pub fn handle<B>(state: &State, req: &Request<B>, now: Clock) -> Resp {
+    let conn = Conn {
+        imds_allowed: true,
+        local_ip: None,
+    };
+    handle_for(state, req, now, conn)
+}
+
+/// Answers one request that came on `conn`.
+pub fn handle_for<B>(state: &State, req: &Request<B>, now: Clock, conn: Conn) -> Resp {
+    let imds_allowed = conn.imds_allowed;
     // Absolute-form (`GET http://host/path`) and authority-form targets are proxy requests.
     if req.uri().authority().is_some() || req.uri().scheme().is_some() {
         let shown = req
@@ -343,7 +368,7 @@ pub fn handle_for<B>(state: &State, req: &Request<B>, now: Clock, imds_allowed: 
         return empty(StatusCode::FORBIDDEN);
     }
     match req.headers().get(hyper::header::HOST) {
-        Some(h) if state.hosts.allows(h.as_bytes()) => {}
+        Some(h) if state.hosts.allows_on(h.as_bytes(), conn.local_ip) => {}
         Some(h) => {
             state.log_refused("for Host", h.as_bytes(), now.mono);
             return empty(StatusCode::FORBIDDEN);
@@ -872,6 +897,17 @@ mod tests {
             assert!(!p.allows(bad.as_bytes()), "{bad}");
         }
         assert!(!p.allows(b"local\xffhost"));
+        // Bound to 0.0.0.0: the address the client connected to is answered, by IP only.
+        let any = HostPolicy::new("0.0.0.0".parse().unwrap(), &[]);
+        let local = Some("172.17.0.2".parse().unwrap());
+        assert!(any.allows_on(b"172.17.0.2:9911", local));
+        assert!(!any.allows_on(b"172.17.0.3:9911", local));
+        assert!(!any.allows(b"172.17.0.2"));
+        assert!(
+            !any.allows_on(b"helper:9911", local),
+            "names need --allow-host"
+        );
+        assert!(any.allows_on(b"[fd00::2]", Some("fd00::2".parse().unwrap())));
         let p6 = HostPolicy::new("::1".parse().unwrap(), &["fd00::5".into()]);
         assert!(p6.allows(b"[::1]:9911"));
         assert!(p6.allows(b"[0::1]"));
@@ -966,15 +1002,23 @@ mod tests {
                 ("x-aws-ec2-metadata-token", tok.as_str()),
             ),
         ] {
-            let r = handle_for(&s, &req(m, path, &[h]), now, false);
+            let other_user = Conn {
+                imds_allowed: false,
+                local_ip: None,
+            };
+            let r = handle_for(&s, &req(m, path, &[h]), now, other_user);
             assert_eq!(r.status(), 403, "{path}");
             assert_eq!(body(r), "");
         }
+        let other_user = Conn {
+            imds_allowed: false,
+            local_ip: None,
+        };
         let r = handle_for(
             &s,
             &req("GET", CONTAINER_PATH, &[("Authorization", CTOKEN)]),
             now,
-            false,
+            other_user,
         );
         assert_eq!(
             r.status(),
