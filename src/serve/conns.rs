@@ -85,7 +85,8 @@ pub(super) fn set_hop_limit(stream: &TcpStream, hops: u32, v4: bool) -> std::io:
     }
 }
 
-/// An open connection: how to close it and when it was last used (µs since the loop began).
+/// An open connection: how to close it and when it was last used (a tick of the loop's
+/// logical clock: one per accepted connection and per request, so ordering needs no time).
 struct Slot {
     abort: AbortHandle,
     last_used: Arc<AtomicU64>,
@@ -151,7 +152,7 @@ pub async fn serve_loop(
         .keep_alive(true)
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(Duration::from_secs(10));
-    let epoch = Instant::now();
+    let clock = Arc::new(AtomicU64::new(0));
     let mut conns = JoinSet::new();
     let mut open: HashMap<tokio::task::Id, Slot> = HashMap::new();
     let mut accept_errors = AcceptErrors::default();
@@ -171,7 +172,8 @@ pub async fn serve_loop(
                     while open.len() >= limits.max_connections {
                         evict_least_recently_used(&mut open);
                     }
-                    let last_used = Arc::new(AtomicU64::new(micros_since(epoch)));
+                    let now = clock.fetch_add(1, Ordering::Relaxed);
+                    let last_used = Arc::new(AtomicU64::new(now));
                     let local = stream.local_addr().ok();
                     let imds_check = limits.allow_uids.clone().map(|uids| {
                         (uids, local, peer_addr)
@@ -181,7 +183,7 @@ pub async fn serve_loop(
                         stream,
                         state.clone(),
                         shutdown.clone(),
-                        Usage { epoch, last_used: last_used.clone() },
+                        Usage { clock: clock.clone(), last_used: last_used.clone() },
                         local.map(|a| a.ip()),
                         imds_check,
                     ));
@@ -216,13 +218,9 @@ pub async fn serve_loop(
     }
 }
 
-fn micros_since(epoch: Instant) -> u64 {
-    u64::try_from(epoch.elapsed().as_micros()).unwrap_or(u64::MAX)
-}
-
 /// Where a connection records its last use.
 struct Usage {
-    epoch: Instant,
+    clock: Arc<AtomicU64>,
     last_used: Arc<AtomicU64>,
 }
 
@@ -244,9 +242,10 @@ async fn connection(
         let _ = imds_allowed.set(true);
     }
     let service = service_fn(move |req| {
-        usage
-            .last_used
-            .store(micros_since(usage.epoch), Ordering::Relaxed);
+        usage.last_used.store(
+            usage.clock.fetch_add(1, Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
         let allowed = *imds_allowed.get_or_init(|| match &imds_check {
             Some((uids, Some(local), peer_addr)) => {
                 let owner = peer::owner_uid(*local, *peer_addr);

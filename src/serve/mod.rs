@@ -279,7 +279,8 @@ pub fn start_with_bindings(
     let first_refresh =
         refresh::refresh_at(jiff::Timestamp::now(), first.expires, refresh::jitter());
     cache.set(first);
-    let hosts = routes::HostPolicy::new(addr.ip(), &config.access.allow_hosts);
+    let hosts =
+        routes::HostPolicy::new(addr.ip(), &config.access.allow_hosts).with_port(addr.port());
     let mut routes_for_bindings = Vec::with_capacity(bindings.len());
     let mut binding_token_files = Vec::with_capacity(bindings.len());
     let mut binding_refreshers = Vec::with_capacity(bindings.len());

@@ -63,6 +63,8 @@ const REFUSAL_LOG_EVERY: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct HostPolicy {
     names: Vec<String>,
+    /// Exact `Host` values answered without parsing (what SDKs send: `IP:PORT`).
+    exact: Vec<Vec<u8>>,
 }
 
 impl HostPolicy {
@@ -82,7 +84,20 @@ impl HostPolicy {
                 Err(_) => names.push(e),
             }
         }
-        HostPolicy { names }
+        HostPolicy {
+            names,
+            exact: Vec::new(),
+        }
+    }
+
+    /// Answers `NAME:port` for the listening address and `localhost` on a fast path (the
+    /// general rules still apply to every other value).
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.exact = self.names[..2]
+            .iter()
+            .map(|n| format!("{n}:{port}").into_bytes())
+            .collect();
+        self
     }
 
     /// Whether a request with this `Host` value is answered.
@@ -94,6 +109,9 @@ impl HostPolicy {
     /// client actually connected to (for a server bound to `0.0.0.0`): a DNS-rebinding page
     /// sends its own name, never our address.
     pub fn allows_on(&self, host: &[u8], local: Option<std::net::IpAddr>) -> bool {
+        if self.exact.iter().any(|e| e.as_slice() == host) {
+            return true;
+        }
         let Ok(host) = std::str::from_utf8(host) else {
             return false;
         };
@@ -908,6 +926,9 @@ mod tests {
             "names need --allow-host"
         );
         assert!(any.allows_on(b"[fd00::2]", Some("fd00::2".parse().unwrap())));
+        let fast = HostPolicy::new("127.0.0.1".parse().unwrap(), &[]).with_port(9911);
+        assert!(fast.allows(b"127.0.0.1:9911") && fast.allows(b"localhost:9911"));
+        assert!(fast.allows(b"127.0.0.1:80") && !fast.allows(b"evil:9911"));
         let p6 = HostPolicy::new("::1".parse().unwrap(), &["fd00::5".into()]);
         assert!(p6.allows(b"[::1]:9911"));
         assert!(p6.allows(b"[0::1]"));
