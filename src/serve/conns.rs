@@ -128,6 +128,33 @@ impl AcceptErrors {
     }
 }
 
+/// Hands freed heap back to the system once a flood of connections is over: glibc keeps the
+/// per-connection buffers of a flood in its arenas otherwise, and RSS stays at the flood's peak.
+#[derive(Default)]
+struct FloodTrim {
+    flooded: bool,
+}
+
+impl FloodTrim {
+    fn after(&mut self, open: usize, cap: usize) {
+        if open >= cap.div_ceil(2).max(64) {
+            self.flooded = true;
+        } else if self.flooded && open <= (cap / 16).max(8) {
+            self.flooded = false;
+            release_free_memory();
+        }
+    }
+}
+
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks glibc's own free lists; it takes no pointer from us and
+    // is thread-safe (it locks each arena).
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 fn evict_least_recently_used(open: &mut HashMap<tokio::task::Id, Slot>) {
     let oldest = open
         .iter()
@@ -156,6 +183,7 @@ pub async fn serve_loop(
     let mut conns = JoinSet::new();
     let mut open: HashMap<tokio::task::Id, Slot> = HashMap::new();
     let mut accept_errors = AcceptErrors::default();
+    let mut trim = FloodTrim::default();
     let mut purge = tokio::time::interval(PURGE_EVERY);
     purge.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -188,6 +216,7 @@ pub async fn serve_loop(
                         imds_check,
                     ));
                     open.insert(abort.id(), Slot { abort, last_used });
+                    trim.after(open.len(), limits.max_connections);
                 }
                 Err(e) => {
                     // E.g. out of descriptors: back off instead of spinning or flooding the log.
@@ -204,6 +233,7 @@ pub async fn serve_loop(
                     Err(e) => e.id(),
                 };
                 open.remove(&id);
+                trim.after(open.len(), limits.max_connections);
             }
             _ = purge.tick() => state.purge_tokens(Instant::now()),
         }
@@ -306,6 +336,19 @@ mod tests {
                 assert_eq!(socket2::SockRef::from(&s).unicast_hops_v6().unwrap(), 1);
             }
         });
+    }
+
+    #[test]
+    fn memory_is_trimmed_once_per_flood() {
+        let mut t = FloodTrim::default();
+        t.after(10, 512);
+        assert!(!t.flooded);
+        t.after(300, 512);
+        assert!(t.flooded);
+        t.after(100, 512);
+        assert!(t.flooded, "not over yet");
+        t.after(32, 512);
+        assert!(!t.flooded, "trimmed when the flood is over");
     }
 
     #[test]
