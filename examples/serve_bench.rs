@@ -33,6 +33,8 @@ fn main() {
         hop_limit: 64,
         role_name: "BenchRole".into(),
         container_token_file: dir.join(format!("serve-bench-{}.token", std::process::id())),
+        access: Default::default(),
+        listener: None,
     };
     let handle = match serve::start(config, refresher) {
         Ok(h) => h,

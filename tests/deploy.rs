@@ -88,6 +88,61 @@ fn systemd_units_verify_and_use_real_flags() {
     }
 }
 
+/// The .socket unit: one loopback stream socket, verified next to the service it starts.
+#[test]
+fn systemd_socket_unit_verifies_and_listens_on_loopback_only() {
+    let socket = deploy("systemd/aws-signing-helper-serve.socket");
+    let listens: Vec<&str> = socket
+        .lines()
+        .filter_map(|l| l.strip_prefix("ListenStream="))
+        .collect();
+    assert_eq!(listens.len(), 1, "serve takes exactly one socket");
+    let addr: std::net::SocketAddr = listens[0].parse().unwrap();
+    assert!(addr.ip().is_loopback(), "{addr}");
+    let service = deploy("systemd/aws-signing-helper-serve.service");
+    let words = exec_start(&service);
+    let port = words
+        .iter()
+        .position(|w| w == "--port")
+        .map(|i| words[i + 1].parse::<u16>().unwrap());
+    assert_eq!(
+        port,
+        Some(addr.port()),
+        "the socket and the service agree on the port"
+    );
+    let have = Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "systemd-analyze is required in CI"
+        );
+        eprintln!("skipping systemd-analyze verify: not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("aws-signing-helper-serve.service"),
+        service.replace("/usr/local/bin/aws_signing_helper", bin()),
+    )
+    .unwrap();
+    let path = dir.path().join("aws-signing-helper-serve.socket");
+    std::fs::write(&path, &socket).unwrap();
+    let out = Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Unknown keys are only warnings to verify; they are mistakes here.
+    assert!(
+        out.status.success() && !stderr.contains("Unknown"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn kubernetes_manifests_parse_and_use_real_flags() {
     if !have_python_module("yaml") {

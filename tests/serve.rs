@@ -38,6 +38,8 @@ fn config(dir: &Path) -> ServeConfig {
         hop_limit: 1,
         role_name: ROLE.into(),
         container_token_file: dir.join("container.token"),
+        access: Default::default(),
+        listener: None,
     }
 }
 
@@ -484,8 +486,263 @@ fn silent_connections_are_closed() {
     );
     // And the server still answers others.
     let mut t = TcpStream::connect(h.addr()).unwrap();
-    t.write_all(b"PUT /latest/api/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").unwrap();
+    t.write_all(b"PUT /latest/api/token HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").unwrap();
     let mut resp = String::new();
     t.read_to_string(&mut resp).unwrap();
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+}
+
+/// Sends `raw` as is on a fresh connection and reads the whole answer.
+fn raw_request(addr: SocketAddr, raw: &str) -> Reply {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(raw.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap();
+    Reply {
+        status: head.split(' ').nth(1).unwrap().parse().unwrap(),
+        head: head.to_string(),
+        body: body.to_string(),
+    }
+}
+
+/// DNS rebinding: a page whose name now resolves to 127.0.0.1 sends its own name as Host.
+#[test]
+fn foreign_host_names_and_proxy_requests_are_refused_over_the_wire() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path());
+    c.access.allow_hosts = vec!["creds.internal".into()];
+    let h = serve::start(c, fixed("ASIAHOSTS")).unwrap();
+    let a = h.addr();
+    let t = token(a, "60");
+    let cred = cred_path();
+    let get = |host: &str, target: &str| {
+        raw_request(
+            a,
+            &format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nX-aws-ec2-metadata-token: {t}\r\nConnection: close\r\n\r\n"),
+        )
+    };
+    for host in [
+        format!("evil.example:{}", a.port()),
+        "evil.example".to_string(),
+        format!("127.0.0.1.evil.example:{}", a.port()),
+    ] {
+        let r = get(&host, &cred);
+        assert_eq!(r.status, 403, "{host}");
+        assert_eq!(r.body, "", "{host}");
+        assert!(!r.head.contains("ASIAHOSTS"));
+    }
+    let token_put = raw_request(
+        a,
+        "PUT /latest/api/token HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+    );
+    assert_eq!(token_put.status, 403);
+    assert_eq!(token_put.body, "");
+    // Absolute-form targets, even naming us.
+    let r = get(&a.to_string(), &format!("http://{a}{cred}"));
+    assert_eq!(r.status, 403);
+    assert_eq!(r.body, "");
+    for host in [
+        a.to_string(),
+        "127.0.0.1".to_string(),
+        format!("localhost:{}", a.port()),
+        "169.254.169.254".to_string(),
+        format!("CREDS.internal:{}", a.port()),
+    ] {
+        let r = get(&host, &cred);
+        assert_eq!(r.status, 200, "{host}");
+        assert!(r.body.contains("ASIAHOSTS"));
+    }
+}
+
+/// An idle flood above the cap: the least recently used connections are closed, and a new
+/// client is answered at once instead of queueing behind them.
+#[test]
+fn an_idle_flood_above_the_cap_does_not_block_a_new_client() {
+    const CAP: usize = 16;
+    const FLOOD: usize = 120;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path());
+    c.access.max_connections = CAP;
+    let h = serve::start(c, fixed("ASIAFLOOD")).unwrap();
+    let a = h.addr();
+    let idle: Vec<TcpStream> = (0..FLOOD)
+        .map(|i| {
+            let mut s = TcpStream::connect(a).unwrap();
+            if i % 2 == 0 {
+                // Half of them dribble the start of a request.
+                s.write_all(b"GET /latest/api/token HTTP/1.1\r\n").unwrap();
+            }
+            s
+        })
+        .collect();
+    let t = token(a, "60");
+    let r = request(a, "GET", &cred_path(), &[("X-aws-ec2-metadata-token", &t)]);
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("ASIAFLOOD"));
+    // Everything but the newest CAP - 1 flood connections gets closed.
+    let closed = |mut s: &TcpStream| {
+        s.set_nonblocking(true).unwrap();
+        let mut b = [0u8; 64];
+        !matches!(s.read(&mut b), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+    };
+    let mut closed_count = 0;
+    assert!(
+        wait_for(Duration::from_secs(10), || {
+            closed_count = idle.iter().filter(|s| closed(s)).count();
+            closed_count >= FLOOD - (CAP - 1)
+        }),
+        "only {closed_count} of {FLOOD} idle connections were closed"
+    );
+    // The newest ones were kept.
+    assert!(
+        !closed(idle.last().unwrap()),
+        "the newest connection was closed"
+    );
+}
+
+const TEST_USER: &str = "aws-sh-test-serve";
+
+fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// The uid and gid of a second user, created on first use.
+fn test_user() -> (u32, u32) {
+    let id = |flag: &str| {
+        Command::new("id")
+            .args([flag, TEST_USER])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .trim()
+                    .parse::<u32>()
+                    .unwrap()
+            })
+    };
+    if id("-u").is_none() {
+        let st = Command::new("useradd")
+            .args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                TEST_USER,
+            ])
+            .status()
+            .expect("useradd runs");
+        assert!(st.success() || id("-u").is_some(), "useradd failed");
+    }
+    (id("-u").unwrap(), id("-g").unwrap())
+}
+
+/// Status of a token request and of a container request, made by a process of `uid`.
+fn statuses_as(uid: u32, gid: u32, addr: SocketAddr, bearer: &str) -> String {
+    // curl, not python: python may live under root's home (pyenv), out of the user's reach.
+    const SH: &str = r#"printf '%s %s %s' "$(id -u)" \
+  "$(curl -gs -o /dev/null -w '%{http_code}' -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "$1/latest/api/token")" \
+  "$(curl -gs -o /dev/null -w '%{http_code}' -H "Authorization: $BEARER" "$1/v1/credentials")""#;
+    let out = Command::new("setpriv")
+        .args([
+            &format!("--reuid={uid}"),
+            &format!("--regid={gid}"),
+            "--clear-groups",
+            "/bin/sh",
+            "-c",
+            SH,
+            "sh",
+            &format!("http://{addr}"),
+        ])
+        .env("BEARER", bearer)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn imds_routes_answer_only_the_allowed_users() {
+    if !is_root() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "this test needs root, and CI runs as root"
+        );
+        eprintln!("skipping: creating a second user and switching to it needs root");
+        return;
+    }
+    let (uid, gid) = test_user();
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path());
+    c.access.allow_uids = Some(vec![0]);
+    let h = serve::start(c, fixed("ASIAPERUSER")).unwrap();
+    let bearer = std::fs::read_to_string(h.container_token_file()).unwrap();
+    // Root (allowed) gets its token; the other user is refused on IMDS but keeps the
+    // container route with the bearer token.
+    assert_eq!(statuses_as(0, 0, h.addr(), &bearer), "0 200 200");
+    assert_eq!(
+        statuses_as(uid, gid, h.addr(), &bearer),
+        format!("{uid} 403 200")
+    );
+    let r = request(
+        h.addr(),
+        "GET",
+        &cred_path(),
+        &[("X-aws-ec2-metadata-token", &token(h.addr(), "60"))],
+    );
+    assert_eq!(r.status, 200);
+    drop(h);
+    // Allowing the user lets it in.
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path());
+    c.access.allow_uids = Some(vec![0, uid]);
+    let h = serve::start(c, fixed("ASIAPERUSER")).unwrap();
+    let bearer = std::fs::read_to_string(h.container_token_file()).unwrap();
+    assert_eq!(
+        statuses_as(uid, gid, h.addr(), &bearer),
+        format!("{uid} 200 200")
+    );
+    // IPv6 loopback too.
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path());
+    c.bind = "::1".parse().unwrap();
+    c.access.allow_uids = Some(vec![0]);
+    if let Ok(h) = serve::start(c, fixed("ASIAPERUSER")) {
+        let bearer = std::fs::read_to_string(h.container_token_file()).unwrap();
+        assert_eq!(
+            statuses_as(uid, gid, h.addr(), &bearer),
+            format!("{uid} 403 200")
+        );
+        assert_eq!(statuses_as(0, 0, h.addr(), &bearer), "0 200 200");
+    }
+}
+
+/// Bound to every address (a container), the address a client connected to is answered as
+/// Host, by IP; other addresses and names are not.
+#[test]
+fn bound_to_any_address_the_connected_ip_is_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path());
+    c.bind = "0.0.0.0".parse().unwrap();
+    let h = serve::start(c, fixed("ASIAANY")).unwrap();
+    let port = h.addr().port();
+    let via: SocketAddr = format!("127.0.0.2:{port}").parse().unwrap();
+    let put = |host: &str| {
+        raw_request(
+            via,
+            &format!("PUT /latest/api/token HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"),
+        )
+        .status
+    };
+    assert_eq!(put(&format!("127.0.0.2:{port}")), 200);
+    assert_eq!(put("127.0.0.2"), 200);
+    assert_eq!(put(&format!("127.0.0.3:{port}")), 403);
+    assert_eq!(put(&format!("helper:{port}")), 403);
+    assert_eq!(put(&format!("localhost:{port}")), 200);
 }

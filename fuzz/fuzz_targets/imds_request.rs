@@ -16,7 +16,7 @@ use arbitrary::Arbitrary;
 use aws_signing_helper::credentials::Credentials;
 use aws_signing_helper::serve::cache::{render, CredentialCache, Rendered};
 use aws_signing_helper::serve::routes::{
-    handle, Clock, State, CONTAINER_PATH, ROLES_PATH, TOKEN_PATH,
+    handle, Clock, HostPolicy, State, CONTAINER_PATH, ROLES_PATH, TOKEN_PATH,
 };
 use aws_signing_helper::serve::tokens::{MAX_TOKENS, TOKEN_LEN};
 use hyper::body::{Body, Bytes};
@@ -67,7 +67,18 @@ enum Header {
 }
 
 #[derive(Arbitrary, Debug)]
+enum Host {
+    /// `127.0.0.1` with or without a port.
+    Loopback(Option<u16>),
+    Localhost,
+    /// Any bytes (a rebinding page's name, garbage, an allowed name by chance).
+    Bytes(Vec<u8>),
+    Missing,
+}
+
+#[derive(Arbitrary, Debug)]
 struct Req {
+    host: Host,
     method: Method,
     base: Base,
     /// Appended to the base path; may hold a query.
@@ -146,6 +157,25 @@ fuzz_target!(|reqs: Vec<Req>| {
         };
         let uri = format!("{base}{}", req.suffix);
         let mut builder = Request::builder().method(method).uri(uri.as_str());
+        let host_known_good = match &req.host {
+            Host::Loopback(None) => {
+                builder = builder.header("host", "127.0.0.1");
+                true
+            }
+            Host::Loopback(Some(p)) => {
+                builder = builder.header("host", format!("127.0.0.1:{p}"));
+                true
+            }
+            Host::Localhost => {
+                builder = builder.header("host", "localhost");
+                true
+            }
+            Host::Bytes(b) => {
+                builder = builder.header("host", b.as_slice());
+                false
+            }
+            Host::Missing => false,
+        };
         let mut sent_token: Option<String> = None;
         let mut sent_bearer = false;
         let mut sent_ttl = false;
@@ -178,6 +208,14 @@ fuzz_target!(|reqs: Vec<Req>| {
             continue;
         };
         let path = request.uri().path().to_string();
+        let policy = HostPolicy::new(std::net::Ipv4Addr::LOCALHOST.into(), &[]);
+        let hosts: Vec<_> = request.headers().get_all("host").iter().collect();
+        let absolute = request.uri().authority().is_some() || request.uri().scheme().is_some();
+        // hyper's `HeaderMap::get` reads the first Host; the server sees the same.
+        let host_allowed = hosts.first().is_some_and(|h| policy.allows(h.as_bytes()));
+        if host_known_good && hosts.len() == 1 {
+            assert!(host_allowed, "a loopback Host refused");
+        }
         let wall = if req.expired { late_wall } else { valid_wall };
         let resp = handle(&state, &request, Clock { mono, wall });
         let status = resp.status().as_u16();
@@ -186,6 +224,15 @@ fuzz_target!(|reqs: Vec<Req>| {
             .get("location")
             .map(|v| v.as_bytes().to_vec());
         let body = body(resp);
+        if absolute || !host_allowed {
+            // Refused before routing, with nothing in the body.
+            assert_eq!(
+                status, 403,
+                "foreign Host or absolute-form target answered: {uri}"
+            );
+            assert!(body.is_empty(), "a refusal with a body");
+            continue;
+        }
 
         // No secret ever leaves except as a credentials answer.
         let credentials_answer = status == 200

@@ -10,6 +10,7 @@ pub mod exec;
 pub mod pki;
 pub mod read_certificate_data;
 pub mod serve;
+pub mod serve_bindings;
 pub mod session_token;
 pub mod sign_string;
 pub mod sts_common;

@@ -45,6 +45,101 @@ pub struct ServeArgs {
     /// (default: in $XDG_RUNTIME_DIR, else in a new private temporary directory)
     #[arg(long)]
     pub container_token_file: Option<PathBuf>,
+    /// Also answer requests whose Host header names NAME (repeatable; for container networks).
+    /// The listening address, localhost, 169.254.169.254, [fd00:ec2::254] and 169.254.170.2
+    /// are always answered; any other Host gets 403 (DNS rebinding protection)
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_hosts: Vec<String>,
+    /// Most connections kept open at once; past it the least recently used one is closed
+    #[arg(long, default_value_t = serve::DEFAULT_MAX_CONNECTIONS, value_parser = max_connections)]
+    pub max_connections: usize,
+    /// Let only this user's processes use the IMDS routes (repeatable; with --allow-user).
+    /// Default: every local user. The container route keeps its bearer token
+    #[arg(long = "allow-uid", value_name = "UID")]
+    pub allow_uids: Vec<u32>,
+    /// Like --allow-uid, by user name (looked up in /etc/passwd)
+    #[arg(long = "allow-user", value_name = "NAME")]
+    pub allow_users: Vec<String>,
+    /// Also write the `export` lines alone to stdout, then close stdout and keep serving, so
+    /// that `eval "$(aws_signing_helper serve --print-env … &)"` sets up the shell
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = crate::cli::go_bool)]
+    pub print_env: bool,
+    /// More roles on the container route, at /v1/credentials/NAME, each with its own token
+    /// file and refresh: a JSON file {"bindings": {"NAME": {"role-arn": …, "certificate": …}}}
+    #[arg(long, value_name = "FILE")]
+    pub bindings: Option<PathBuf>,
+}
+
+/// `value` quoted for a POSIX shell when it holds anything but plain characters.
+fn shell_quote(value: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=@%+,[]".contains(c);
+    if !value.is_empty() && value.chars().all(plain) {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
+    }
+}
+
+/// Writes the lines to stdout, then points stdout at /dev/null so a reader (`$(…)`) sees the end
+/// of them while the server keeps running.
+fn print_env(lines: &[String]) -> Result<()> {
+    use std::io::Write;
+    let fail =
+        |e: &dyn std::fmt::Display| Error::new(format!("--print-env: cannot write to stdout: {e}"));
+    let mut out = std::io::stdout().lock();
+    for l in lines {
+        writeln!(out, "{l}").map_err(|e| fail(&e))?;
+    }
+    out.flush().map_err(|e| fail(&e))?;
+    let null = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/null")
+        .map_err(|e| fail(&e))?;
+    rustix::stdio::dup2_stdout(&null).map_err(|e| fail(&e))?;
+    Ok(())
+}
+
+fn max_connections(s: &str) -> Result<usize, String> {
+    let n = go_int(s)?;
+    usize::try_from(n)
+        .ok()
+        .filter(|n| (1..=1_000_000).contains(n))
+        .ok_or_else(|| format!("--max-connections {n} is out of range 1..1000000"))
+}
+
+/// The uid of user `name` from /etc/passwd.
+fn uid_of(name: &str) -> Result<u32> {
+    let path = std::path::Path::new("/etc/passwd");
+    let text = aws_signing_helper::files::read_text(
+        path,
+        aws_signing_helper::files::CAP_CONFIG,
+        "user database",
+    )
+    .map_err(|e| Error::new(format!("--allow-user {name}: {e}")))?;
+    text.lines()
+        .filter_map(|l| {
+            let mut f = l.split(':');
+            let user = f.next()?;
+            let uid = f.nth(1)?;
+            (user == name).then(|| uid.parse::<u32>().ok()).flatten()
+        })
+        .next()
+        .ok_or_else(|| {
+            Error::new(format!("--allow-user {name}: no such user in /etc/passwd"))
+                .hint("check the name, or give the user's number with --allow-uid")
+        })
+}
+
+/// The users allowed on the IMDS routes, `None` for everyone.
+fn allowed_uids(args: &ServeArgs) -> Result<Option<Vec<u32>>> {
+    if args.allow_uids.is_empty() && args.allow_users.is_empty() {
+        return Ok(None);
+    }
+    let mut uids = args.allow_uids.clone();
+    for name in &args.allow_users {
+        uids.push(uid_of(name)?);
+    }
+    Ok(Some(uids))
 }
 
 /// Where the container token goes by default; the directory guard (if any) must live as long
@@ -74,7 +169,8 @@ fn default_token_file() -> Result<(PathBuf, Option<tempfile::TempDir>)> {
     Ok((dir.path().join("container-token"), Some(dir)))
 }
 
-/// Waits for SIGINT or SIGTERM.
+/// Waits for SIGINT, SIGTERM, SIGHUP or SIGQUIT (each one ends the server and removes the
+/// token file).
 fn wait_for_signal() -> Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -84,11 +180,17 @@ fn wait_for_signal() -> Result<()> {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{signal, SignalKind};
-            let mut term = signal(SignalKind::terminate())
-                .map_err(|e| Error::new(format!("cannot wait for SIGTERM: {e}")))?;
+            let on = |kind: SignalKind, name: &str| {
+                signal(kind).map_err(|e| Error::new(format!("cannot wait for {name}: {e}")))
+            };
+            let mut term = on(SignalKind::terminate(), "SIGTERM")?;
+            let mut hup = on(SignalKind::hangup(), "SIGHUP")?;
+            let mut quit = on(SignalKind::quit(), "SIGQUIT")?;
             tokio::select! {
                 r = tokio::signal::ctrl_c() => r.map_err(|e| Error::new(format!("cannot wait for SIGINT: {e}"))),
                 _ = term.recv() => Ok(()),
+                _ = hup.recv() => Ok(()),
+                _ = quit.recv() => Ok(()),
             }
         }
         #[cfg(not(unix))]
@@ -117,39 +219,75 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             args.bind
         );
     }
+    // Before any thread starts: it unsets the LISTEN_* variables.
+    let listener = serve::activation::take_listener()?;
+    if let Some(l) = &listener {
+        if let Ok(addr) = l.local_addr() {
+            log::debug!("using the socket systemd passed, listening on {addr}");
+            if !addr.ip().is_loopback() {
+                log::warn!("serving credentials on {addr}, which is not a loopback address");
+            }
+        }
+    }
     let (token_file, _token_dir) = match &args.container_token_file {
         Some(path) => (path.clone(), None),
         None => default_token_file()?,
     };
+    let bindings = match &args.bindings {
+        Some(file) => crate::commands::serve_bindings::load(file, &token_file)?,
+        None => Vec::new(),
+    };
     let config = args.credentials.client_config()?;
     let refresher: serve::Refresher =
         Box::new(move || rolesanywhere::fetch(&config).map(|f| f.credentials));
-    let handle = serve::start(
+    let handle = serve::start_with_bindings(
         ServeConfig {
             bind: args.bind,
             port: args.port,
             hop_limit: args.hop_limit,
             role_name,
             container_token_file: token_file,
+            access: serve::Access {
+                allow_hosts: args.allow_hosts.clone(),
+                allow_uids: allowed_uids(args)?,
+                max_connections: args.max_connections,
+            },
+            listener,
         },
         refresher,
+        bindings,
     )?;
+    let exports = [
+        format!(
+            "export AWS_EC2_METADATA_SERVICE_ENDPOINT={}",
+            shell_quote(&handle.imds_endpoint())
+        ),
+        format!(
+            "export AWS_CONTAINER_CREDENTIALS_FULL_URI={}",
+            shell_quote(&handle.container_uri())
+        ),
+        format!(
+            "export AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE={}",
+            shell_quote(&handle.container_token_file().to_string_lossy())
+        ),
+    ];
     let t = timestamp();
     eprintln!("{t} Local server started on port: {}", handle.addr().port());
     eprintln!("{t} Make it available to the sdk by running:");
-    eprintln!(
-        "{t} export AWS_EC2_METADATA_SERVICE_ENDPOINT={}",
-        handle.imds_endpoint()
-    );
+    eprintln!("{t} {}", exports[0]);
     eprintln!("{t} or, for the SDKs' container credentials provider:");
-    eprintln!(
-        "{t} export AWS_CONTAINER_CREDENTIALS_FULL_URI={}",
-        handle.container_uri()
-    );
-    eprintln!(
-        "{t} export AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE={}",
-        handle.container_token_file().display()
-    );
+    eprintln!("{t} {}", exports[1]);
+    eprintln!("{t} {}", exports[2]);
+    for (name, uri, file) in handle.bindings() {
+        eprintln!(
+            "{t} binding {name}: export AWS_CONTAINER_CREDENTIALS_FULL_URI={} AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE={}",
+            shell_quote(&uri),
+            shell_quote(&file.to_string_lossy())
+        );
+    }
+    if args.print_env {
+        print_env(&exports)?;
+    }
     let waited = wait_for_signal();
     handle.shutdown();
     waited

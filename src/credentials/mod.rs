@@ -1,6 +1,7 @@
 //! Temporary credentials and the ways we print them.
 
 pub mod output;
+pub mod refresh;
 
 use serde::Serialize;
 use zeroize::Zeroizing;

@@ -237,13 +237,14 @@ pub fn long_term_keys(text: &str, profile: &str) -> Option<&'static str> {
     }
 }
 
-/// The refusal for a profile that holds long-term keys (`why` from [`long_term_keys`]); the
-/// caller adds the hint naming its way to choose another profile or to force.
+/// The refusal for a profile that holds long-term keys (`why` from [`long_term_keys`]), with
+/// what `update` offers instead.
 pub fn long_term_keys_error(path: &Path, profile: &str, why: &str) -> Error {
     Error::new(format!(
         "refusing to overwrite profile [{profile}] of {}: it holds long-term keys ({why}), which would be lost",
         path.display()
     ))
+    .hint("write another profile with --profile NAME (or AWS_PROFILE=NAME), or pass --force to replace the keys")
 }
 
 /// Checks, before any work, that `profile` of the file at `path` (if it exists) holds no

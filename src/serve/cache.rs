@@ -11,22 +11,17 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use hyper::body::Bytes;
-use jiff::{SignedDuration, Timestamp, Zoned};
+use jiff::{Timestamp, Zoned};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+use crate::credentials::refresh::{self, Backoff, SERVE_BACKOFF};
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 
 /// Fetches a fresh set of credentials (one CreateSession in the real command).
 pub type Refresher = Box<dyn Fn() -> Result<Credentials> + Send + Sync>;
 
-/// How long before expiry SDKs consider credentials stale, and so when we refresh.
-pub const REFRESH_BEFORE_EXPIRY: SignedDuration = SignedDuration::from_mins(15);
-/// First retry delay after a failed refresh; doubles up to [`MAX_BACKOFF`].
-pub const FIRST_BACKOFF: Duration = Duration::from_secs(1);
-/// Longest delay between retries of a failed refresh.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// Longest single sleep, so that clock jumps and suspends are noticed.
 const MAX_SLEEP: Duration = Duration::from_secs(30);
 
@@ -52,6 +47,9 @@ struct ImdsBody<'a> {
     kind: &'a str,
     expiration: &'a str,
     last_updated: &'a str,
+    /// Not in the official tool's answer; added last, when known, as on the container route.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -110,6 +108,7 @@ pub fn render(creds: &Credentials, now: &Zoned) -> Result<Rendered> {
             kind: "AWS-HMAC",
             expiration: &expiration,
             last_updated: &last_updated,
+            account_id: creds.account_id.as_deref(),
         },
         size_hint,
         true,
@@ -162,42 +161,6 @@ impl CredentialCache {
     }
 }
 
-/// When to refresh credentials fetched at `fetched` that expire at `expires`: 15 minutes before
-/// expiry, or at half-life when they live less than 30 minutes.
-pub fn refresh_at(fetched: Timestamp, expires: Timestamp) -> Timestamp {
-    let lifetime = expires.duration_since(fetched);
-    let at = if lifetime >= REFRESH_BEFORE_EXPIRY * 2 {
-        expires.checked_sub(REFRESH_BEFORE_EXPIRY)
-    } else if lifetime.is_positive() {
-        fetched.checked_add(lifetime / 2)
-    } else {
-        Ok(fetched)
-    };
-    at.unwrap_or(fetched)
-}
-
-/// Bounded exponential backoff for failed refreshes.
-pub struct Backoff {
-    next: Duration,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Backoff {
-            next: FIRST_BACKOFF,
-        }
-    }
-}
-
-impl Backoff {
-    /// The delay before the next retry.
-    pub fn next_delay(&mut self) -> Duration {
-        let delay = self.next;
-        self.next = (self.next * 2).min(MAX_BACKOFF);
-        delay
-    }
-}
-
 /// Calls the refresher, turning a panic into an error, and renders the result.
 pub fn fetch_and_render(refresher: &Refresher) -> Result<Rendered> {
     let creds = std::panic::catch_unwind(AssertUnwindSafe(refresher))
@@ -228,36 +191,45 @@ fn sleep_until(when: Timestamp, stop: &Receiver<()>) -> bool {
     }
 }
 
-/// The refresher loop, run on its own thread: refresh at [`refresh_at`], retry failures with
-/// [`Backoff`] while the old credentials are kept, stop when `stop` fires or is dropped.
+/// The refresher loop, run on its own thread: refresh at a jittered point before expiry
+/// ([`refresh::refresh_at`]), retry failures with [`SERVE_BACKOFF`] (longer for throttling)
+/// while the old credentials are kept, never give up; stop when `stop` fires or is dropped.
+/// `label` prefixes its log lines (e.g. `binding NAME: `; empty for the main role).
 pub fn refresh_loop(
+    label: &str,
     cache: Arc<CredentialCache>,
     refresher: Refresher,
     first_refresh: Timestamp,
     stop: Receiver<()>,
 ) {
     let mut next = first_refresh;
-    let mut backoff = Backoff::default();
+    let mut backoff = Backoff::new(SERVE_BACKOFF);
     while sleep_until(next, &stop) {
         match fetch_and_render(&refresher) {
             Ok(rendered) => {
                 let fetched = Timestamp::now();
-                next = refresh_at(fetched, rendered.expires);
+                next = refresh::refresh_at(fetched, rendered.expires, refresh::jitter());
                 log::debug!(
-                    "refreshed credentials; they expire at {}, next refresh at {next}",
+                    "{label}refreshed credentials; they expire at {}, next refresh at {next}",
                     rendered.expires
                 );
                 cache.set(rendered);
-                backoff = Backoff::default();
+                backoff.reset();
             }
             Err(e) => {
-                let delay = backoff.next_delay();
+                let failure = refresh::classify(&e);
+                let delay = backoff.next_delay(failure, refresh::jitter());
                 let serving = match cache.get(Timestamp::now()) {
                     Some(r) => format!("serving the previous credentials until {}", r.expires),
                     None => "no valid credentials to serve".to_string(),
                 };
+                let throttled = if failure == refresh::Failure::Throttled {
+                    " (throttled: backing off longer)"
+                } else {
+                    ""
+                };
                 log::warn!(
-                    "Error generating credentials: {e}; {serving}; retrying in {}s",
+                    "{label}Error generating credentials: {e}; {serving}; retrying in {}s{throttled}",
                     delay.as_secs()
                 );
                 let now = Timestamp::now();
@@ -289,7 +261,7 @@ mod tests {
             std::str::from_utf8(&r.imds).unwrap(),
             "{\"AccessKeyId\":\"ASIAEXAMPLE\",\"SecretAccessKey\":\"se\\\"cret\",\"Token\":\"tok\",\
              \"Code\":\"Success\",\"Type\":\"AWS-HMAC\",\"Expiration\":\"2024-05-01T11:00:00Z\",\
-             \"LastUpdated\":\"2024-05-01T10:11:12.5+02:00\"}\n"
+             \"LastUpdated\":\"2024-05-01T10:11:12.5+02:00\",\"AccountId\":\"111122223333\"}\n"
         );
         assert_eq!(
             std::str::from_utf8(&r.container).unwrap(),
@@ -301,6 +273,13 @@ mod tests {
         assert!(std::str::from_utf8(&r.imds)
             .unwrap()
             .contains("\"LastUpdated\":\"2024-05-01T10:11:12Z\""));
+        // Unknown account: the official tool's answer exactly, no AccountId.
+        let mut c = creds("2024-05-01T11:00:00Z");
+        c.account_id = None;
+        let r = render(&c, &utc).unwrap();
+        assert!(std::str::from_utf8(&r.imds)
+            .unwrap()
+            .ends_with("\"LastUpdated\":\"2024-05-01T10:11:12Z\"}\n"));
     }
 
     #[test]
@@ -318,18 +297,5 @@ mod tests {
         cache.set(r);
         assert!(cache.get(t).is_some());
         assert!(cache.get("2024-05-01T11:00:00Z".parse().unwrap()).is_none());
-    }
-
-    #[test]
-    fn refresh_schedule() {
-        let t: Timestamp = "2024-05-01T10:00:00Z".parse().unwrap();
-        let at = |secs: i64| t + SignedDuration::from_secs(secs);
-        assert_eq!(refresh_at(t, at(3600)), at(2700));
-        assert_eq!(refresh_at(t, at(1800)), at(900));
-        assert_eq!(refresh_at(t, at(600)), at(300));
-        assert_eq!(refresh_at(t, at(-5)), t);
-        let mut b = Backoff::default();
-        let delays: Vec<u64> = (0..9).map(|_| b.next_delay().as_secs()).collect();
-        assert_eq!(delays, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
     }
 }

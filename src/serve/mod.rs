@@ -5,39 +5,32 @@
 //! only ever read the pre-rendered credentials; the refresher thread is the only caller of the
 //! refresher, so there is at most one CreateSession in flight.
 
+pub mod activation;
 pub mod cache;
+mod conns;
+pub mod peer;
 pub mod routes;
 pub mod tokens;
 
-use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use base64::Engine as _;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 use zeroize::Zeroizing;
 
+use crate::credentials::refresh;
 use crate::error::{Error, Result};
+use cache::CredentialCache;
 pub use cache::Refresher;
-use cache::{refresh_at, CredentialCache};
-use routes::{Clock, State};
-
-/// How often expired IMDS tokens are dropped.
-const PURGE_EVERY: Duration = Duration::from_secs(5);
-/// How long open connections get to finish after shutdown is requested.
-const DRAIN_FOR: Duration = Duration::from_millis(700);
+use routes::State;
 
 /// What to serve and where.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ServeConfig {
     /// Address to listen on (loopback: 127.0.0.1 or ::1).
     pub bind: IpAddr,
@@ -49,15 +42,56 @@ pub struct ServeConfig {
     pub role_name: String,
     /// Where to write the container route's bearer token (mode 0600, replaced atomically).
     pub container_token_file: PathBuf,
+    /// Who may connect, and how many at once.
+    pub access: Access,
+    /// A listening socket to use instead of binding `bind`:`port` (systemd socket activation).
+    pub listener: Option<std::net::TcpListener>,
+}
+
+/// Who may use the server and how many connections it keeps.
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// `Host` names answered besides the listening address, `localhost` and the metadata names.
+    pub allow_hosts: Vec<String>,
+    /// Users whose processes may use the IMDS routes; `None` lets every local user.
+    pub allow_uids: Option<Vec<u32>>,
+    /// Most connections kept open at once; past it the least recently used one is closed.
+    pub max_connections: usize,
+}
+
+/// The default of [`Access::max_connections`]: well under the usual 1,024-descriptor limit.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+
+impl Default for Access {
+    fn default() -> Self {
+        Access {
+            allow_hosts: Vec::new(),
+            allow_uids: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
+/// Another role, served on the container route at `/v1/credentials/NAME` with its own bearer
+/// token and its own refresher. Its failures (at start too) only ever affect its own route.
+pub struct Binding {
+    /// The last path segment: letters, digits, `.`, `_` and `-`.
+    pub name: String,
+    /// Where to write its bearer token (mode 0600), distinct from every other token file.
+    pub container_token_file: PathBuf,
+    /// Fetches its credentials.
+    pub refresher: Refresher,
 }
 
 /// A running server. Dropping it shuts the server down too.
 pub struct ServerHandle {
     addr: SocketAddr,
     token_file: PathBuf,
+    /// The bindings' token files, by name.
+    binding_token_files: Vec<(String, PathBuf)>,
     shutdown: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
-    stop_refresher: Option<mpsc::Sender<()>>,
+    stop_refreshers: Vec<mpsc::Sender<()>>,
 }
 
 impl ServerHandle {
@@ -81,6 +115,17 @@ impl ServerHandle {
         format!("http://{}{}", self.addr, routes::CONTAINER_PATH)
     }
 
+    /// Each binding's name, `AWS_CONTAINER_CREDENTIALS_FULL_URI` and token file.
+    pub fn bindings(&self) -> Vec<(String, String, PathBuf)> {
+        self.binding_token_files
+            .iter()
+            .map(|(name, file)| {
+                let uri = format!("http://{}{}/{name}", self.addr, routes::CONTAINER_PATH);
+                (name.clone(), uri, file.clone())
+            })
+            .collect()
+    }
+
     /// Stops accepting, lets open connections finish (under a second), stops the refresher and
     /// removes the token file.
     pub fn shutdown(mut self) {
@@ -92,18 +137,22 @@ impl ServerHandle {
         let _ = self.shutdown.send(true);
         // Dropping the sender wakes the refresher; it is not joined because it may be inside a
         // CreateSession call, and it holds nothing that needs cleaning up.
-        self.stop_refresher.take();
+        self.stop_refreshers.clear();
         if let Some(server) = self.server.take() {
             if server.join().is_err() {
                 log::warn!("the server thread panicked");
             }
-            match std::fs::remove_file(&self.token_file) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => log::warn!(
-                    "cannot remove the container token file {}: {e}",
-                    self.token_file.display()
-                ),
+            let files = std::iter::once(&self.token_file)
+                .chain(self.binding_token_files.iter().map(|(_, f)| f));
+            for file in files {
+                match std::fs::remove_file(file) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => log::warn!(
+                        "cannot remove the container token file {}: {e}",
+                        file.display()
+                    ),
+                }
             }
         }
     }
@@ -147,6 +196,50 @@ pub fn write_secret_file(path: &Path, content: &[u8]) -> Result<()> {
 /// Fetches credentials once, binds, and starts serving. Fails (without serving anything) if the
 /// first fetch fails, the configuration is invalid, or the address cannot be bound.
 pub fn start(config: ServeConfig, refresher: Refresher) -> Result<ServerHandle> {
+    start_with_bindings(config, refresher, Vec::new())
+}
+
+/// Checks binding names (path-safe, unique) and token files (distinct from each other and from
+/// the main one).
+fn check_bindings(config: &ServeConfig, bindings: &[Binding]) -> Result<()> {
+    let mut names = std::collections::HashSet::new();
+    let mut files = std::collections::HashSet::from([config.container_token_file.clone()]);
+    for b in bindings {
+        let ok = !b.name.is_empty()
+            && b.name.len() <= 128
+            && b.name != "."
+            && b.name != ".."
+            && b.name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !ok {
+            return Err(Error::new(format!("invalid binding name {:?}", b.name))
+                .hint("use letters, digits, '.', '_' and '-' (it becomes /v1/credentials/NAME)"));
+        }
+        if !names.insert(b.name.as_str()) {
+            return Err(Error::new(format!("binding {:?} is defined twice", b.name)));
+        }
+        if !files.insert(b.container_token_file.clone()) {
+            return Err(Error::new(format!(
+                "binding {:?}: its token file {} is already used by another route",
+                b.name,
+                b.container_token_file.display()
+            ))
+            .hint("give every binding its own container-token-file"));
+        }
+    }
+    Ok(())
+}
+
+/// [`start`], plus `bindings` on the container route. A binding's first fetch happens on its
+/// own refresher thread after the server is up: until it succeeds its route answers 503, and
+/// its failures never touch the main role or the other bindings.
+pub fn start_with_bindings(
+    config: ServeConfig,
+    refresher: Refresher,
+    bindings: Vec<Binding>,
+) -> Result<ServerHandle> {
+    check_bindings(&config, &bindings)?;
     if config.hop_limit == 0 {
         return Err(Error::new("--hop-limit 0 is out of range").hint("use a value from 1 to 255"));
     }
@@ -156,17 +249,26 @@ pub fn start(config: ServeConfig, refresher: Refresher) -> Result<ServerHandle> 
             config.role_name
         )));
     }
-    let first = cache::fetch_and_render(&refresher)
-        .map_err(|e| e.context("unable to obtain the first credentials"))?;
+    let first = refresh::retry_while_throttled(refresh::SERVE_BACKOFF, || {
+        cache::fetch_and_render(&refresher)
+    })
+    .map_err(|e| e.context("unable to obtain the first credentials"))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::new(format!("cannot start the server runtime: {e}")))?;
     let wanted = SocketAddr::new(config.bind, config.port);
-    let listener = runtime.block_on(TcpListener::bind(wanted)).map_err(|e| {
-        Error::new(format!("failed to create listener on {wanted}: {e}"))
-            .hint("pick another --port (0 picks a free one) or --bind address")
-    })?;
+    let listener = match config.listener {
+        Some(passed) => {
+            let _guard = runtime.enter();
+            TcpListener::from_std(passed)
+                .map_err(|e| Error::new(format!("cannot use the socket systemd passed: {e}")))?
+        }
+        None => runtime.block_on(TcpListener::bind(wanted)).map_err(|e| {
+            Error::new(format!("failed to create listener on {wanted}: {e}"))
+                .hint("pick another --port (0 picks a free one) or --bind address")
+        })?,
+    };
     let addr = listener
         .local_addr()
         .map_err(|e| Error::new(format!("failed to create listener on {wanted}: {e}")))?;
@@ -174,142 +276,73 @@ pub fn start(config: ServeConfig, refresher: Refresher) -> Result<ServerHandle> 
     write_secret_file(&config.container_token_file, token.as_bytes())?;
 
     let cache = Arc::new(CredentialCache::new());
-    let first_refresh = refresh_at(jiff::Timestamp::now(), first.expires);
+    let first_refresh =
+        refresh::refresh_at(jiff::Timestamp::now(), first.expires, refresh::jitter());
     cache.set(first);
-    let state = Arc::new(State::new(&config.role_name, cache.clone(), token));
+    let hosts =
+        routes::HostPolicy::new(addr.ip(), &config.access.allow_hosts).with_port(addr.port());
+    let mut routes_for_bindings = Vec::with_capacity(bindings.len());
+    let mut binding_token_files = Vec::with_capacity(bindings.len());
+    let mut binding_refreshers = Vec::with_capacity(bindings.len());
+    for b in bindings {
+        let token = container_token()?;
+        write_secret_file(&b.container_token_file, token.as_bytes())
+            .map_err(|e| e.context(format!("binding {:?}", b.name)))?;
+        let cache = Arc::new(CredentialCache::new());
+        routes_for_bindings.push((b.name.clone(), token, cache.clone()));
+        binding_token_files.push((b.name.clone(), b.container_token_file));
+        binding_refreshers.push((b.name, cache, b.refresher));
+    }
+    let state = Arc::new(
+        State::new(&config.role_name, cache.clone(), token)
+            .with_hosts(hosts)
+            .with_bindings(routes_for_bindings),
+    );
 
+    let mut stop_refreshers = Vec::with_capacity(1 + binding_refreshers.len());
     let (stop_refresher, stop_rx) = mpsc::channel();
+    stop_refreshers.push(stop_refresher);
     std::thread::Builder::new()
         .name("serve-refresher".into())
-        .spawn(move || cache::refresh_loop(cache, refresher, first_refresh, stop_rx))
+        .spawn(move || cache::refresh_loop("", cache, refresher, first_refresh, stop_rx))
         .map_err(|e| Error::new(format!("cannot start the refresher thread: {e}")))?;
+    for (name, cache, refresher) in binding_refreshers {
+        let (stop_refresher, stop_rx) = mpsc::channel();
+        stop_refreshers.push(stop_refresher);
+        let label = format!("binding {name}: ");
+        // Its first fetch is now, on its own thread.
+        let now = jiff::Timestamp::now();
+        std::thread::Builder::new()
+            .name(format!("serve-binding-{name}"))
+            .spawn(move || cache::refresh_loop(&label, cache, refresher, now, stop_rx))
+            .map_err(|e| Error::new(format!("cannot start the refresher thread: {e}")))?;
+    }
 
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let hops = u32::from(config.hop_limit);
-    let v4 = addr.is_ipv4();
+    let limits = conns::Limits {
+        hops: u32::from(config.hop_limit),
+        v4: addr.is_ipv4(),
+        max_connections: conns::connection_cap(config.access.max_connections),
+        allow_uids: config.access.allow_uids.map(Arc::from),
+    };
     let server = std::thread::Builder::new()
         .name("serve-http".into())
-        .spawn(move || runtime.block_on(serve_loop(listener, state, hops, v4, shutdown_rx)))
+        .spawn(move || runtime.block_on(conns::serve_loop(listener, state, limits, shutdown_rx)))
         .map_err(|e| Error::new(format!("cannot start the server thread: {e}")))?;
 
     Ok(ServerHandle {
         addr,
         token_file: config.container_token_file,
+        binding_token_files,
         shutdown,
         server: Some(server),
-        stop_refresher: Some(stop_refresher),
+        stop_refreshers,
     })
-}
-
-fn set_hop_limit(stream: &TcpStream, hops: u32, v4: bool) -> std::io::Result<()> {
-    let sock = socket2::SockRef::from(stream);
-    if v4 {
-        sock.set_ttl_v4(hops)
-    } else {
-        sock.set_unicast_hops_v6(hops)
-    }
-}
-
-async fn serve_loop(
-    listener: TcpListener,
-    state: Arc<State>,
-    hops: u32,
-    v4: bool,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut http = http1::Builder::new();
-    // A client that opens a connection and sends nothing (or dribbles a header) must not hold
-    // it forever: SDKs send a whole request at once.
-    http.title_case_headers(true)
-        .keep_alive(true)
-        .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(std::time::Duration::from_secs(10));
-    let mut conns = JoinSet::new();
-    let mut purge = tokio::time::interval(PURGE_EVERY);
-    purge.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = shutdown.changed() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    if let Err(e) = set_hop_limit(&stream, hops, v4) {
-                        log::warn!("cannot set the hop limit on a connection: {e}");
-                    }
-                    // Responses are small; don't wait for more to send.
-                    let _ = stream.set_nodelay(true);
-                    conns.spawn(connection(http.clone(), stream, state.clone(), shutdown.clone()));
-                }
-                Err(e) => {
-                    // E.g. out of file descriptors: back off a little instead of spinning.
-                    log::warn!("accepting a connection failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
-            _ = purge.tick() => state.purge_tokens(std::time::Instant::now()),
-        }
-    }
-    drop(listener);
-    let drained = tokio::time::timeout(DRAIN_FOR, async {
-        while conns.join_next().await.is_some() {}
-    })
-    .await;
-    if drained.is_err() {
-        conns.abort_all();
-    }
-}
-
-async fn connection(
-    http: http1::Builder,
-    stream: TcpStream,
-    state: Arc<State>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let service = service_fn(move |req| {
-        let resp = routes::handle(&state, &req, Clock::now());
-        std::future::ready(Ok::<_, Infallible>(resp))
-    });
-    let conn = http.serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(conn);
-    if *shutdown.borrow_and_update() {
-        conn.as_mut().graceful_shutdown();
-    }
-    tokio::select! {
-        _ = conn.as_mut() => return,
-        _ = shutdown.changed() => conn.as_mut().graceful_shutdown(),
-    }
-    // Errors here are client disconnects; nothing to report.
-    let _ = conn.await;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hop_limit_is_set_on_accepted_connections() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = l.local_addr().unwrap();
-            let _client = TcpStream::connect(addr).await.unwrap();
-            let (s, _) = l.accept().await.unwrap();
-            set_hop_limit(&s, 1, true).unwrap();
-            assert_eq!(socket2::SockRef::from(&s).ttl_v4().unwrap(), 1);
-            set_hop_limit(&s, 255, true).unwrap();
-            assert_eq!(socket2::SockRef::from(&s).ttl_v4().unwrap(), 255);
-            if let Ok(l6) = TcpListener::bind("[::1]:0").await {
-                let addr = l6.local_addr().unwrap();
-                let _client = TcpStream::connect(addr).await.unwrap();
-                let (s, _) = l6.accept().await.unwrap();
-                set_hop_limit(&s, 1, false).unwrap();
-                assert_eq!(socket2::SockRef::from(&s).unicast_hops_v6().unwrap(), 1);
-            }
-        });
-    }
 
     #[test]
     fn secret_file_is_0600_and_replaced_atomically() {

@@ -50,14 +50,123 @@ impl Clock {
     }
 }
 
-/// What the routes share: the role name, the token store, the credentials and the container
-/// bearer token.
+/// The names SDKs use for the instance and container metadata endpoints (reached through a
+/// redirect or a container network), always answered.
+pub const METADATA_HOSTS: &[&str] = &["169.254.169.254", "[fd00:ec2::254]", "169.254.170.2"];
+
+/// How often at most a refused `Host` is logged.
+const REFUSAL_LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// Which `Host` header values are answered: the listening address, `localhost`, the metadata
+/// names, and names given with `--allow-host`. Anything else (DNS rebinding: a web page whose
+/// name now resolves to 127.0.0.1) gets 403.
+#[derive(Debug, Clone)]
+pub struct HostPolicy {
+    names: Vec<String>,
+    /// Exact `Host` values answered without parsing (what SDKs send: `IP:PORT`).
+    exact: Vec<Vec<u8>>,
+}
+
+impl HostPolicy {
+    /// Answers `listen`'s IP, `localhost`, [`METADATA_HOSTS`] and `extra` (names or IPs, IPv6 in
+    /// brackets or not), each with or without a port.
+    pub fn new(listen: std::net::IpAddr, extra: &[String]) -> Self {
+        let ip_name = |ip: std::net::IpAddr| match ip {
+            std::net::IpAddr::V4(v4) => v4.to_string(),
+            std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        };
+        let mut names = vec!["localhost".to_string(), ip_name(listen)];
+        names.extend(METADATA_HOSTS.iter().map(|s| s.to_string()));
+        for e in extra {
+            let e = e.trim().to_ascii_lowercase();
+            match e.parse::<std::net::IpAddr>() {
+                Ok(ip) => names.push(ip_name(ip)),
+                Err(_) => names.push(e),
+            }
+        }
+        HostPolicy {
+            names,
+            exact: Vec::new(),
+        }
+    }
+
+    /// Answers `NAME:port` for the listening address and `localhost` on a fast path (the
+    /// general rules still apply to every other value).
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.exact = self.names[..2]
+            .iter()
+            .map(|n| format!("{n}:{port}").into_bytes())
+            .collect();
+        self
+    }
+
+    /// Whether a request with this `Host` value is answered.
+    pub fn allows(&self, host: &[u8]) -> bool {
+        self.allows_on(host, None)
+    }
+
+    /// [`HostPolicy::allows`], also answering the IP literal of `local`, the address the
+    /// client actually connected to (for a server bound to `0.0.0.0`): a DNS-rebinding page
+    /// sends its own name, never our address.
+    pub fn allows_on(&self, host: &[u8], local: Option<std::net::IpAddr>) -> bool {
+        if self.exact.iter().any(|e| e.as_slice() == host) {
+            return true;
+        }
+        let Ok(host) = std::str::from_utf8(host) else {
+            return false;
+        };
+        let (name, port) = if host.starts_with('[') {
+            match host.find(']') {
+                Some(end) => (&host[..=end], &host[end + 1..]),
+                None => return false,
+            }
+        } else {
+            match host.find(':') {
+                Some(colon) => (&host[..colon], &host[colon..]),
+                None => (host, ""),
+            }
+        };
+        let port_ok = port.is_empty()
+            || port
+                .strip_prefix(':')
+                .is_some_and(|p| !p.is_empty() && p.len() <= 5 && p.parse::<u16>().is_ok());
+        if !port_ok {
+            return false;
+        }
+        if name.starts_with('[') {
+            // Compare IPv6 addresses in their canonical form ([::1] == [0:0::1]).
+            let Ok(ip) = name[1..name.len() - 1].parse::<std::net::Ipv6Addr>() else {
+                return false;
+            };
+            let canonical = format!("[{ip}]");
+            return self.names.contains(&canonical)
+                || local.is_some_and(|l| l == std::net::IpAddr::V6(ip));
+        }
+        self.names.iter().any(|n| n.eq_ignore_ascii_case(name))
+            || local.is_some_and(|l| {
+                l.is_ipv4() && name.parse::<std::net::Ipv4Addr>().is_ok_and(|v4| l == v4)
+            })
+    }
+}
+
+#[derive(Default)]
+struct RefusalLog {
+    last: Option<Instant>,
+    suppressed: u64,
+}
+
+/// What the routes share: the role name, the token store, the credentials, the container
+/// bearer token, the bindings and the `Host` policy.
 pub struct State {
     role_path: String,
     role_name: Bytes,
     tokens: Mutex<TokenStore>,
     cache: Arc<CredentialCache>,
     container_token: Zeroizing<String>,
+    hosts: HostPolicy,
+    refusals: Mutex<RefusalLog>,
+    /// More roles on `/v1/credentials/NAME`: each with its bearer token and credentials.
+    bindings: std::collections::HashMap<String, (Zeroizing<String>, Arc<CredentialCache>)>,
 }
 
 impl State {
@@ -74,7 +183,50 @@ impl State {
             tokens: Mutex::new(TokenStore::new()),
             cache,
             container_token,
+            hosts: HostPolicy::new(std::net::Ipv4Addr::LOCALHOST.into(), &[]),
+            refusals: Mutex::new(RefusalLog::default()),
+            bindings: std::collections::HashMap::new(),
         }
+    }
+
+    /// Serves each `(name, bearer token, credentials)` at `/v1/credentials/NAME`.
+    pub fn with_bindings(
+        mut self,
+        bindings: Vec<(String, Zeroizing<String>, Arc<CredentialCache>)>,
+    ) -> Self {
+        self.bindings = bindings
+            .into_iter()
+            .map(|(name, token, cache)| (name, (token, cache)))
+            .collect();
+        self
+    }
+
+    /// Answers only requests whose `Host` this policy allows (the default allows the IPv4
+    /// loopback address, `localhost` and the metadata names).
+    pub fn with_hosts(mut self, hosts: HostPolicy) -> Self {
+        self.hosts = hosts;
+        self
+    }
+
+    /// Logs a refused `Host` at most every [`REFUSAL_LOG_EVERY`], with the number left unlogged.
+    fn log_refused(&self, what: &str, host: &[u8], now: Instant) {
+        let mut log = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
+        if log
+            .last
+            .is_some_and(|last| now.saturating_duration_since(last) < REFUSAL_LOG_EVERY)
+        {
+            log.suppressed += 1;
+            return;
+        }
+        let shown: String = String::from_utf8_lossy(host).chars().take(80).collect();
+        let more = match std::mem::take(&mut log.suppressed) {
+            0 => String::new(),
+            n => format!(" ({n} more refused requests since the last such line)"),
+        };
+        log.last = Some(now);
+        log::warn!(
+            "refused a request {what} {shown:?}: not this server's address (a web page using DNS rebinding?); pass --allow-host NAME to answer that name{more}"
+        );
     }
 
     /// Drops expired tokens.
@@ -202,8 +354,48 @@ fn at_or_below(path: &str, base: &str) -> bool {
     }
 }
 
-/// Answers one request.
+/// What the server knows of the connection a request came on.
+#[derive(Debug, Clone, Copy)]
+pub struct Conn {
+    /// Whether the peer may use the IMDS routes (the container route is guarded by its bearer
+    /// token instead).
+    pub imds_allowed: bool,
+    /// The address the client connected to (answered as a `Host` too).
+    pub local_ip: Option<std::net::IpAddr>,
+}
+
+/// Answers one request from a process allowed to use the IMDS routes.
 pub fn handle<B>(state: &State, req: &Request<B>, now: Clock) -> Resp {
+    let conn = Conn {
+        imds_allowed: true,
+        local_ip: None,
+    };
+    handle_for(state, req, now, conn)
+}
+
+/// Answers one request that came on `conn`.
+pub fn handle_for<B>(state: &State, req: &Request<B>, now: Clock, conn: Conn) -> Resp {
+    let imds_allowed = conn.imds_allowed;
+    // Absolute-form (`GET http://host/path`) and authority-form targets are proxy requests.
+    if req.uri().authority().is_some() || req.uri().scheme().is_some() {
+        let shown = req
+            .uri()
+            .authority()
+            .map_or(&b""[..], |a| a.as_str().as_bytes());
+        state.log_refused("with an absolute-form target for", shown, now.mono);
+        return empty(StatusCode::FORBIDDEN);
+    }
+    match req.headers().get(hyper::header::HOST) {
+        Some(h) if state.hosts.allows_on(h.as_bytes(), conn.local_ip) => {}
+        Some(h) => {
+            state.log_refused("for Host", h.as_bytes(), now.mono);
+            return empty(StatusCode::FORBIDDEN);
+        }
+        None => {
+            state.log_refused("without a Host header; Host", b"", now.mono);
+            return empty(StatusCode::FORBIDDEN);
+        }
+    }
     let path = req.uri().path();
     if !path.starts_with('/') {
         return not_found();
@@ -213,6 +405,10 @@ pub fn handle<B>(state: &State, req: &Request<B>, now: Clock) -> Resp {
     }
     let method = req.method();
     let headers = req.headers();
+    let imds = at_or_below(path, TOKEN_PATH) || at_or_below(path, ROLES_PATH);
+    if imds && !imds_allowed {
+        return empty(StatusCode::FORBIDDEN);
+    }
     if at_or_below(path, TOKEN_PATH) {
         if method != Method::PUT {
             return empty(StatusCode::METHOD_NOT_ALLOWED);
@@ -235,7 +431,17 @@ pub fn handle<B>(state: &State, req: &Request<B>, now: Clock) -> Resp {
         if method != Method::GET {
             return empty(StatusCode::METHOD_NOT_ALLOWED);
         }
-        return get_container_credentials(state, headers, now);
+        return get_container_credentials(&state.container_token, &state.cache, headers, now);
+    }
+    let binding = path
+        .strip_prefix(CONTAINER_PATH)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .and_then(|name| state.bindings.get(name));
+    if let Some((token, cache)) = binding {
+        if method != Method::GET {
+            return empty(StatusCode::METHOD_NOT_ALLOWED);
+        }
+        return get_container_credentials(token, cache, headers, now);
     }
     not_found()
 }
@@ -320,7 +526,12 @@ fn get_credentials(state: &State, headers: &HeaderMap, now: Clock) -> Resp {
     }
 }
 
-fn get_container_credentials(state: &State, headers: &HeaderMap, now: Clock) -> Resp {
+fn get_container_credentials(
+    token: &Zeroizing<String>,
+    cache: &CredentialCache,
+    headers: &HeaderMap,
+    now: Clock,
+) -> Resp {
     if headers.contains_key(FORWARDED_FOR) {
         return text(
             StatusCode::BAD_REQUEST,
@@ -330,11 +541,11 @@ fn get_container_credentials(state: &State, headers: &HeaderMap, now: Clock) -> 
     let Some(given) = headers.get(AUTHORIZATION) else {
         return text(StatusCode::UNAUTHORIZED, "no authorization token provided");
     };
-    let expected = state.container_token.as_bytes();
+    let expected = token.as_bytes();
     if aws_lc_rs::constant_time::verify_slices_are_equal(given.as_bytes(), expected).is_err() {
         return text(StatusCode::FORBIDDEN, "invalid authorization token");
     }
-    match state.cache.get(now.wall) {
+    match cache.get(now.wall) {
         Some(creds) => response(StatusCode::OK, Some(JSON), creds.container),
         None => unavailable(JSON),
     }
@@ -366,7 +577,10 @@ mod tests {
     }
 
     fn req(method: &str, path: &str, headers: &[(&str, &str)]) -> Request<()> {
-        let mut b = Request::builder().method(method).uri(path);
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "127.0.0.1:9911");
         for (k, v) in headers {
             b = b.header(*k, *v);
         }
@@ -664,5 +878,220 @@ mod tests {
                 assert!(r.status().as_u16() >= 200);
             }
         }
+    }
+
+    #[test]
+    fn host_allow_list() {
+        let p = HostPolicy::new("127.0.0.1".parse().unwrap(), &["Creds.Internal".into()]);
+        for ok in [
+            "127.0.0.1",
+            "127.0.0.1:9911",
+            "localhost",
+            "LOCALHOST:80",
+            "169.254.169.254",
+            "169.254.169.254:80",
+            "[fd00:ec2::254]",
+            "[fd00:ec2:0::254]:80",
+            "169.254.170.2",
+            "creds.internal:9911",
+        ] {
+            assert!(p.allows(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            "evil.example:9911",
+            "evil.example",
+            "",
+            "127.0.0.1.nip.io",
+            "127.0.0.2",
+            "localhost.",
+            "localhost:",
+            "localhost:99999",
+            "localhost:9911:1",
+            "[::1]",
+            "::1",
+            "[fd00:ec2::254",
+            "127.0.0.1@evil",
+        ] {
+            assert!(!p.allows(bad.as_bytes()), "{bad}");
+        }
+        assert!(!p.allows(b"local\xffhost"));
+        // Bound to 0.0.0.0: the address the client connected to is answered, by IP only.
+        let any = HostPolicy::new("0.0.0.0".parse().unwrap(), &[]);
+        let local = Some("172.17.0.2".parse().unwrap());
+        assert!(any.allows_on(b"172.17.0.2:9911", local));
+        assert!(!any.allows_on(b"172.17.0.3:9911", local));
+        assert!(!any.allows(b"172.17.0.2"));
+        assert!(
+            !any.allows_on(b"helper:9911", local),
+            "names need --allow-host"
+        );
+        assert!(any.allows_on(b"[fd00::2]", Some("fd00::2".parse().unwrap())));
+        let fast = HostPolicy::new("127.0.0.1".parse().unwrap(), &[]).with_port(9911);
+        assert!(fast.allows(b"127.0.0.1:9911") && fast.allows(b"localhost:9911"));
+        assert!(fast.allows(b"127.0.0.1:80") && !fast.allows(b"evil:9911"));
+        let p6 = HostPolicy::new("::1".parse().unwrap(), &["fd00::5".into()]);
+        assert!(p6.allows(b"[::1]:9911"));
+        assert!(p6.allows(b"[0::1]"));
+        assert!(p6.allows(b"[fd00::5]"));
+        assert!(!p6.allows(b"127.0.0.1"));
+    }
+
+    #[test]
+    fn foreign_hosts_and_absolute_targets_are_refused_on_every_route() {
+        let s = state(true);
+        let now = Clock::now();
+        let tok = get_token(&s, None, now);
+        let cred = "/latest/meta-data/iam/security-credentials/MyRole";
+        let with_host = |method: &str, uri: &str, host: Option<&str>, extra: (&str, &str)| {
+            let mut b = Request::builder()
+                .method(method)
+                .uri(uri)
+                .header(extra.0, extra.1);
+            if let Some(h) = host {
+                b = b.header("host", h);
+            }
+            b.body(()).unwrap()
+        };
+        for host in [Some("evil.example:9911"), Some("evil.example"), None] {
+            for (m, path, h) in [
+                (
+                    "PUT",
+                    TOKEN_PATH,
+                    ("x-aws-ec2-metadata-token-ttl-seconds", "60"),
+                ),
+                ("GET", cred, ("x-aws-ec2-metadata-token", tok.as_str())),
+                (
+                    "GET",
+                    ROLES_PATH,
+                    ("x-aws-ec2-metadata-token", tok.as_str()),
+                ),
+                ("GET", CONTAINER_PATH, ("authorization", CTOKEN)),
+                ("GET", "/latest//x", ("a", "b")),
+            ] {
+                let r = handle(&s, &with_host(m, path, host, h), now);
+                assert_eq!(r.status(), 403, "{host:?} {path}");
+                assert_eq!(body(r), "", "no detail in the body");
+            }
+        }
+        for uri in [
+            format!("http://127.0.0.1:9911{cred}"),
+            format!("http://evil.example{cred}"),
+        ] {
+            let r = handle(
+                &s,
+                &with_host(
+                    "GET",
+                    &uri,
+                    Some("127.0.0.1:9911"),
+                    ("x-aws-ec2-metadata-token", &tok),
+                ),
+                now,
+            );
+            assert_eq!(r.status(), 403, "{uri}");
+            assert_eq!(body(r), "");
+        }
+        // The allowed names still work.
+        for host in ["localhost:9911", "169.254.169.254"] {
+            let r = handle(
+                &s,
+                &with_host("GET", cred, Some(host), ("x-aws-ec2-metadata-token", &tok)),
+                now,
+            );
+            assert_eq!(r.status(), 200, "{host}");
+        }
+    }
+
+    #[test]
+    fn other_users_get_403_on_imds_routes_only() {
+        let s = state(true);
+        let now = Clock::now();
+        let tok = get_token(&s, None, now);
+        for (m, path, h) in [
+            (
+                "PUT",
+                TOKEN_PATH,
+                ("x-aws-ec2-metadata-token-ttl-seconds", "60"),
+            ),
+            (
+                "GET",
+                "/latest/meta-data/iam/security-credentials/MyRole",
+                ("x-aws-ec2-metadata-token", tok.as_str()),
+            ),
+            (
+                "GET",
+                ROLES_PATH,
+                ("x-aws-ec2-metadata-token", tok.as_str()),
+            ),
+        ] {
+            let other_user = Conn {
+                imds_allowed: false,
+                local_ip: None,
+            };
+            let r = handle_for(&s, &req(m, path, &[h]), now, other_user);
+            assert_eq!(r.status(), 403, "{path}");
+            assert_eq!(body(r), "");
+        }
+        let other_user = Conn {
+            imds_allowed: false,
+            local_ip: None,
+        };
+        let r = handle_for(
+            &s,
+            &req("GET", CONTAINER_PATH, &[("Authorization", CTOKEN)]),
+            now,
+            other_user,
+        );
+        assert_eq!(
+            r.status(),
+            200,
+            "the container route keeps its bearer token"
+        );
+    }
+
+    #[test]
+    fn bindings_have_their_own_token_and_credentials() {
+        let other = Arc::new(CredentialCache::new());
+        let c = Credentials {
+            access_key_id: "ASIAOTHER".into(),
+            secret_access_key: Zeroizing::new("other-secret".into()),
+            session_token: Zeroizing::new("other-session".into()),
+            expiration: "2030-01-01T00:00:00Z".into(),
+            account_id: Some("444455556666".into()),
+        };
+        other.set(render(&c, &jiff::Zoned::now()).unwrap());
+        let s = state(true).with_bindings(vec![
+            ("other".into(), Zeroizing::new("other-token".into()), other),
+            (
+                "broken".into(),
+                Zeroizing::new("broken-token".into()),
+                Arc::new(CredentialCache::new()),
+            ),
+        ]);
+        let now = Clock::now();
+        let get =
+            |path: &str, auth: &str| handle(&s, &req("GET", path, &[("Authorization", auth)]), now);
+        let r = get("/v1/credentials/other", "other-token");
+        assert_eq!(r.status(), 200);
+        let b = body(r);
+        assert!(b.contains("ASIAOTHER") && b.contains("444455556666"), "{b}");
+        // Tokens are not interchangeable.
+        assert_eq!(get("/v1/credentials/other", CTOKEN).status(), 403);
+        assert_eq!(get(CONTAINER_PATH, "other-token").status(), 403);
+        assert_eq!(get("/v1/credentials/broken", "other-token").status(), 403);
+        // A binding without credentials answers 503; the others are unaffected.
+        assert_eq!(get("/v1/credentials/broken", "broken-token").status(), 503);
+        assert_eq!(get(CONTAINER_PATH, CTOKEN).status(), 200);
+        assert_eq!(get("/v1/credentials/missing", CTOKEN).status(), 404);
+        assert_eq!(get("/v1/credentials/other/x", "other-token").status(), 404);
+        let r = handle(
+            &s,
+            &req(
+                "POST",
+                "/v1/credentials/other",
+                &[("Authorization", "other-token")],
+            ),
+            now,
+        );
+        assert_eq!(r.status(), 405);
     }
 }
