@@ -233,6 +233,13 @@ fn run_with_server(
             hop_limit: 1,
             role_name: "exec".into(),
             container_token_file: token_file.clone(),
+            // The child uses the container route (bearer token); the IMDS routes, which need
+            // none, answer only processes of this user.
+            access: serve::Access {
+                allow_uids: Some(vec![aws_signing_helper::files::dir::euid()]),
+                ..serve::Access::default()
+            },
+            listener: None,
         },
         Box::new(move || credentials(&refresher_args).map(|o| o.credentials)),
     )?;
