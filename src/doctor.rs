@@ -81,6 +81,8 @@ pub struct Input<'a> {
     pub warn_days: i64,
     /// Whether the system clock is known to be synchronized (`None`: cannot tell).
     pub clock_synchronized: Option<bool>,
+    /// `--crl` files: DER certificate revocation lists, with their names for messages.
+    pub crls: &'a [(String, Vec<u8>)],
 }
 
 /// True when a finding says the service would refuse.
@@ -102,7 +104,97 @@ pub fn diagnose(input: &Input) -> Vec<Finding> {
     check_algorithms(input, &mut out);
     check_arns(input, &mut out);
     check_clock(input, &mut out);
+    check_crls(input, &mut out);
     out
+}
+
+/// Each `--crl`: signed by the leaf's issuer (found among the chain and trust anchors), current,
+/// and whether it lists the leaf.
+fn check_crls(input: &Input, out: &mut Vec<Finding>) {
+    use der::{Decode, Encode};
+    for (name, der) in input.crls {
+        let crl = match x509_cert::crl::CertificateList::from_der(der) {
+            Ok(c) => c,
+            Err(e) => {
+                out.push(
+                    finding(
+                        "revocation",
+                        Status::Fail,
+                        format!("{name} is not a CRL ({e})"),
+                    )
+                    .fix("pass a PEM or DER X.509 CRL (pki crl writes one)"),
+                );
+                continue;
+            }
+        };
+        let tbs = &crl.tbs_cert_list;
+        if &tbs.issuer != input.leaf.parsed().tbs_certificate().issuer() {
+            out.push(finding(
+                "revocation",
+                Status::Info,
+                format!("{name} is issued by another CA than the certificate's: not applicable"),
+            ));
+            continue;
+        }
+        let issuer = input
+            .chain
+            .iter()
+            .chain(input.trust_anchors)
+            .find(|c| c.parsed().tbs_certificate().subject() == &tbs.issuer);
+        let verified = issuer.and_then(|ca| {
+            let digest = crate::identity::chain::digest_of_signature(&crl.signature_algorithm.oid)?;
+            let body = tbs.to_der().ok()?;
+            let sig = crl.signature.as_bytes()?;
+            Some(crate::identity::chain::verify(ca, digest, &body, sig))
+        });
+        match verified {
+            Some(true) => {}
+            Some(false) => out.push(
+                finding("revocation", Status::Fail, format!("{name} is not signed by its issuer's key"))
+                    .fix("use the CRL the CA itself wrote"),
+            ),
+            None => out.push(
+                finding("revocation", Status::Warn, format!("{name}: its signature was not checked (pass the issuing CA with --trust-anchor)")),
+            ),
+        }
+        let next = tbs.next_update.map(|t| {
+            jiff::Timestamp::from_second(t.to_unix_duration().as_secs() as i64).unwrap_or(input.now)
+        });
+        if next.is_some_and(|n| n < input.now) {
+            out.push(
+                finding(
+                    "revocation",
+                    Status::Warn,
+                    format!("{name} is out of date (nextUpdate passed)"),
+                )
+                .fix("write a fresh CRL (pki crl) and import it again"),
+            );
+        }
+        let serial = input.leaf.parsed().tbs_certificate().serial_number();
+        let listed = tbs
+            .revoked_certificates
+            .as_ref()
+            .and_then(|list| list.iter().find(|r| &r.serial_number == serial));
+        match listed {
+            Some(r) => out.push(
+                finding(
+                    "revocation",
+                    Status::Fail,
+                    format!(
+                        "the certificate (serial {}) is revoked in {name} since {}; the service refuses it once the CRL is imported",
+                        input.leaf.serial_hex_upper(),
+                        r.revocation_date
+                    ),
+                )
+                .fix("issue a new client certificate"),
+            ),
+            None => out.push(finding(
+                "revocation",
+                Status::Ok,
+                format!("not revoked in {name}"),
+            )),
+        }
+    }
 }
 
 /// A short name for a certificate in messages: its subject.

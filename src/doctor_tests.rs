@@ -29,6 +29,7 @@ fn pair(sans: Vec<String>) -> (Certificate, Certificate) {
 
 fn input<'a>(leaf: &'a Certificate, anchors: &'a [Certificate]) -> Input<'a> {
     Input {
+        crls: &[],
         leaf,
         chain: &[],
         key_matches: Some(true),

@@ -418,6 +418,59 @@ pub fn write_private(path: &std::path::Path, contents: &[u8]) -> Result<()> {
 }
 
 /// Writes a certificate (mode 0644) atomically, by the same rules as [`write_private`].
+/// A certificate revoked by the CA: its serial (big-endian bytes) and when.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Revoked {
+    /// Upper-case hex, as `openssl x509 -serial` and `read-certificate-data` show it.
+    pub serial: String,
+    /// RFC 3339.
+    pub revoked_at: String,
+}
+
+/// A CRL (RFC 5280, PEM) signed by the CA, listing `revoked`, valid for `days` from now, with
+/// `number` as its cRLNumber: ready for `aws rolesanywhere import-crl`.
+pub fn crl(
+    ca_cert_pem: &str,
+    ca_key_pem: &str,
+    revoked: &[Revoked],
+    number: u64,
+    days: i64,
+) -> Result<String> {
+    check_days(days)?;
+    let issuer = issuer_from(ca_cert_pem, ca_key_pem)?;
+    let now = OffsetDateTime::now_utc();
+    let mut revoked_certs = Vec::new();
+    for r in revoked {
+        let bytes = hex::decode(&r.serial).map_err(|_| {
+            Error::new(format!("revocation list: serial {:?} is not hex", r.serial))
+        })?;
+        let at = OffsetDateTime::parse(
+            &r.revoked_at,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .map_err(|e| Error::new(format!("revocation list: time {:?}: {e}", r.revoked_at)))?;
+        revoked_certs.push(rcgen::RevokedCertParams {
+            serial_number: SerialNumber::from(bytes),
+            revocation_time: at,
+            reason_code: None,
+            invalidity_date: None,
+        });
+    }
+    let params = rcgen::CertificateRevocationListParams {
+        this_update: now - Duration::minutes(5),
+        next_update: now + Duration::days(days),
+        crl_number: SerialNumber::from(number.to_be_bytes().to_vec()),
+        issuing_distribution_point: None,
+        revoked_certs,
+        key_identifier_method: rcgen::KeyIdMethod::Sha256,
+    };
+    params
+        .signed_by(&issuer)
+        .and_then(|c| c.pem())
+        .map_err(pki_err("sign the CRL"))
+}
+
 pub fn write_public(path: &std::path::Path, contents: &[u8]) -> Result<()> {
     crate::files::write_public(path, contents).map_err(Error::from)
 }

@@ -629,3 +629,89 @@ fn pki_issue_guides_a_newcomer() {
         std::fs::canonicalize(bin()).unwrap()
     );
 }
+
+/// `pki revoke` + `pki crl` write a CRL the CA signed (openssl verifies it) that lists exactly
+/// the revoked certificate; `doctor --crl` flags that one and passes the other.
+#[test]
+fn revocation_list_from_pki_is_checked_by_doctor() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin())
+            .args(args)
+            .current_dir(dir.path())
+            .env("HOME", dir.path())
+            .output()
+            .unwrap()
+    };
+    let ok = |args: &[&str]| {
+        let out = run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    ok(&["pki", "ca", "--cn", "CRL CA"]);
+    ok(&["pki", "issue", "--cn", "gone", "--out", "gone"]);
+    ok(&["pki", "issue", "--cn", "kept", "--out", "kept"]);
+    ok(&["pki", "revoke", "--cert", "gone.pem"]);
+    ok(&["pki", "crl"]);
+    let serial = |file: &str| {
+        let out = std::process::Command::new("openssl")
+            .args(["x509", "-noout", "-serial", "-in", file])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .trim()
+            .trim_start_matches("serial=")
+            .to_string()
+    };
+    let crl = std::process::Command::new("openssl")
+        .args([
+            "crl",
+            "-in",
+            "ca.crl.pem",
+            "-CAfile",
+            "ca.pem",
+            "-noout",
+            "-text",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&crl.stdout).to_string();
+    let verified = String::from_utf8_lossy(&crl.stderr).to_string();
+    assert!(
+        crl.status.success() && verified.contains("verify OK"),
+        "{verified}"
+    );
+    assert!(text.contains(&serial("gone.pem")), "{text}");
+    assert!(!text.contains(&serial("kept.pem")), "{text}");
+    let doctor = |cert: &str| {
+        run(&[
+            "doctor",
+            "--certificate",
+            cert,
+            "--trust-anchor",
+            "ca.pem",
+            "--crl",
+            "ca.crl.pem",
+        ])
+    };
+    let out = doctor("gone.pem");
+    let report = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(!out.status.success(), "{report}");
+    assert!(
+        report.contains("is revoked in --crl ca.crl.pem"),
+        "{report}"
+    );
+    let out = doctor("kept.pem");
+    let report = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        report.contains("not revoked in --crl ca.crl.pem"),
+        "{report}"
+    );
+}

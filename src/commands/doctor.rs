@@ -44,6 +44,9 @@ pub struct DoctorArgs {
     /// Warn when the certificate expires within this many days
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
     pub warn_days: i64,
+    /// A certificate revocation list (PEM or DER) to check the certificate against (repeatable)
+    #[arg(long = "crl", value_name = "FILE")]
+    pub crl: Vec<PathBuf>,
     /// Also write the role trust policy it suggests to this file (for
     /// aws iam create-role --assume-role-policy-document file://FILE)
     #[arg(long, value_name = "FILE")]
@@ -101,6 +104,19 @@ pub fn run(args: &DoctorArgs) -> Result<()> {
                 .map_err(|e| e.context(format!("--trust-anchor {}", p.display())))?,
         );
     }
+    let mut crls = Vec::new();
+    for p in &args.crl {
+        let bytes = aws_signing_helper::files::read_file(
+            p,
+            aws_signing_helper::files::CAP_PEM,
+            "CRL file",
+        )?;
+        let der = match der::pem::decode_vec(&bytes) {
+            Ok((_, der)) => der,
+            Err(_) => bytes.to_vec(),
+        };
+        crls.push((format!("--crl {}", p.display()), der));
+    }
     let synced = std::path::Path::new("/run/systemd/timesync/synchronized")
         .exists()
         .then_some(true);
@@ -118,6 +134,7 @@ pub fn run(args: &DoctorArgs) -> Result<()> {
             .unwrap_or_else(|_| jiff::Timestamp::now()),
         warn_days: args.warn_days,
         clock_synchronized: synced,
+        crls: &crls,
     };
     let findings = doctor::diagnose(&input);
     let derived = doctor::derive(&leaf, &args.trust_anchor_arn);

@@ -25,6 +25,47 @@ pub enum PkiCommand {
     Issue(IssueArgs),
     /// Issue a client certificate for a certificate signing request (PEM CSR)
     SignCsr(SignCsrArgs),
+    /// Record that a certificate of the CA is revoked (in CA.revoked.json beside the CA)
+    Revoke(RevokeArgs),
+    /// Write a CRL signed by the CA listing the revoked certificates (for aws rolesanywhere import-crl)
+    Crl(CrlArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RevokeArgs {
+    /// The certificate to revoke (PEM or DER)
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "serial",
+        conflicts_with = "serial"
+    )]
+    pub cert: Option<PathBuf>,
+    /// The serial number to revoke, in hex (as openssl x509 -serial prints it)
+    #[arg(long, value_name = "HEX")]
+    pub serial: Option<String>,
+    /// The CA certificate (PEM); the revocation list is kept beside it
+    #[arg(long, value_name = "FILE", default_value = "ca.pem")]
+    pub ca: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CrlArgs {
+    /// The CA certificate (PEM)
+    #[arg(long, value_name = "FILE", default_value = "ca.pem")]
+    pub ca: PathBuf,
+    /// The CA private key (PEM, PKCS#8 or encrypted PKCS#8)
+    #[arg(long, value_name = "FILE", default_value = "ca.key")]
+    pub ca_key: PathBuf,
+    /// Password of an encrypted CA private key [env: AWS_SIGNING_HELPER_CA_KEY_PASSWORD]
+    #[arg(long, value_name = "PASSWORD")]
+    pub ca_key_password: Option<String>,
+    /// Days until nextUpdate
+    #[arg(long, default_value_t = 30)]
+    pub days: i64,
+    /// Where to write the CRL (PEM)
+    #[arg(long, value_name = "FILE", default_value = "ca.crl.pem")]
+    pub out: PathBuf,
 }
 
 /// How a new private key is written.
@@ -123,7 +164,109 @@ pub fn run(args: &PkiArgs) -> Result<()> {
         PkiCommand::Ca(a) => ca(a),
         PkiCommand::Issue(a) => issue(a),
         PkiCommand::SignCsr(a) => sign_csr(a),
+        PkiCommand::Revoke(a) => revoke(a),
+        PkiCommand::Crl(a) => crl(a),
     }
+}
+
+/// `CA.revoked.json` beside the CA certificate `ca.pem`.
+fn revocations_path(ca: &Path) -> PathBuf {
+    ca.with_extension("revoked.json")
+}
+
+fn read_revocations(ca: &Path) -> Result<Vec<pki::Revoked>> {
+    let path = revocations_path(ca);
+    match aws_signing_helper::files::read_file(
+        &path,
+        aws_signing_helper::files::CAP_CONFIG,
+        "revocation list",
+    ) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+            Error::new(format!(
+                "cannot read the revocation list {}: {e}",
+                path.display()
+            ))
+        }),
+        Err(e) if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound) => {
+            Ok(Vec::new())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn revoke(args: &RevokeArgs) -> Result<()> {
+    let serial = match (&args.cert, &args.serial) {
+        (Some(path), _) => {
+            let certs = aws_signing_helper::identity::file::load_certificates(path)?;
+            certs
+                .first()
+                .map(|c| c.serial_hex_upper())
+                .ok_or_else(|| Error::new(format!("no certificate in {}", path.display())))?
+        }
+        (None, Some(hex)) => {
+            let clean: String = hex
+                .chars()
+                .filter(|c| *c != ':')
+                .collect::<String>()
+                .to_ascii_uppercase();
+            if clean.is_empty() || !clean.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(
+                    Error::new(format!("--serial {hex:?} is not a hex serial number"))
+                        .hint("give it as openssl x509 -noout -serial prints it, e.g. 4F1A…"),
+                );
+            }
+            if clean.len() % 2 == 1 {
+                format!("0{clean}")
+            } else {
+                clean
+            }
+        }
+        (None, None) => return Err(Error::new("pki revoke needs --cert FILE or --serial HEX")),
+    };
+    // The CA must exist: revocations belong to it.
+    read_text(&args.ca, "--ca")?;
+    let mut list = read_revocations(&args.ca)?;
+    if list.iter().any(|r| r.serial == serial) {
+        eprintln!("serial {serial} was already revoked");
+        return Ok(());
+    }
+    list.push(pki::Revoked {
+        serial: serial.clone(),
+        revoked_at: jiff::Timestamp::now().to_string(),
+    });
+    let json = serde_json::to_vec_pretty(&list)
+        .map_err(|e| Error::new(format!("cannot write the revocation list: {e}")))?;
+    let path = revocations_path(&args.ca);
+    pki::write_public(&path, &json)?;
+    eprintln!(
+        "revoked serial {serial} ({} in {}); write the CRL with: aws_signing_helper pki crl",
+        list.len(),
+        path.display()
+    );
+    Ok(())
+}
+
+fn crl(args: &CrlArgs) -> Result<()> {
+    let ca_pem = read_text(&args.ca, "--ca")?;
+    let key = read_ca_key(&IssuerArgs {
+        ca: args.ca.clone(),
+        ca_key: args.ca_key.clone(),
+        ca_key_password: args.ca_key_password.clone(),
+        days: args.days,
+        san: Vec::new(),
+    })?;
+    let list = read_revocations(&args.ca)?;
+    // Each CRL's number is later than the previous one's.
+    let number = u64::try_from(jiff::Timestamp::now().as_second()).unwrap_or(1);
+    let pem = pki::crl(&ca_pem, &key, &list, number, args.days)?;
+    pki::write_public(&args.out, pem.as_bytes())?;
+    eprintln!(
+        "wrote {} ({} revoked); import it: aws rolesanywhere import-crl --name NAME --trust-anchor-arn TA_ARN --crl-data fileb://{} --enabled",
+        args.out.display(),
+        list.len(),
+        args.out.display()
+    );
+    Ok(())
 }
 
 fn with_ext(prefix: &Path, ext: &str) -> PathBuf {

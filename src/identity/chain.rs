@@ -47,17 +47,25 @@ pub fn is_issued_by(child: &Certificate, issuer: &Certificate) -> bool {
     let Some(signature) = c.signature().as_bytes() else {
         return false;
     };
-    let digest = match c.signature_algorithm().oid.to_string().as_str() {
+    let Some(digest) = digest_of_signature(&c.signature_algorithm().oid) else {
+        // Other algorithms (SHA-1, PSS, …): we cannot check, so we do not claim the issuer.
+        return false;
+    };
+    verify(issuer, digest, &tbs, signature)
+}
+
+/// The digest of a signature algorithm we can verify (RSA PKCS#1 v1.5 and ECDSA with SHA-2,
+/// ML-DSA), `None` for others.
+pub fn digest_of_signature(oid: &der::asn1::ObjectIdentifier) -> Option<Digest> {
+    Some(match oid.to_string().as_str() {
         "1.2.840.10045.4.3.2" | "1.2.840.113549.1.1.11" => Digest::Sha256,
         "1.2.840.10045.4.3.3" | "1.2.840.113549.1.1.12" => Digest::Sha384,
         "1.2.840.10045.4.3.4" | "1.2.840.113549.1.1.13" => Digest::Sha512,
         "2.16.840.1.101.3.4.3.17" | "2.16.840.1.101.3.4.3.18" | "2.16.840.1.101.3.4.3.19" => {
             Digest::Sha256
         }
-        // Other algorithms (SHA-1, PSS, …): we cannot check, so we do not claim the issuer.
-        _ => return false,
-    };
-    verify(issuer, digest, &tbs, signature)
+        _ => return None,
+    })
 }
 
 /// Whether the certificate is self-signed (a root).
