@@ -242,6 +242,33 @@ pub trait ServiceFailure {
     fn retryable(&self) -> bool;
 }
 
+/// `Display`, `std::error::Error` and [`ServiceFailure`] for a service's error struct with
+/// `status`, `code`, `message` fields and a `retryable()` method.
+macro_rules! service_error_impls {
+    ($ty:ty) => {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "HTTP {}: {}: {}", self.status, self.code, self.message)
+            }
+        }
+
+        impl std::error::Error for $ty {}
+
+        impl $crate::protocol::http::ServiceFailure for $ty {
+            fn code(&self) -> &str {
+                &self.code
+            }
+            fn message(&self) -> &str {
+                &self.message
+            }
+            fn retryable(&self) -> bool {
+                <$ty>::retryable(self)
+            }
+        }
+    };
+}
+pub(crate) use service_error_impls;
+
 /// Why [`send_with_retries`] gave up.
 #[derive(Debug)]
 pub enum SendError<E> {

@@ -21,8 +21,7 @@ use crate::identity::{source, Digest, Identity, KeySpec};
 use crate::protocol::arn::Arn;
 use crate::protocol::endpoint::{self, Target};
 use crate::protocol::http::{
-    self, HttpClient, HttpOptions, HttpResponse, Outgoing, RetryPolicy, SendError, ServiceFailure,
-    TransportError,
+    self, HttpClient, HttpOptions, HttpResponse, Outgoing, RetryPolicy, SendError, TransportError,
 };
 use crate::protocol::sigv4;
 
@@ -437,25 +436,7 @@ impl ServiceError {
     }
 }
 
-impl std::fmt::Display for ServiceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "HTTP {}: {}: {}", self.status, self.code, self.message)
-    }
-}
-
-impl std::error::Error for ServiceError {}
-
-impl ServiceFailure for ServiceError {
-    fn code(&self) -> &str {
-        &self.code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn retryable(&self) -> bool {
-        ServiceError::retryable(self)
-    }
-}
+crate::protocol::http::service_error_impls!(ServiceError);
 
 /// Calls CreateSession through the one retry loop ([`http::send_with_retries`]): connection
 /// errors, 5xx and throttling are retried with back-off, each attempt signed afresh.

@@ -2,7 +2,7 @@
 
 use super::xml::xml_values;
 use crate::error::Error;
-use crate::protocol::http::{HttpResponse, ServiceFailure};
+use crate::protocol::http::HttpResponse;
 
 /// An STS service error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,25 +98,7 @@ impl ServiceError {
     }
 }
 
-impl std::fmt::Display for ServiceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "HTTP {}: {}: {}", self.status, self.code, self.message)
-    }
-}
-
-impl std::error::Error for ServiceError {}
-
-impl ServiceFailure for ServiceError {
-    fn code(&self) -> &str {
-        &self.code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn retryable(&self) -> bool {
-        ServiceError::retryable(self)
-    }
-}
+crate::protocol::http::service_error_impls!(ServiceError);
 
 #[cfg(test)]
 mod tests {
