@@ -171,35 +171,68 @@ fn default_token_file() -> Result<(PathBuf, Option<tempfile::TempDir>)> {
 
 /// Waits for SIGINT, SIGTERM, SIGHUP or SIGQUIT (each one ends the server and removes the
 /// token file).
-fn wait_for_signal() -> Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::new(format!("cannot wait for signals: {e}")))?;
-    rt.block_on(async {
+/// The signals that stop the server, listened to from before the banner is printed (a signal
+/// sent as soon as the banner appears must find the handlers in place, not kill the process
+/// and leave the token file behind).
+struct Signals {
+    rt: tokio::runtime::Runtime,
+    #[cfg(unix)]
+    streams: [tokio::signal::unix::Signal; 4],
+}
+
+impl Signals {
+    fn install() -> Result<Signals> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::new(format!("cannot wait for signals: {e}")))?;
         #[cfg(unix)]
         {
             use tokio::signal::unix::{signal, SignalKind};
-            let on = |kind: SignalKind, name: &str| {
-                signal(kind).map_err(|e| Error::new(format!("cannot wait for {name}: {e}")))
-            };
-            let mut term = on(SignalKind::terminate(), "SIGTERM")?;
-            let mut hup = on(SignalKind::hangup(), "SIGHUP")?;
-            let mut quit = on(SignalKind::quit(), "SIGQUIT")?;
-            tokio::select! {
-                r = tokio::signal::ctrl_c() => r.map_err(|e| Error::new(format!("cannot wait for SIGINT: {e}"))),
-                _ = term.recv() => Ok(()),
-                _ = hup.recv() => Ok(()),
-                _ = quit.recv() => Ok(()),
-            }
+            let streams = rt.block_on(async {
+                let on = |kind: SignalKind, name: &str| {
+                    signal(kind).map_err(|e| Error::new(format!("cannot wait for {name}: {e}")))
+                };
+                Ok::<_, Error>([
+                    on(SignalKind::interrupt(), "SIGINT")?,
+                    on(SignalKind::terminate(), "SIGTERM")?,
+                    on(SignalKind::hangup(), "SIGHUP")?,
+                    on(SignalKind::quit(), "SIGQUIT")?,
+                ])
+            })?;
+            Ok(Signals { rt, streams })
         }
         #[cfg(not(unix))]
-        {
-            tokio::signal::ctrl_c()
-                .await
-                .map_err(|e| Error::new(format!("cannot wait for Ctrl-C: {e}")))
-        }
-    })
+        Ok(Signals { rt })
+    }
+
+    /// Waits for the first of them.
+    fn wait(self) -> Result<()> {
+        let Signals {
+            rt,
+            #[cfg(unix)]
+            mut streams,
+        } = self;
+        rt.block_on(async move {
+            #[cfg(unix)]
+            {
+                let [int, term, hup, quit] = &mut streams;
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                    _ = hup.recv() => {}
+                    _ = quit.recv() => {}
+                }
+                Ok(())
+            }
+            #[cfg(not(unix))]
+            {
+                tokio::signal::ctrl_c()
+                    .await
+                    .map_err(|e| Error::new(format!("cannot wait for Ctrl-C: {e}")))
+            }
+        })
+    }
 }
 
 /// Runs the command until SIGINT/SIGTERM.
@@ -271,6 +304,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             shell_quote(&handle.container_token_file().to_string_lossy())
         ),
     ];
+    let signals = Signals::install()?;
     let t = timestamp();
     eprintln!("{t} Local server started on port: {}", handle.addr().port());
     eprintln!("{t} Make it available to the sdk by running:");
@@ -288,7 +322,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     if args.print_env {
         print_env(&exports)?;
     }
-    let waited = wait_for_signal();
+    let waited = signals.wait();
     handle.shutdown();
     waited
 }
