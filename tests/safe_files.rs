@@ -9,7 +9,6 @@ use common::*;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 const TEST_USER: &str = "aws-sh-test-files";
 
@@ -30,40 +29,6 @@ fn need_root(what: &str) -> bool {
     );
     eprintln!("skipping {what}: it needs root");
     false
-}
-
-/// The uid and gid of a second user, created on first use.
-fn test_user() -> (u32, u32) {
-    static USER: OnceLock<(u32, u32)> = OnceLock::new();
-    *USER.get_or_init(|| {
-        let id = |flag: &str| {
-            Command::new("id")
-                .args([flag, TEST_USER])
-                .output()
-                .ok()
-                .filter(|o| o.status.success())
-                .map(|o| {
-                    String::from_utf8_lossy(&o.stdout)
-                        .trim()
-                        .parse::<u32>()
-                        .unwrap()
-                })
-        };
-        if id("-u").is_none() {
-            let st = Command::new("useradd")
-                .args([
-                    "--system",
-                    "--no-create-home",
-                    "--shell",
-                    "/usr/sbin/nologin",
-                    TEST_USER,
-                ])
-                .status()
-                .expect("useradd runs");
-            assert!(st.success() || id("-u").is_some(), "useradd failed");
-        }
-        (id("-u").unwrap(), id("-g").unwrap())
-    })
 }
 
 fn chown(path: &Path, uid: u32, gid: u32) {
@@ -144,7 +109,7 @@ fn root_updating_a_users_file_keeps_its_owner_and_tightens_its_mode() {
     if !need_root("updating another user's file") {
         return;
     }
-    let (uid, gid) = test_user();
+    let (uid, gid) = system_user(TEST_USER);
     let pki = Pki::new();
     let run = start(&pki, emulator_config(&pki));
     let (cert, key) = pki.leaf("client", "ec:P-256");
@@ -224,7 +189,7 @@ fn shared_and_foreign_cache_directories_are_refused_untouched() {
     if !need_root("a cache directory owned by another user") {
         return;
     }
-    let (uid, gid) = test_user();
+    let (uid, gid) = system_user(TEST_USER);
     let foreign = pki.path("foreign");
     std::fs::create_dir(&foreign).unwrap();
     std::fs::set_permissions(&foreign, std::fs::Permissions::from_mode(0o700)).unwrap();

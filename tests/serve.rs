@@ -608,37 +608,6 @@ fn is_root() -> bool {
     rustix::process::geteuid().is_root()
 }
 
-/// The uid and gid of a second user, created on first use.
-fn test_user() -> (u32, u32) {
-    let id = |flag: &str| {
-        Command::new("id")
-            .args([flag, TEST_USER])
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| {
-                String::from_utf8_lossy(&o.stdout)
-                    .trim()
-                    .parse::<u32>()
-                    .unwrap()
-            })
-    };
-    if id("-u").is_none() {
-        let st = Command::new("useradd")
-            .args([
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                TEST_USER,
-            ])
-            .status()
-            .expect("useradd runs");
-        assert!(st.success() || id("-u").is_some(), "useradd failed");
-    }
-    (id("-u").unwrap(), id("-g").unwrap())
-}
-
 /// Status of a token request and of a container request, made by a process of `uid`.
 fn statuses_as(uid: u32, gid: u32, addr: SocketAddr, bearer: &str) -> String {
     // curl, not python: python may live under root's home (pyenv), out of the user's reach.
@@ -677,7 +646,7 @@ fn imds_routes_answer_only_the_allowed_users() {
         eprintln!("skipping: creating a second user and switching to it needs root");
         return;
     }
-    let (uid, gid) = test_user();
+    let (uid, gid) = common::system_user(TEST_USER);
     let dir = tempfile::tempdir().unwrap();
     let mut c = config(dir.path());
     c.access.allow_uids = Some(vec![0]);

@@ -504,3 +504,38 @@ pub fn moto_with_env(env: &[(&str, &str)]) -> Option<Moto> {
     }
     Some(moto)
 }
+
+/// The uid and gid of system user `name` (no home, no login shell), created with `useradd`
+/// on first use: the "other user" of the multi-user tests (run as root).
+pub fn system_user(name: &str) -> (u32, u32) {
+    let id = |flag: &str| {
+        std::process::Command::new("id")
+            .args([flag, name])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+            })
+    };
+    if id("-u").is_none() {
+        let st = std::process::Command::new("useradd")
+            .args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                name,
+            ])
+            .status()
+            .expect("useradd runs");
+        assert!(st.success() || id("-u").is_some(), "useradd {name} failed");
+    }
+    (
+        id("-u").expect("the user's uid"),
+        id("-g").expect("the user's gid"),
+    )
+}
