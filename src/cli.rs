@@ -279,6 +279,8 @@ pub enum OutputFormat {
     Dotenv,
     /// pretty JSON with the credentials and where they came from
     Json,
+    /// aws-sts-helpers' generate-sts-role-token JSON (access_key, expiration, secret_key, session_token)
+    SeedJson,
 }
 
 impl From<OutputFormat> for Format {
@@ -290,6 +292,7 @@ impl From<OutputFormat> for Format {
             OutputFormat::EnvPowershell => Format::EnvPowershell,
             OutputFormat::Dotenv => Format::Dotenv,
             OutputFormat::Json => Format::Json,
+            OutputFormat::SeedJson => Format::SeedJson,
         }
     }
 }
