@@ -479,6 +479,53 @@ fn generate_sts_role_token_prints_the_seed_tools_json_and_shell() {
 }
 
 #[test]
+fn session_token_account_defaults_the_mfa_device_as_the_seed_tool() {
+    let Some(seed) = Seed::new() else { return };
+    let source = |args: &[&str]| {
+        let out = run_with(&seed, args, &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["Source"].as_str().unwrap().to_string()
+    };
+    let st = [
+        "session-token",
+        "--output",
+        "json",
+        "--token-code",
+        "123456",
+    ];
+    // work.user names the device; personal's is $USER; the accounts file's name is "Personal".
+    assert_eq!(
+        source(&[&st[..], &["--account", "work"]].concat()),
+        "session-token via profile work, MFA arn:aws:iam::012123456789:mfa/alice"
+    );
+    assert_eq!(
+        source(&[&st[..], &["--account", "personal"]].concat()),
+        "session-token via profile personal, MFA arn:aws:iam::987654321012:mfa/jbrowne"
+    );
+    assert_eq!(
+        source(&[&st[..], &["--account", "personal", "--user", "bob"]].concat()),
+        "session-token via profile personal, MFA arn:aws:iam::987654321012:mfa/bob"
+    );
+    // No terminal and no code: one clear line, nothing on stdout.
+    let out = run_with(
+        &seed,
+        &["session-token", "--account", "work", "--no-cache"],
+        &[],
+    );
+    assert_clean_failure(
+        &out,
+        "--token-code is needed for MFA device arn:aws:iam::012123456789:mfa/alice",
+    );
+    // An account the accounts file does not know.
+    std::fs::write(seed.creds().join("other.access_key"), "AKIAOTHER").unwrap();
+    std::fs::write(seed.creds().join("other.secret_key"), "s").unwrap();
+    let out = run_with(&seed, &[&st[..], &["--account", "other"]].concat(), &[]);
+    assert_clean_failure(&out, "unknown --account \"other\"");
+}
+
+#[test]
 fn the_creds_directory_is_a_profile_source_after_the_aws_files() {
     let Some(seed) = Seed::new() else { return };
     let whoami = |args: &[&str], env: &[(&str, &str)]| {

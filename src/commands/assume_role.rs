@@ -28,7 +28,7 @@ pub struct AssumeRoleArgs {
     /// Role name (with its path, if any) in --account
     #[arg(long)]
     pub role: Option<String>,
-    /// Accounts file: JSON {"name": "arn:aws:iam::012123456789:"} [default: $AWS_SIGNING_HELPER_ACCOUNTS, else ~/.config/aws-signing-helper/accounts.json]
+    /// Accounts file: JSON {"name": "arn:aws:iam::012123456789:"} [default: $AWS_SIGNING_HELPER_ACCOUNTS, else ~/.config/aws-signing-helper/accounts.json, else /etc/default/aws-sts-helpers/accounts.json; names match ignoring case]
     #[arg(long)]
     pub accounts_file: Option<PathBuf>,
     /// Role session name [default: aws-signing-helper-<unix time>]

@@ -164,6 +164,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_seed_tools_file_is_read_after_ours() {
+        // (No test of this crate sets the variable; with it set, it alone is the default.)
+        if std::env::var_os(FILE_ENV).is_none() {
+            let paths = default_paths();
+            assert_eq!(paths.last().unwrap(), Path::new(SEED_PATH));
+            assert!(
+                paths[0].ends_with("aws-signing-helper/accounts.json"),
+                "{paths:?}"
+            );
+        }
+    }
+
+    #[test]
     fn resolves_names_ids_and_errors() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("accounts.json");

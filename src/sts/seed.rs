@@ -112,6 +112,32 @@ pub fn mfa_serial(key: &SeedKey, accounts_file: Option<&Path>) -> Result<String>
     accounts::mfa_arn(&key.name, &user, accounts_file)
 }
 
+/// The MFA device of `account` for `user` (`None`: `NAME.user` of the aws-creds directory
+/// `creds_dir` or its default, else `$USER`), for `session-token --account`.
+pub fn default_mfa_serial(
+    account: &str,
+    user: Option<&str>,
+    creds_dir: Option<&Path>,
+    accounts_file: Option<&Path>,
+) -> Result<String> {
+    if let Some(user) = user {
+        return accounts::mfa_arn(account, user, accounts_file);
+    }
+    match creds_dir::find(creds_dir, account)? {
+        Some(key) => mfa_serial(&key, accounts_file),
+        None => {
+            let user = std::env::var("USER").ok().filter(|u| !u.is_empty());
+            let user = user.ok_or_else(|| {
+                Error::new(format!(
+                    "no IAM user name for the MFA device of account {account}: USER is not set"
+                ))
+                .hint("pass --user NAME or --serial-number ARN")
+            })?;
+            accounts::mfa_arn(account, &user, accounts_file)
+        }
+    }
+}
+
 /// Chooses the keys for account `name` of `dir` (see the module doc); `ctx` gives our STS
 /// cache (`None`: only the seed tool's is read).
 pub fn switch(
