@@ -114,22 +114,6 @@ impl Seed {
     }
 }
 
-/// Whether `shell` is installed; outside CI its absence skips (with a reason), in CI it fails.
-fn have_shell(shell: &str) -> bool {
-    let ok = Command::new(shell)
-        .args(["-c", "true"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{shell} is required in CI (.ci/run installs it)"
-        );
-        eprintln!("skipping: {shell} is not installed (apt-get install {shell})");
-    }
-    ok
-}
-
 /// The AWS variables and MY_AWS_SET_FOR, sorted, after a marker line.
 const DUMP: &str = "env | grep -E '^(AWS_|MY_AWS_)' | sort";
 
@@ -293,14 +277,14 @@ fn readme_walkthrough_in_bash() {
 
 #[test]
 fn readme_walkthrough_in_zsh() {
-    if have_shell("zsh") {
+    if have_tool("zsh", "apt-get install zsh") {
         walkthrough("zsh");
     }
 }
 
 #[test]
 fn readme_walkthrough_in_fish() {
-    if have_shell("fish") {
+    if have_tool("fish", "apt-get install fish") {
         walkthrough("fish");
     }
 }
@@ -330,6 +314,24 @@ fn the_seed_tools_cached_session_keeps_working() {
         step(&t, 3),
         "Keys set for Work-MFA-STS AWS account\nRegion is us-east-1\n"
     );
+}
+
+#[test]
+fn the_aws_cli_uses_what_ec2mfa_set() {
+    if !have_tool("aws", "pip install -r .ci/requirements.txt") {
+        return;
+    }
+    let Some(seed) = Seed::new() else { return };
+    let t = seed.run(
+        "bash",
+        "ec2switch personal >/dev/null 2>&1; ec2mfa >/dev/null 2>&1\n\
+         echo --1; aws sts get-caller-identity --endpoint-url \"$AWS_ENDPOINT_URL_STS\" --output text --query Arn; echo \"status $?\"\n\
+         echo --end",
+        "123456\n",
+    );
+    let s = step(&t, 1);
+    assert!(s.ends_with("status 0\n"), "{t}");
+    assert!(s.starts_with("arn:aws:"), "{t}");
 }
 
 #[test]

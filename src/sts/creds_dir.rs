@@ -247,6 +247,16 @@ mod tests {
             read_cache(&dir, "work", now).unwrap(),
             SeedCache::Invalid
         ));
+        // A link in the seed tool's place is refused, not followed.
+        std::fs::write(tmp.path().join("elsewhere"), "120").unwrap();
+        std::fs::remove_file(dir.join(".cache.work.expiration")).unwrap();
+        std::os::unix::fs::symlink(
+            tmp.path().join("elsewhere"),
+            dir.join(".cache.work.expiration"),
+        )
+        .unwrap();
+        assert!(read_cache(&dir, "work", now).is_err());
+        std::fs::remove_file(dir.join(".cache.work.expiration")).unwrap();
         std::fs::write(dir.join(".cache.work.expiration"), "soon").unwrap();
         assert!(matches!(
             read_cache(&dir, "work", now).unwrap(),
