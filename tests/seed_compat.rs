@@ -350,6 +350,27 @@ fn failures_print_the_seed_tools_lines_and_leave_the_shell_alone() {
     assert!(s2.contains("Failed to set MFA token\nstatus 1\n"), "{t}");
     assert_eq!(s2.lines().count(), 4, "one error line: {t}");
     assert_eq!(vars(step(&t, 3))["MY_AWS_SET_FOR"], "work");
+    // A cache directory others may write to is not read; the keys are set all the same.
+    std::fs::set_permissions(seed.cache(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let t = seed.run(
+        "bash",
+        &format!("echo --1; ec2switch work\necho --2; {DUMP}\necho --end"),
+        "",
+    );
+    let s1 = step(&t, 1);
+    assert!(
+        s1.lines()
+            .next()
+            .unwrap()
+            .contains("warning: the STS cache is not read"),
+        "{t}"
+    );
+    assert!(
+        s1.ends_with("Cache not present for account work\nSet keys for work AWS account\n"),
+        "{t}"
+    );
+    assert_eq!(s1.lines().count(), 3, "{t}");
+    assert_eq!(vars(step(&t, 2))["AWS_ACCESS_KEY_ID"], WORK_ID);
     // No directory.
     std::fs::rename(seed.creds(), seed.home.path().join("moved")).unwrap();
     let t = seed.run(

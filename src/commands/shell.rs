@@ -192,11 +192,14 @@ fn switch(name: Option<&str>, common: &SeedArgs) -> Result<ExitCode> {
         say(&format!("Possible accounts: {list}"));
         return Ok(ExitCode::SUCCESS);
     };
-    let ctx = context(common)?;
+    // Keys can be set without our cache: a cache that cannot be opened is only a warning.
+    let ctx = context(common)
+        .map_err(|e| log::warn!("warning: the STS cache is not read: {e}"))
+        .ok();
     let sel = match seed::switch(
         &dir,
         name,
-        Some(&ctx),
+        ctx.as_ref(),
         common.accounts_file.as_deref(),
         std::time::SystemTime::now(),
     )? {
@@ -245,8 +248,9 @@ fn mfa(common: &SeedArgs) -> Result<ExitCode> {
             .hint("run ec2switch ACCOUNT first")
         })?;
         let serial = seed::mfa_serial(&key, common.accounts_file.as_deref())?;
-        let code = read_code(&seed::user_of(&key))?;
+        // Everything that can fail without STS fails before a code is asked for.
         let ctx = context(common)?;
+        let code = read_code(&seed::user_of(&key))?;
         seed::mfa_session(&ctx, &key, &serial, &code)
     })();
     if let Err(e) = result {
