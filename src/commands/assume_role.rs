@@ -117,6 +117,7 @@ pub fn run(cmd: &AssumeRoleCommand) -> Result<()> {
     params.check()?;
     let source = args.source.resolve(Some(&args.ra), &args.sts)?;
     let ctx = args.sts.context_for(Some(&args.cache), &source)?;
-    let (creds, meta) = assume_role(&ctx, &source, &args.mfa.mfa(), &params)?;
+    let mfa = args.mfa.mfa(&args.source, &source)?;
+    let (creds, meta) = assume_role(&ctx, &source, &mfa, &params)?;
     output::print(&output::render(cmd.output.output.into(), &creds, &meta))
 }

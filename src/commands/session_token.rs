@@ -40,7 +40,7 @@ pub fn run(args: &SessionTokenArgs) -> Result<()> {
         &ctx,
         keys,
         label,
-        &args.mfa.mfa(),
+        &args.mfa.mfa(&args.source, &source)?,
         args.duration,
         "--duration",
     )?;

@@ -55,6 +55,7 @@ impl From<&Credentials> for AccessKeys {
 }
 
 /// One STS call: the action and its parameters (values may be secret, e.g. `TokenCode`).
+#[derive(Clone)]
 pub struct Call {
     pub action: &'static str,
     pub params: Vec<(String, Zeroizing<String>)>,

@@ -26,6 +26,7 @@ pub(crate) mod checks;
 pub(crate) mod client;
 pub(crate) mod endpoint;
 pub(crate) mod error;
+pub mod mfa;
 pub mod profile;
 pub mod session;
 pub mod session_token;
