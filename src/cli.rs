@@ -262,6 +262,8 @@ pub enum Command {
     Export(crate::commands::exec::ExportArgs),
     /// Show which credentials this environment holds (no secrets); --verify asks STS
     Whoami(crate::commands::whoami::WhoamiArgs),
+    /// Print (or --open) an AWS console sign-in URL for a profile's or the environment's temporary credentials
+    Login(crate::commands::login::LoginArgs),
 }
 
 /// `--output`: how credentials are printed (the library's [`Format`]).

@@ -162,6 +162,10 @@ fn run(command: Command) -> Result<()> {
             logger::init(args.sts.debug);
             commands::whoami::run(&args)
         }
+        Command::Login(cmd) => {
+            logger::init(cmd.args.sts.debug);
+            commands::login::run(&cmd)
+        }
         // Handled in main: it returns the child's exit status.
         Command::Exec(_) => Ok(()),
         Command::Pki(args) => {

@@ -49,10 +49,12 @@ pub fn prompt(serial: &str, typed: &mut u32) -> Result<Zeroizing<String>> {
             Err(_) if *typed < ATTEMPTS => {
                 log::warn!("that is not an MFA code (6 digits); try again");
             }
-            Err(_) => return Err(Error::new(format!(
+            Err(_) => {
+                return Err(Error::new(format!(
                 "no valid MFA code for {serial} after {ATTEMPTS} attempts: an MFA code is 6 digits"
             ))
-            .hint("type the code your MFA device shows now")),
+                .hint("type the code your MFA device shows now"))
+            }
         }
     }
 }

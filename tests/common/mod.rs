@@ -525,6 +525,16 @@ impl Standin {
     }
 
     pub fn start_with(env: &[(&str, &str)]) -> Option<Standin> {
+        Standin::script("sts_standin.py", env)
+    }
+
+    /// The federation endpoint stand-in (`tests/support/federation_standin.py`).
+    pub fn federation(env: &[(&str, &str)]) -> Option<Standin> {
+        Standin::script("federation_standin.py", env)
+    }
+
+    /// Starts `tests/support/NAME`, which prints its port on its first line.
+    pub fn script(name: &str, env: &[(&str, &str)]) -> Option<Standin> {
         use std::io::BufRead;
         if Command::new("python3").arg("--version").output().is_err() {
             assert!(
@@ -534,7 +544,9 @@ impl Standin {
             eprintln!("skipping: python3 is not installed");
             return None;
         }
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/sts_standin.py");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/support")
+            .join(name);
         let mut child = Command::new("python3")
             .arg(script)
             .envs(env.iter().copied())
@@ -542,7 +554,7 @@ impl Standin {
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
             .spawn()
-            .expect("the STS stand-in starts");
+            .expect("the stand-in starts");
         let mut line = String::new();
         std::io::BufReader::new(child.stdout.take().expect("piped stdout"))
             .read_line(&mut line)
