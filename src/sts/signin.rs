@@ -67,17 +67,49 @@ struct SigninTokenAnswer {
     signin_token: Option<Zeroizing<String>>,
 }
 
-/// The `Session` JSON of `creds`.
-fn session_json(creds: &Credentials) -> Zeroizing<String> {
-    // Serializing a map of strings cannot fail.
-    Zeroizing::new(
-        serde_json::json!({
-            "sessionId": creds.access_key_id,
-            "sessionKey": creds.secret_access_key.as_str(),
-            "sessionToken": creds.session_token.as_str(),
-        })
-        .to_string(),
-    )
+#[derive(serde::Serialize)]
+struct Session<'a> {
+    #[serde(rename = "sessionId")]
+    id: &'a str,
+    #[serde(rename = "sessionKey")]
+    key: &'a str,
+    #[serde(rename = "sessionToken")]
+    token: &'a str,
+}
+
+/// The `Session` JSON of `creds`, in a buffer that never reallocates (no stray copies of the
+/// secrets are left behind).
+fn session_json(creds: &Credentials) -> Result<Zeroizing<Vec<u8>>> {
+    let session = Session {
+        id: &creds.access_key_id,
+        key: &creds.secret_access_key,
+        token: &creds.session_token,
+    };
+    // JSON escapes a byte into at most 6.
+    let len = session.id.len() + session.key.len() + session.token.len();
+    let mut out = Zeroizing::new(Vec::with_capacity(6 * len + 64));
+    serde_json::to_writer(&mut *out, &session)
+        .map_err(|e| Error::new(format!("cannot encode the sign-in session: {e}")))?;
+    Ok(out)
+}
+
+/// Appends `bytes` percent-encoded (RFC 3986 unreserved characters kept) to `out`, reserving
+/// first so that a secret is never copied by a reallocation.
+fn push_encoded(out: &mut Zeroizing<String>, bytes: &[u8]) {
+    if out.capacity() - out.len() < 3 * bytes.len() {
+        let mut bigger = Zeroizing::new(String::with_capacity(out.len() + 3 * bytes.len() + 256));
+        bigger.push_str(out);
+        *out = bigger;
+    }
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(b"0123456789ABCDEF"[usize::from(b >> 4)]));
+            out.push(char::from(b"0123456789ABCDEF"[usize::from(b & 0xf)]));
+        }
+    }
 }
 
 /// Exchanges temporary `creds` for a sign-in token at `endpoint`.
@@ -105,10 +137,10 @@ pub fn signin_token(
         .map(|d| format!("&SessionDuration={d}"))
         .unwrap_or_default();
     let sep = if endpoint.contains('?') { '&' } else { '?' };
-    let url = Zeroizing::new(format!(
-        "{endpoint}{sep}Action=getSigninToken{duration}&Session={}",
-        uri_encode(&session_json(creds))
+    let mut url = Zeroizing::new(format!(
+        "{endpoint}{sep}Action=getSigninToken{duration}&Session="
     ));
+    push_encoded(&mut url, &session_json(creds)?);
     log::debug!("GET {endpoint}{sep}Action=getSigninToken{duration}&Session=** redacted **");
     let what = format!("getSigninToken at {endpoint}");
     let resp = client.get(&url, &[]).map_err(|e| {
@@ -138,12 +170,13 @@ pub fn signin_token(
 /// The sign-in URL for `token`, landing on `destination`.
 pub fn login_url(endpoint: &str, destination: &str, token: &str) -> Zeroizing<String> {
     let sep = if endpoint.contains('?') { '&' } else { '?' };
-    Zeroizing::new(format!(
-        "{endpoint}{sep}Action=login&Issuer={}&Destination={}&SigninToken={}",
+    let mut url = Zeroizing::new(format!(
+        "{endpoint}{sep}Action=login&Issuer={}&Destination={}&SigninToken=",
         uri_encode(ISSUER),
         uri_encode(destination),
-        uri_encode(token)
-    ))
+    ));
+    push_encoded(&mut url, token.as_bytes());
+    url
 }
 
 /// `url` with its sign-in token hidden, for `--debug`.
@@ -205,6 +238,29 @@ mod tests {
         assert!(
             !r.contains("tok") && r.ends_with("SigninToken=** redacted **"),
             "{r}"
+        );
+    }
+
+    #[test]
+    fn the_session_is_the_three_keys_encoded_like_sigv4() {
+        let creds = Credentials {
+            access_key_id: "ASIAX".into(),
+            secret_access_key: Zeroizing::new("se\"cret/+".into()),
+            session_token: Zeroizing::new("tok=".into()),
+            expiration: String::new(),
+            account_id: None,
+        };
+        let json = session_json(&creds).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"sessionId": "ASIAX", "sessionKey": "se\"cret/+", "sessionToken": "tok="})
+        );
+        let mut out = Zeroizing::new(String::from("x="));
+        push_encoded(&mut out, &json);
+        assert_eq!(
+            out.as_str(),
+            format!("x={}", uri_encode(std::str::from_utf8(&json).unwrap()))
         );
     }
 }
