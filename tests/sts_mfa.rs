@@ -161,6 +161,18 @@ fn a_failing_hanging_or_chattering_mfa_process_is_one_clear_error() {
     let out = run("sleep 30", &["--mfa-process-timeout", "1"]);
     assert_clean_failure(&out, "did not finish within 1 seconds");
 
+    // A command without a device to ask for.
+    let out = run_bin(
+        &s(&[
+            "session-token",
+            "--mfa-process",
+            "echo 123456",
+            "--no-cache",
+        ]),
+        &env(NOWHERE, &config),
+    );
+    assert_clean_failure(&out, "--mfa-process needs --serial-number");
+
     // --token-code and --mfa-process exclude each other.
     let out = run("true", &["--token-code", "123456"]);
     assert_eq!(out.status.code(), Some(1));

@@ -35,6 +35,12 @@ pub fn run(args: &SessionTokenArgs) -> Result<()> {
             "session-token needs long-term keys",
         ));
     };
+    if args.mfa.mfa_process.is_some() && args.mfa.serial_number.is_none() {
+        return Err(
+            aws_signing_helper::Error::new("--mfa-process needs --serial-number")
+                .hint("pass --serial-number with your MFA device's ARN"),
+        );
+    }
     let ctx = args.sts.context(Some(&args.cache))?;
     let (creds, meta) = session_token(
         &ctx,

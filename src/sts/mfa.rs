@@ -84,7 +84,8 @@ pub fn from_process(command: &str, serial: &str, timeout: Duration) -> Result<Ze
     let stdout = child.stdout.take();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let mut buf = Zeroizing::new(Vec::new());
+        // Room for all that is read, so that no reallocation leaves a copy of the code.
+        let mut buf = Zeroizing::new(Vec::with_capacity(MAX_OUTPUT as usize + 64));
         if let Some(out) = stdout {
             // A read error leaves what was read; the checks below refuse it.
             let _ = out.take(MAX_OUTPUT + 1).read_to_end(&mut buf);

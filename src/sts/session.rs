@@ -38,7 +38,7 @@ pub struct CacheOptions {
 }
 
 /// An MFA device and where its code comes from.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Mfa {
     pub serial_number: Option<String>,
     /// The code given (`--token-code`): used as is, never asked for again.
@@ -47,6 +47,20 @@ pub struct Mfa {
     pub process: Option<String>,
     /// How long the command may run.
     pub process_timeout: Duration,
+}
+
+impl std::fmt::Debug for Mfa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mfa")
+            .field("serial_number", &self.serial_number)
+            .field(
+                "token_code",
+                &self.token_code.as_ref().map(|_| "** redacted **"),
+            )
+            .field("process", &self.process)
+            .field("process_timeout", &self.process_timeout)
+            .finish()
+    }
 }
 
 impl Default for Mfa {
