@@ -263,6 +263,8 @@ fn a_role_profile_and_long_term_keys_sign_in_against_moto() {
             "moto's federation token: {session}"
         );
     }
+    let out = run_bin(&s(&["login", "--session-duration", "3600"]), &env_keys);
+    assert_clean_failure(&out, "--session-duration applies to role credentials");
     let out = run_bin(
         &s(&["login", "--policy-arn", "arn:aws:s3:::bucket"]),
         &env_keys,

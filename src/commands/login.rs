@@ -126,6 +126,12 @@ fn credentials(cmd: &LoginArgs, args: &AssumeRoleArgs) -> Result<(Credentials, O
                 )
                 .hint("to sign in with MFA, use a role that requires it (a profile with role_arn and mfa_serial)"));
             }
+            if cmd.session_duration.is_some() {
+                return Err(Error::new(
+                    "--session-duration applies to role credentials: the console session of a federation token (made from long-term keys) lasts as long as the token",
+                )
+                .hint("pass --duration SECONDS for the federation token instead, or sign in with a role"));
+            }
             let params = FederationParams {
                 name: args
                     .role_session_name

@@ -141,7 +141,7 @@ impl Sts {
 
     /// The MFA code for `serial`: the flag's, one obtained earlier in this process, the
     /// command's, or asked for at the terminal; and whether it was typed there.
-    /// `typed` counts the codes typed at the terminal so far.
+    /// `typed_count` counts the codes typed at the terminal so far.
     fn mfa_code(
         &self,
         mfa: &Mfa,
