@@ -182,7 +182,7 @@ fn shared_files(dir: &Path) -> (String, String) {
     let credentials = dir.join("credentials");
     std::fs::write(
         &config,
-        "[profile admin]\nrole_arn = arn:aws:iam::210987654321:role/Admin\nsource_profile = base\nregion = eu-central-1\n",
+        "[profile admin]\nrole_arn = arn:aws:iam::210987654321:role/Admin\nsource_profile = base\nregion = eu-central-1\n\n[profile mfa-admin]\nrole_arn = arn:aws:iam::210987654321:role/MfaAdmin\nsource_profile = base\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\nmfa_process = echo 123456\n",
     )
     .unwrap();
     std::fs::write(
@@ -234,6 +234,14 @@ fn a_role_profile_and_long_term_keys_sign_in_against_moto() {
             "sessionKey": creds["SecretAccessKey"],
             "sessionToken": creds["SessionToken"],
         })
+    );
+
+    // A role behind MFA, the code from the profile's mfa_process (stdin is not a terminal).
+    signed_in(&run_bin(&s(&["login", "mfa-admin"]), &env), &fed);
+    let session = fed.calls().last().unwrap()["session"].clone();
+    assert!(
+        session["sessionId"].as_str().unwrap().starts_with("ASIA"),
+        "{session}"
     );
 
     // Long-term keys alone: a federation token first (moto answers with its example keys).
@@ -352,4 +360,46 @@ fn failures_are_one_clear_line() {
         &env,
     );
     assert_clean_failure(&out, "--session-duration 60 is out of range");
+}
+
+#[test]
+fn a_roles_anywhere_session_signs_in() {
+    let Some(fed) = Standin::federation(&[]) else {
+        return;
+    };
+    let pki = Pki::new();
+    let ra = start(&pki, emulator_config(&pki));
+    let (cert, key) = pki.leaf("client", "ec:P-256");
+    let endpoint = federation_env(&fed);
+    let args = s(&[
+        "login",
+        "--certificate",
+        cert.to_str().unwrap(),
+        "--private-key",
+        key.to_str().unwrap(),
+        "--trust-anchor-arn",
+        TA_ARN,
+        "--profile-arn",
+        PROFILE_ARN,
+        "--ra-role-arn",
+        ROLE_ARN,
+        "--ra-endpoint",
+        &ra.emulator.url(),
+        "--no-cache",
+    ]);
+    let out = run_bin(
+        &args,
+        &[
+            ("AWS_CA_BUNDLE", ra.ca_bundle.to_str().unwrap()),
+            ("AWS_CONFIG_FILE", "/nonexistent"),
+            ("AWS_SIGNING_HELPER_FEDERATION_ENDPOINT", endpoint.as_str()),
+        ],
+    );
+    signed_in(&out, &fed);
+    assert_eq!(ra.emulator.sessions_created(), 1);
+    let session = fed.calls().last().unwrap()["session"].clone();
+    assert!(
+        session["sessionId"].as_str().unwrap().starts_with("ASIA"),
+        "{session}"
+    );
 }
