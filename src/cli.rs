@@ -271,6 +271,8 @@ pub enum Command {
     /// aws-sts-helpers' generate-sts-role-token: AssumeRole with the environment's keys, its JSON or --shell statements
     #[command(name = "generate-sts-role-token")]
     GenerateStsRoleToken(crate::commands::assume_role::SeedRoleTokenArgs),
+    /// Print (or --open) an AWS console sign-in URL for a profile's or the environment's temporary credentials
+    Login(crate::commands::login::LoginArgs),
 }
 
 /// `--output`: how credentials are printed (the library's [`Format`]).

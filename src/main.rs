@@ -180,6 +180,10 @@ fn run(command: Command) -> Result<()> {
             logger::init(args.sts.debug);
             commands::whoami::run(&args)
         }
+        Command::Login(cmd) => {
+            logger::init(cmd.args.sts.debug);
+            commands::login::run(&cmd)
+        }
         // Handled in main: they return an exit status of their own.
         Command::Exec(_) | Command::ShellEnv(_) => Ok(()),
         Command::ShellInit(args) => commands::shell::init(&args),

@@ -6,71 +6,10 @@
 mod common;
 
 use common::*;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Output};
 
 const SERIAL: &str = "arn:aws:iam::000000000000:mfa/alice";
-
-/// The local STS stand-in, killed on drop.
-struct Standin {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Standin {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Standin {
-    fn start() -> Option<Standin> {
-        Standin::start_with(&[])
-    }
-
-    fn start_with(env: &[(&str, &str)]) -> Option<Standin> {
-        if Command::new("python3").arg("--version").output().is_err() {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "python3 is required in CI"
-            );
-            eprintln!("skipping: python3 is not installed");
-            return None;
-        }
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/sts_standin.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the STS stand-in starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped stdout"))
-            .read_line(&mut line)
-            .expect("the stand-in prints its port");
-        let port = line.trim().parse().expect("a port number");
-        Some(Standin { child, port })
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// The calls it received so far.
-    fn calls(&self) -> Vec<serde_json::Value> {
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        s.write_all(b"GET /calls HTTP/1.0\r\nHost: x\r\n\r\n")
-            .unwrap();
-        let mut text = String::new();
-        s.read_to_string(&mut text).unwrap();
-        let body = text.split("\r\n\r\n").nth(1).unwrap_or("[]");
-        serde_json::from_str(body).expect("calls JSON")
-    }
-}
 
 /// A directory with the shared files and a cache.
 struct Setup {

@@ -179,5 +179,6 @@ fn credentials(
         keys.session_token = Some(Zeroizing::new(token.to_string()));
     }
     let ctx = args.sts.context_for(Some(&args.cache), &source)?;
-    assume_role(&ctx, &source, &args.mfa.mfa(), &params)
+    let mfa = args.mfa.mfa(&args.source, &source)?;
+    assume_role(&ctx, &source, &mfa, &params)
 }

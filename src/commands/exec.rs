@@ -62,6 +62,7 @@ pub fn credentials(args: &AssumeRoleArgs) -> Result<Obtained> {
     let role = args.role_arn()?;
     let source = args.source.resolve(Some(&args.ra), &args.sts)?;
     let ctx = args.sts.context_for(Some(&args.cache), &source)?;
+    let mfa = args.mfa.mfa(&args.source, &source)?;
     let region = match &source {
         Source::Profile(chain) => chain.region.clone(),
         _ => None,
@@ -73,11 +74,11 @@ pub fn credentials(args: &AssumeRoleArgs) -> Result<Obtained> {
     };
     if let Some(role_arn) = role {
         let params = args.params(role_arn)?;
-        return assume_role(&ctx, &source, &args.mfa.mfa(), &params).map(done);
+        return assume_role(&ctx, &source, &mfa, &params).map(done);
     }
     let source = match source {
         Source::Profile(chain) => {
-            let ran = chain::run(&ctx, &chain, &args.mfa.mfa(), args.duration)?;
+            let ran = chain::run(&ctx, &chain, &mfa, args.duration)?;
             if let Some(made) = ran.credentials {
                 return Ok(done(made));
             }
@@ -90,7 +91,7 @@ pub fn credentials(args: &AssumeRoleArgs) -> Result<Obtained> {
             &ctx,
             keys,
             label,
-            &args.mfa.mfa(),
+            &mfa,
             args.mfa_session_duration,
             "--mfa-session-duration",
         )

@@ -40,13 +40,13 @@ pub struct SessionTokenArgs {
 /// Runs the command.
 pub fn run(args: &SessionTokenArgs) -> Result<()> {
     let mut source_args = args.source.clone();
-    let mut mfa = args.mfa.mfa();
+    let mut default_serial = None;
     if let Some(account) = &args.account {
         if source_args.profile.is_none() {
             source_args.profile = Some(account.clone());
         }
-        if mfa.serial().is_none() {
-            mfa.serial_number = Some(seed::default_mfa_serial(
+        if args.mfa.serial_number.as_deref().is_none_or(str::is_empty) {
+            default_serial = Some(seed::default_mfa_serial(
                 account,
                 args.user.as_deref(),
                 source_args.creds_dir.as_deref(),
@@ -62,7 +62,20 @@ pub fn run(args: &SessionTokenArgs) -> Result<()> {
         // resolve() without Roles Anywhere flags only returns keys.
         return Err(Error::new("session-token needs long-term keys"));
     };
+    if args.mfa.mfa_process.is_some()
+        && args.mfa.serial_number.is_none()
+        && default_serial.is_none()
+    {
+        return Err(
+            aws_signing_helper::Error::new("--mfa-process needs --serial-number")
+                .hint("pass --serial-number with your MFA device's ARN"),
+        );
+    }
     let ctx = args.sts.context(Some(&args.cache))?;
+    let mut mfa = args.mfa.mfa(&source_args, &source)?;
+    if let Some(serial) = default_serial {
+        mfa.serial_number = Some(serial);
+    }
     let (creds, meta) = session_token(&ctx, keys, label, &mfa, args.duration, "--duration")?;
     output::print(&output::render(args.output.output.into(), &creds, &meta))
 }

@@ -60,9 +60,15 @@ pub struct MfaArgs {
     /// MFA device: its ARN (arn:aws:iam::ACCOUNT:mfa/NAME) or a hardware serial number
     #[arg(long)]
     pub serial_number: Option<String>,
-    /// The 6-digit MFA code [default: asked for on the terminal]
-    #[arg(long)]
+    /// The 6-digit MFA code [default: from --mfa-process, else asked for on the terminal]
+    #[arg(long, conflicts_with = "mfa_process")]
     pub token_code: Option<String>,
+    /// Command whose output is the MFA code, split like a shell line, e.g. 'ykman oath accounts code -s NAME' [default: the profile's mfa_process in ~/.aws/config]
+    #[arg(long, value_name = "CMD")]
+    pub mfa_process: Option<String>,
+    /// Seconds the --mfa-process command may run
+    #[arg(long, default_value = "60", value_parser = go_int)]
+    pub mfa_process_timeout: i64,
 }
 
 /// Where the keys that sign the STS call come from.
@@ -198,12 +204,29 @@ impl CacheArgs {
 }
 
 impl MfaArgs {
-    /// The library's MFA parameters.
-    pub fn mfa(&self) -> Mfa {
-        Mfa {
+    /// The library's MFA parameters for `source`: `--mfa-process`, else the `mfa_process` of
+    /// the profile in use (a profile chain reads its own for each role).
+    pub fn mfa(&self, args: &SourceArgs, source: &source::Source) -> Result<Mfa> {
+        if self.mfa_process_timeout < 1 {
+            return Err(Error::new(format!(
+                "--mfa-process-timeout {} must be at least 1 second",
+                self.mfa_process_timeout
+            )));
+        }
+        let process = match &self.mfa_process {
+            Some(p) if p.trim().is_empty() => {
+                return Err(Error::new("--mfa-process is empty")
+                    .hint("pass the command that prints the code, e.g. --mfa-process 'ykman oath accounts code -s NAME'"))
+            }
+            Some(p) => Some(p.clone()),
+            None => source::mfa_process(args.profile.as_deref(), source)?,
+        };
+        Ok(Mfa {
             serial_number: self.serial_number.clone(),
             token_code: self.token_code.clone(),
-        }
+            process,
+            process_timeout: Duration::from_secs(self.mfa_process_timeout.unsigned_abs()),
+        })
     }
 }
 

@@ -198,16 +198,19 @@ pub fn assume_role(
         for (i, k) in p.transitive_tag_keys.iter().enumerate() {
             call = call.param(format!("TransitiveTagKeys.member.{}", i + 1), k.as_str());
         }
-        if direct_mfa {
-            if let Some(serial) = serial {
-                let code = ctx.mfa_code(mfa.token_code.as_deref(), serial)?;
-                call = call
-                    .param("SerialNumber", serial)
-                    .param("TokenCode", code.as_str());
+        let body = match serial.filter(|_| direct_mfa) {
+            Some(serial) => {
                 mfa_used = true;
+                ctx.with_mfa_code(mfa, serial, |code| {
+                    let call = call
+                        .clone()
+                        .param("SerialNumber", serial)
+                        .param("TokenCode", code);
+                    sts::send(&ctx.client, &keys, &ctx.endpoint, &call, ctx.policy)
+                })?
             }
-        }
-        let body = sts::send(&ctx.client, &keys, &ctx.endpoint, &call, ctx.policy)?;
+            None => sts::send(&ctx.client, &keys, &ctx.endpoint, &call, ctx.policy)?,
+        };
         let assumed = sts::parse_assume_role(&body, Some(arn.account.clone()))?;
         let meta = Meta {
             source: format!("assume-role {} from {via}", p.role_arn),

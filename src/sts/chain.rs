@@ -27,7 +27,8 @@ pub struct Ran {
 }
 
 /// Runs `chain`. `mfa` carries a `--token-code` (used for the device it names, or for any
-/// device when it names none); `last_duration` overrides the last role's `duration_seconds`.
+/// device when it names none) and an `--mfa-process` (for every device, before the profiles'
+/// `mfa_process`); `last_duration` overrides the last role's `duration_seconds`.
 pub fn run(ctx: &Sts, chain: &Chain, mfa: &Mfa, last_duration: Option<i64>) -> Result<Ran> {
     let (mut source, mut made) = base(&chain.base)?;
     for (i, step) in chain.roles.iter().enumerate() {
@@ -43,6 +44,12 @@ pub fn run(ctx: &Sts, chain: &Chain, mfa: &Mfa, last_duration: Option<i64>) -> R
                 (Some(_), None) => mfa.token_code.clone(),
                 _ => None,
             },
+            // --mfa-process wins over the profile's mfa_process.
+            process: mfa
+                .process()
+                .map(str::to_string)
+                .or_else(|| step.mfa_process.clone()),
+            process_timeout: mfa.process_timeout,
         };
         let params = AssumeParams {
             role_arn: step.role_arn.clone(),

@@ -77,6 +77,7 @@ impl From<&Credentials> for AccessKeys {
 
 /// One Query API call: the service, the action and its parameters (values may be secret,
 /// e.g. `TokenCode`).
+#[derive(Clone)]
 pub struct Call {
     pub service: QueryService,
     pub action: &'static str,

@@ -1,4 +1,5 @@
-//! AWS STS over its Query API: GetSessionToken, AssumeRole, GetCallerIdentity.
+//! AWS STS over its Query API: GetSessionToken, AssumeRole, GetFederationToken,
+//! GetCallerIdentity; and console sign-in through the federation endpoint ([`signin`]).
 //!
 //! Wire contract: `POST {endpoint path or /}` with `Content-Type:
 //! application/x-www-form-urlencoded; charset=utf-8` and the form body
@@ -27,10 +28,13 @@ pub(crate) mod client;
 pub mod creds_dir;
 pub(crate) mod endpoint;
 pub(crate) mod error;
+pub mod federation_token;
+pub mod mfa;
 pub mod profile;
 pub mod seed;
 pub mod session;
 pub mod session_token;
+pub mod signin;
 pub mod source;
 pub(crate) mod xml;
 

@@ -36,6 +36,8 @@ pub struct RoleStep {
     pub profile: String,
     pub role_arn: String,
     pub mfa_serial: Option<String>,
+    /// A command printing the device's code (`mfa_process`, an extension of this tool).
+    pub mfa_process: Option<String>,
     pub external_id: Option<String>,
     pub role_session_name: Option<String>,
     pub duration_seconds: Option<i64>,
@@ -128,6 +130,15 @@ impl SharedFiles {
         from(self.credentials.section(name)).or_else(|| from(self.config_section(name)))
     }
 
+    /// A setting of profile `name` in the config file only (settings of this tool that do
+    /// not belong in the credentials file).
+    pub fn config_get(&self, name: &str, key: &str) -> Option<String> {
+        self.config_section(name)
+            .and_then(|m| m.get(key))
+            .filter(|v| !v.trim().is_empty())
+            .cloned()
+    }
+
     fn static_keys(&self, name: &str) -> Option<AccessKeys> {
         let id = self.get(name, "aws_access_key_id")?;
         let secret = self.get(name, "aws_secret_access_key")?;
@@ -190,6 +201,7 @@ impl SharedFiles {
                     profile: current.clone(),
                     role_arn,
                     mfa_serial: get("mfa_serial"),
+                    mfa_process: self.config_get(&current, "mfa_process"),
                     external_id: get("external_id"),
                     role_session_name: get("role_session_name"),
                     duration_seconds,

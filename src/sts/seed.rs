@@ -212,6 +212,7 @@ pub fn mfa_session(
         &Mfa {
             serial_number: Some(serial.to_string()),
             token_code: Some(code.to_string()),
+            ..Mfa::default()
         },
         MFA_DURATION,
         "--duration",

@@ -1,7 +1,6 @@
 //! The context of STS calls: the endpoint, the HTTPS client, the retry policy and the cache,
-//! plus the MFA code (given, or asked for on the terminal).
+//! plus the MFA code (given, from a command, or asked for on the terminal; see [`mfa`]).
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -13,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::files::aws_config;
 use crate::files::cache::{self, Key, Store};
 use crate::protocol::http::{self, HttpClient, HttpOptions, RetryPolicy};
-use crate::sts::{self, Endpoint};
+use crate::sts::{self, mfa, Endpoint};
 
 /// Where and how STS is called.
 #[derive(Debug, Clone)]
@@ -38,11 +37,41 @@ pub struct CacheOptions {
     pub margin: Duration,
 }
 
-/// An MFA device and, maybe, its current code.
-#[derive(Debug, Clone, Default)]
+/// An MFA device and where its code comes from.
+#[derive(Clone)]
 pub struct Mfa {
     pub serial_number: Option<String>,
+    /// The code given (`--token-code`): used as is, never asked for again.
     pub token_code: Option<String>,
+    /// A command whose stdout is the code (`--mfa-process`, the profile's `mfa_process`).
+    pub process: Option<String>,
+    /// How long the command may run.
+    pub process_timeout: Duration,
+}
+
+impl std::fmt::Debug for Mfa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mfa")
+            .field("serial_number", &self.serial_number)
+            .field(
+                "token_code",
+                &self.token_code.as_ref().map(|_| "** redacted **"),
+            )
+            .field("process", &self.process)
+            .field("process_timeout", &self.process_timeout)
+            .finish()
+    }
+}
+
+impl Default for Mfa {
+    fn default() -> Mfa {
+        Mfa {
+            serial_number: None,
+            token_code: None,
+            process: None,
+            process_timeout: mfa::DEFAULT_PROCESS_TIMEOUT,
+        }
+    }
 }
 
 impl Mfa {
@@ -50,6 +79,17 @@ impl Mfa {
     pub fn serial(&self) -> Option<&str> {
         self.serial_number.as_deref().filter(|s| !s.is_empty())
     }
+
+    /// The command, if one is given.
+    pub fn process(&self) -> Option<&str> {
+        self.process.as_deref().filter(|s| !s.trim().is_empty())
+    }
+}
+
+/// An MFA code obtained in this process, and whether it was typed at the terminal.
+struct Memo {
+    code: Zeroizing<String>,
+    typed: bool,
 }
 
 /// A client and endpoint for STS, the retry policy and the cache.
@@ -58,9 +98,9 @@ pub struct Sts {
     pub client: HttpClient,
     pub policy: RetryPolicy,
     pub store: Option<Store>,
-    /// MFA codes typed in this process, per device: one code serves every role reached
-    /// through the device.
-    codes: std::sync::Mutex<std::collections::HashMap<String, Zeroizing<String>>>,
+    /// MFA codes typed (or a command printed) in this process, per device: one code serves
+    /// every role reached through the device.
+    codes: std::sync::Mutex<std::collections::HashMap<String, Memo>>,
 }
 
 impl Sts {
@@ -99,18 +139,74 @@ impl Sts {
         })
     }
 
-    /// The MFA code for `serial`: the flag's, one typed earlier in this process, or asked for.
-    pub fn mfa_code(&self, flag: Option<&str>, serial: &str) -> Result<Zeroizing<String>> {
-        if flag.is_some() {
-            return token_code(flag, serial);
+    /// The MFA code for `serial`: the flag's, one obtained earlier in this process, the
+    /// command's, or asked for at the terminal; and whether it was typed there.
+    /// `typed_count` counts the codes typed at the terminal so far.
+    fn mfa_code(
+        &self,
+        mfa: &Mfa,
+        serial: &str,
+        typed_count: &mut u32,
+    ) -> Result<(Zeroizing<String>, bool)> {
+        if let Some(code) = mfa.token_code.as_deref() {
+            sts::check_token_code(code)?;
+            return Ok((Zeroizing::new(code.to_string()), false));
         }
         let mut codes = self.codes.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(code) = codes.get(serial) {
-            return Ok(code.clone());
+        if let Some(m) = codes.get(serial) {
+            return Ok((m.code.clone(), m.typed));
         }
-        let code = token_code(None, serial)?;
-        codes.insert(serial.to_string(), code.clone());
-        Ok(code)
+        let (code, typed) = match mfa.process() {
+            Some(command) => (
+                mfa::from_process(command, serial, mfa.process_timeout)?,
+                false,
+            ),
+            None => (mfa::prompt(serial, typed_count)?, true),
+        };
+        codes.insert(
+            serial.to_string(),
+            Memo {
+                code: code.clone(),
+                typed,
+            },
+        );
+        Ok((code, typed))
+    }
+
+    /// Runs `call` with the MFA code of `serial`. When STS rejects a code typed at the
+    /// terminal, the next code is asked for (up to [`mfa::ATTEMPTS`] typed codes in all,
+    /// malformed ones included); a code from `--token-code` or a command is not retried.
+    pub(crate) fn with_mfa_code<T>(
+        &self,
+        mfa: &Mfa,
+        serial: &str,
+        mut call: impl FnMut(&str) -> Result<T>,
+    ) -> Result<T> {
+        let mut typed_count = 0;
+        loop {
+            let (code, typed) = self.mfa_code(mfa, serial, &mut typed_count)?;
+            match call(&code) {
+                // A memo typed earlier in this process counts as one typed code more.
+                Err(e) if typed && typed_count.max(1) < mfa::ATTEMPTS && mfa::is_rejected(&e) => {
+                    typed_count = typed_count.max(1);
+                    self.codes
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(serial);
+                    log::warn!("STS did not accept the MFA code for {serial}; type the next code your device shows");
+                }
+                Err(e) if mfa::is_rejected(&e) => {
+                    let from = match (typed, mfa.token_code.is_some()) {
+                        (true, _) => "typed at the terminal",
+                        (false, true) => "of --token-code",
+                        (false, false) => "printed by the MFA process",
+                    };
+                    let hint = format!("the code {from} was refused: wait for the next code (and check that {serial} is the device the code is for)");
+                    return Err(e.hint(hint));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Returns the cached credentials of `key`, or makes them with `make` and caches them.
@@ -144,26 +240,6 @@ fn cached_in(
         log::warn!("warning: the credentials are not cached: {e}");
     }
     Ok((creds, meta))
-}
-
-/// The MFA code: the flag's, else asked for on the terminal.
-pub fn token_code(flag: Option<&str>, serial: &str) -> Result<Zeroizing<String>> {
-    if let Some(code) = flag {
-        sts::check_token_code(code)?;
-        return Ok(Zeroizing::new(code.to_string()));
-    }
-    if !(std::io::stdin().is_terminal() || std::io::stderr().is_terminal()) {
-        return Err(Error::new(format!(
-            "--token-code is needed for MFA device {serial}, and there is no terminal to ask on"
-        ))
-        .hint("pass --token-code with the 6-digit code your device shows"));
-    }
-    let code = rpassword::prompt_password(format!("MFA code for {serial}: "))
-        .map(Zeroizing::new)
-        .map_err(|e| Error::new(format!("cannot read the MFA code from the terminal: {e}")))?;
-    let trimmed = Zeroizing::new(code.trim().to_string());
-    sts::check_token_code(&trimmed)?;
-    Ok(trimmed)
 }
 
 pub(crate) fn check_duration(

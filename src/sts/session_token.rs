@@ -44,14 +44,17 @@ pub fn session_token(
     }
     let key = cache_key(ctx, keys, serial);
     ctx.cached(&key, || {
-        let mut call = Call::new("GetSessionToken").param("DurationSeconds", duration.to_string());
-        if let Some(serial) = serial {
-            let code = ctx.mfa_code(mfa.token_code.as_deref(), serial)?;
-            call = call
-                .param("SerialNumber", serial)
-                .param("TokenCode", code.as_str());
-        }
-        let body = sts::send(&ctx.client, keys, &ctx.endpoint, &call, ctx.policy)?;
+        let call = Call::new("GetSessionToken").param("DurationSeconds", duration.to_string());
+        let body = match serial {
+            Some(serial) => ctx.with_mfa_code(mfa, serial, |code| {
+                let call = call
+                    .clone()
+                    .param("SerialNumber", serial)
+                    .param("TokenCode", code);
+                sts::send(&ctx.client, keys, &ctx.endpoint, &call, ctx.policy)
+            })?,
+            None => sts::send(&ctx.client, keys, &ctx.endpoint, &call, ctx.policy)?,
+        };
         let creds = sts::parse_session_token(&body, account.clone())?;
         let meta = Meta {
             source: match serial {

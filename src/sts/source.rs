@@ -108,6 +108,18 @@ pub fn resolve(spec: &SourceSpec) -> Result<Source> {
     }
 }
 
+/// The `mfa_process` of the profile in use (`profile`, else `$AWS_PROFILE`, else `default`) in
+/// the config file; `None` for a profile chain, which reads each role's own.
+pub fn mfa_process(profile: Option<&str>, source: &Source) -> Result<Option<String>> {
+    if matches!(source, Source::Profile(_)) {
+        return Ok(None);
+    }
+    let name = profile
+        .map(str::to_string)
+        .unwrap_or_else(aws_keys::default_profile);
+    Ok(SharedFiles::load()?.config_get(&name, "mfa_process"))
+}
+
 /// What identifies a Roles Anywhere source for the cache: the ARNs, endpoint, and the
 /// certificate (its file's SHA-256, so a new certificate is a new identity).
 pub fn identity_parts(ra: &ClientConfig) -> Vec<String> {

@@ -156,6 +156,21 @@ pub fn parse_session_token(body: &[u8], account_id: Option<String>) -> Result<Cr
     credentials_from(body, "GetSessionToken", account_id, &[]).map(|(c, _)| c)
 }
 
+/// Parses a GetFederationToken response; returns the credentials and the federated user's
+/// ARN.
+pub fn parse_federation_token(
+    body: &[u8],
+    account_id: Option<String>,
+) -> Result<(Credentials, Option<String>)> {
+    let (credentials, extra) = credentials_from(
+        body,
+        "GetFederationToken",
+        account_id,
+        &["FederatedUser/Arn"],
+    )?;
+    Ok((credentials, extra.into_iter().next().flatten()))
+}
+
 /// What AssumeRole returned.
 #[derive(Debug, Clone)]
 pub struct AssumedRole {

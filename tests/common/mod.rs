@@ -522,6 +522,81 @@ pub fn moto_with_env(env: &[(&str, &str)]) -> Option<Moto> {
     Some(moto)
 }
 
+/// The local STS stand-in (`tests/support/sts_standin.py`) for the rules moto does not
+/// enforce, killed on drop.
+pub struct Standin {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Drop for Standin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Standin {
+    pub fn start() -> Option<Standin> {
+        Standin::start_with(&[])
+    }
+
+    pub fn start_with(env: &[(&str, &str)]) -> Option<Standin> {
+        Standin::script("sts_standin.py", env)
+    }
+
+    /// The federation endpoint stand-in (`tests/support/federation_standin.py`).
+    pub fn federation(env: &[(&str, &str)]) -> Option<Standin> {
+        Standin::script("federation_standin.py", env)
+    }
+
+    /// Starts `tests/support/NAME`, which prints its port on its first line.
+    pub fn script(name: &str, env: &[(&str, &str)]) -> Option<Standin> {
+        use std::io::BufRead;
+        if Command::new("python3").arg("--version").output().is_err() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "python3 is required in CI"
+            );
+            eprintln!("skipping: python3 is not installed");
+            return None;
+        }
+        let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/support")
+            .join(name);
+        let mut child = Command::new("python3")
+            .arg(script)
+            .envs(env.iter().copied())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("the stand-in starts");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("the stand-in prints its port");
+        let port = line.trim().parse().expect("a port number");
+        Some(Standin { child, port })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The calls it received so far.
+    pub fn calls(&self) -> Vec<serde_json::Value> {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.write_all(b"GET /calls HTTP/1.0\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let body = text.split("\r\n\r\n").nth(1).unwrap_or("[]");
+        serde_json::from_str(body).expect("calls JSON")
+    }
+}
+
 /// The uid and gid of system user `name` (no home, no login shell), created with `useradd`
 /// on first use: the "other user" of the multi-user tests (run as root).
 pub fn system_user(name: &str) -> (u32, u32) {
@@ -555,4 +630,50 @@ pub fn system_user(name: &str) -> (u32, u32) {
         id("-u").expect("the user's uid"),
         id("-g").expect("the user's gid"),
     )
+}
+
+/// What [`run_in_pty`] saw.
+pub struct PtyRun {
+    /// The exit code.
+    pub status: i32,
+    /// What the binary wrote on the terminal (prompts, warnings, errors).
+    pub terminal: String,
+    /// How many answers were typed.
+    pub answered: usize,
+    pub stdout: String,
+}
+
+/// Runs the binary (clean environment as [`bin_command`], plus `env`) on a pseudo-terminal
+/// through `tests/support/pty_run.py`, typing one of `answers` at each MFA prompt; its stdout
+/// is kept apart from the terminal.
+pub fn run_in_pty(args: &[String], env: &[(&str, &str)], answers: &[&str]) -> PtyRun {
+    let home = tempfile::tempdir().unwrap();
+    let out_file = home.path().join("stdout");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/pty_run.py");
+    let mut cmd = Command::new("python3");
+    cmd.arg(script)
+        .arg(&out_file)
+        .arg("MFA code for")
+        .args(answers)
+        .arg("--")
+        .arg(bin())
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null());
+    let out = cmd.output().expect("python3 runs the pty driver");
+    assert!(
+        out.status.success(),
+        "pty driver failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the driver's JSON");
+    PtyRun {
+        status: v["status"].as_i64().expect("an exit status") as i32,
+        terminal: v["terminal"].as_str().unwrap_or_default().to_string(),
+        answered: v["answered"].as_u64().unwrap_or_default() as usize,
+        stdout: std::fs::read_to_string(&out_file).unwrap_or_default(),
+    }
 }

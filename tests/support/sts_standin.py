@@ -3,6 +3,8 @@
 - A role session assumed with temporary credentials lasts at most 3600 s (role chaining).
 - A role whose name contains "Mfa" needs MFA: the caller's session came from an MFA code, or
   the AssumeRole call carries SerialNumber and TokenCode.
+- The MFA code 000000 is refused as AWS refuses a wrong code (AccessDenied, "MultiFactorAuthentication
+  failed with invalid MFA one time pass code."), in GetSessionToken and AssumeRole.
 - AccessDenied answers use the <ErrorResponse><Errors><Error> shape some STS-compatible servers
   send; other errors the AWS shape.
 Every call is recorded; GET /calls returns them as JSON. Prints its port on stdout.
@@ -78,8 +80,11 @@ class Handler(BaseHTTPRequestHandler):
             "duration": int(form.get("DurationSeconds", "0")),
             "serial": form.get("SerialNumber"),
             "token_code": "TokenCode" in form,
+            "code": form.get("TokenCode"),
             "role": form.get("RoleArn"),
         })
+        if form.get("TokenCode") == "000000" and action in ("GetSessionToken", "AssumeRole"):
+            return self.reply(*error("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code. ", 403, False))
         if action == "GetSessionToken":
             if temporary:
                 return self.reply(*error("AccessDenied", "Cannot call GetSessionToken with session credentials", 403, True))
