@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod doctor;
 pub mod emulator;
 pub mod files;
+pub mod iam;
 pub mod identity;
 pub mod pki;
 pub mod protocol;

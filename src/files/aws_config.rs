@@ -25,6 +25,8 @@ pub struct Settings {
     pub region: Option<String>,
     /// `AWS_ENDPOINT_URL_STS` or the profile's `services` entry for sts.
     pub sts_endpoint_url: Option<String>,
+    /// `AWS_ENDPOINT_URL_IAM` or the profile's `services` entry for iam.
+    pub iam_endpoint_url: Option<String>,
     /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` or the profile's `ignore_configured_endpoint_urls`.
     pub ignore_endpoint_urls: bool,
 }
@@ -192,6 +194,11 @@ pub fn load_for(profile: Option<&str>) -> Result<Settings> {
             None
         } else {
             env("AWS_ENDPOINT_URL_STS").or_else(|| services_endpoint("sts"))
+        },
+        iam_endpoint_url: if ignore_endpoints {
+            None
+        } else {
+            env("AWS_ENDPOINT_URL_IAM").or_else(|| services_endpoint("iam"))
         },
         ignore_endpoint_urls: ignore_endpoints,
     })

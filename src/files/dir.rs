@@ -214,6 +214,25 @@ impl Dir {
         super::read::read_opened(File::from(fd), &shown, cap, what)
     }
 
+    /// The names of the entries of this directory (`.` and `..` left out), sorted.
+    pub fn names(&self) -> Result<Vec<std::ffi::OsString>, Error> {
+        // `read_from` opens the directory afresh (`openat(fd, ".")`): our descriptor's offset
+        // is not moved.
+        let list = rustix::fs::Dir::read_from(&self.fd)
+            .map_err(|e| Error::io(self.path.clone(), "list", e.into()))?;
+        let mut names = Vec::new();
+        for entry in list {
+            let entry = entry.map_err(|e| Error::io(self.path.clone(), "list", e.into()))?;
+            let name = entry.file_name().to_bytes();
+            if name != b"." && name != b".." {
+                use std::os::unix::ffi::OsStrExt;
+                names.push(OsStr::from_bytes(name).to_os_string());
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
     /// Removes the file `name` (a missing one is fine).
     pub fn remove(&self, name: &OsStr) -> Result<(), Error> {
         match rustix::fs::unlinkat(&self.fd, name, AtFlags::empty()) {

@@ -13,6 +13,27 @@ use crate::protocol::sigv4;
 /// The Query API version of STS.
 pub const API_VERSION: &str = "2011-06-15";
 
+/// An AWS service spoken to over the Query API (form-encoded POST, XML answers): STS, IAM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryService {
+    /// The SigV4 signing name (`sts`, `iam`).
+    pub signing_name: &'static str,
+    /// The name in error messages (`STS`, `IAM`), as the Go SDK prints it.
+    pub label: &'static str,
+    /// The `Version` parameter.
+    pub version: &'static str,
+    /// Where the user sets its endpoint, for hints.
+    pub endpoint_settings: &'static str,
+}
+
+/// AWS STS.
+pub const STS: QueryService = QueryService {
+    signing_name: "sts",
+    label: "STS",
+    version: API_VERSION,
+    endpoint_settings: "--endpoint / AWS_ENDPOINT_URL_STS, --region",
+};
+
 /// The keys a request is signed with: long-term (`AKIA…`) or temporary (with a session token).
 #[derive(Clone)]
 pub struct AccessKeys {
@@ -54,16 +75,24 @@ impl From<&Credentials> for AccessKeys {
     }
 }
 
-/// One STS call: the action and its parameters (values may be secret, e.g. `TokenCode`).
+/// One Query API call: the service, the action and its parameters (values may be secret,
+/// e.g. `TokenCode`).
 pub struct Call {
+    pub service: QueryService,
     pub action: &'static str,
     pub params: Vec<(String, Zeroizing<String>)>,
 }
 
 impl Call {
-    /// A call of `action` with no parameters yet.
+    /// An STS call of `action` with no parameters yet.
     pub fn new(action: &'static str) -> Call {
+        Call::to(STS, action)
+    }
+
+    /// A call of `action` of `service` with no parameters yet.
+    pub fn to(service: QueryService, action: &'static str) -> Call {
         Call {
+            service,
             action,
             params: Vec::new(),
         }
@@ -86,7 +115,8 @@ impl Call {
 
     /// The form body, `Action` and `Version` included.
     pub fn body(&self) -> Zeroizing<String> {
-        let mut all: Vec<(&str, &str)> = vec![("Action", self.action), ("Version", API_VERSION)];
+        let mut all: Vec<(&str, &str)> =
+            vec![("Action", self.action), ("Version", self.service.version)];
         all.extend(self.params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         Zeroizing::new(sigv4::canonical_query(&all))
     }
@@ -123,14 +153,15 @@ pub fn sign(keys: &AccessKeys, endpoint: &Endpoint, call: &Call, now: Timestamp)
         &canonical,
         &sigv4::sha256_hex(body.as_bytes()),
     );
-    let scope = sigv4::credential_scope(now, &endpoint.region, "sts");
+    let service = call.service.signing_name;
+    let scope = sigv4::credential_scope(now, &endpoint.region, service);
     let string_to_sign =
         sigv4::string_to_sign("AWS4-HMAC-SHA256", &date, &scope, &canonical_request);
     let signature = sigv4::hmac_signature(
         &keys.secret_access_key,
         now,
         &endpoint.region,
-        "sts",
+        service,
         &string_to_sign,
     );
     headers.push((
@@ -164,7 +195,8 @@ pub fn send(
     let build = |now, attempt, max| {
         let req = sign(keys, endpoint, call, now);
         log::debug!(
-            "STS {} attempt {attempt} of {max}: POST {}\ncanonical request (body hashed):\n{}\nstring to sign:\n{}",
+            "{} {} attempt {attempt} of {max}: POST {}\ncanonical request (body hashed):\n{}\nstring to sign:\n{}",
+            call.service.label,
             call.action,
             req.url,
             redact_token(&req.canonical_request),
@@ -177,9 +209,10 @@ pub fn send(
         })
     };
     let parse_error = |resp: &HttpResponse| {
-        let se = ServiceError::from_response(call.action, resp);
+        let se = ServiceError::from_response(call.service, call.action, resp);
         log::debug!(
-            "STS {}: HTTP {} {} {}",
+            "{} {}: HTTP {} {} {}",
+            call.service.label,
             call.action,
             resp.status,
             se.code,
@@ -189,7 +222,12 @@ pub fn send(
     };
     match http::send_with_retries(client, policy, build, parse_error) {
         Ok(resp) => {
-            log::debug!("STS {}: HTTP {}", call.action, resp.status);
+            log::debug!(
+                "{} {}: HTTP {}",
+                call.service.label,
+                call.action,
+                resp.status
+            );
             Ok(Zeroizing::new(resp.body))
         }
         Err(SendError::Build(e)) => Err(e),
@@ -201,10 +239,10 @@ pub fn send(
         }) => {
             let exceeded = http::exceeded_attempts(exhausted);
             Err(Error::new(format!(
-                "operation error STS: {}, {exceeded}request send failed, Post {url:?}: {}",
-                call.action, error.message
+                "operation error {}: {}, {exceeded}request send failed, Post {url:?}: {}",
+                call.service.label, call.action, error.message
             ))
-            .hint(error.hint("--endpoint / AWS_ENDPOINT_URL_STS, --region"))
+            .hint(error.hint(call.service.endpoint_settings))
             .with_source(error))
         }
     }

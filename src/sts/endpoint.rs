@@ -36,22 +36,7 @@ pub fn resolve_endpoint(
     endpoint_flag: &str,
     settings: &aws_config::Settings,
 ) -> Result<Endpoint> {
-    let region = Some(region_flag.to_string())
-        .filter(|r| !r.is_empty())
-        .or_else(|| env("AWS_REGION"))
-        .or_else(|| env("AWS_DEFAULT_REGION"))
-        .or_else(|| settings.region.clone());
-    if let Some(r) = &region {
-        if !r
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
-            return Err(Error::new(format!(
-                "invalid region {r:?} (--region / AWS_REGION / region in ~/.aws/config)"
-            ))
-            .hint("a region looks like us-east-1"));
-        }
-    }
+    let region = region(region_flag, settings)?;
     // The SDKs' order: the flag, the environment (service, then global), then the shared
     // config (service, then global); the settings already drop ignored ones.
     let from_env = || {
@@ -76,13 +61,78 @@ pub fn resolve_endpoint(
         }
         (None, None) => ("https://sts.amazonaws.com".to_string(), "us-east-1".into()),
     };
+    parse(&base, region, "STS", "--endpoint / AWS_ENDPOINT_URL_STS")
+}
+
+/// IAM's endpoint: `--endpoint-url-iam`, else `AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL`, the
+/// profile's `services` → `iam` or `endpoint_url`; else the partition's global endpoint
+/// (`https://iam.amazonaws.com`, signed for us-east-1; China and GovCloud have their own).
+/// The region only selects the partition.
+pub fn resolve_iam_endpoint(
+    region_flag: &str,
+    endpoint_flag: &str,
+    settings: &aws_config::Settings,
+) -> Result<Endpoint> {
+    let region = region(region_flag, settings)?.unwrap_or_default();
+    let (global, signing_region) = if region.starts_with("cn-") {
+        ("https://iam.cn-north-1.amazonaws.com.cn", "cn-north-1")
+    } else if region.starts_with("us-gov-") {
+        ("https://iam.us-gov.amazonaws.com", "us-gov-west-1")
+    } else {
+        ("https://iam.amazonaws.com", "us-east-1")
+    };
+    let from_env = || {
+        (!settings.ignore_endpoint_urls)
+            .then(|| env("AWS_ENDPOINT_URL_IAM").or_else(|| env("AWS_ENDPOINT_URL")))
+            .flatten()
+    };
+    let base = Some(endpoint_flag.to_string())
+        .filter(|e| !e.is_empty())
+        .or_else(from_env)
+        .or_else(|| settings.iam_endpoint_url.clone())
+        .or_else(|| settings.global_endpoint_url.clone())
+        .unwrap_or_else(|| global.to_string());
+    parse(
+        &base,
+        signing_region.to_string(),
+        "IAM",
+        "--endpoint-url-iam / AWS_ENDPOINT_URL_IAM",
+    )
+}
+
+/// The region from the flag, the environment or the profile, checked.
+fn region(region_flag: &str, settings: &aws_config::Settings) -> Result<Option<String>> {
+    let region = Some(region_flag.to_string())
+        .filter(|r| !r.is_empty())
+        .or_else(|| env("AWS_REGION"))
+        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .or_else(|| settings.region.clone());
+    if let Some(r) = &region {
+        if !r
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(Error::new(format!(
+                "invalid region {r:?} (--region / AWS_REGION / region in ~/.aws/config)"
+            ))
+            .hint("a region looks like us-east-1"));
+        }
+    }
+    Ok(region)
+}
+
+/// An endpoint URL split into origin, `Host` and path.
+fn parse(base: &str, region: String, service: &str, settings: &str) -> Result<Endpoint> {
     let bad = || {
         Error::new(format!(
-            "invalid STS endpoint URL {base:?} (--endpoint / AWS_ENDPOINT_URL_STS)"
+            "invalid {service} endpoint URL {base:?} ({settings})"
         ))
-        .hint("use a URL such as https://sts.eu-west-1.amazonaws.com or http://127.0.0.1:5000")
+        .hint(format!(
+            "use a URL such as https://{}.amazonaws.com or http://127.0.0.1:5000",
+            service.to_ascii_lowercase()
+        ))
     };
-    let (scheme, authority, path) = split_url(&base).ok_or_else(bad)?;
+    let (scheme, authority, path) = split_url(base).ok_or_else(bad)?;
     if scheme != "https" && scheme != "http" {
         return Err(bad());
     }

@@ -7,6 +7,8 @@ use crate::protocol::http::HttpResponse;
 /// An STS service error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceError {
+    /// `STS`, `IAM`: the service's name in the message.
+    pub service: &'static str,
     pub action: String,
     pub status: u16,
     pub code: String,
@@ -16,7 +18,11 @@ pub struct ServiceError {
 
 impl ServiceError {
     /// Reads an `<ErrorResponse>` (or anything else) from a non-2xx response.
-    pub fn from_response(action: &str, resp: &HttpResponse) -> ServiceError {
+    pub fn from_response(
+        service: super::client::QueryService,
+        action: &str,
+        resp: &HttpResponse,
+    ) -> ServiceError {
         // `<ErrorResponse><Error>` (AWS) or `<ErrorResponse><Errors><Error>` (some
         // STS-compatible servers): whichever holds a code.
         let fields = xml_values(
@@ -47,6 +53,7 @@ impl ServiceError {
                 .collect()
         });
         ServiceError {
+            service: service.label,
             action: action.to_string(),
             status: resp.status,
             code: get(0).unwrap_or_else(|| "UnknownError".into()),
@@ -69,11 +76,13 @@ impl ServiceError {
 
     fn hint(&self) -> Option<&'static str> {
         let m = self.message.to_ascii_lowercase();
+        let sts = self.service == super::client::STS.label;
         match self.code.as_str() {
             "InvalidClientTokenId" | "UnrecognizedClientException" => Some("the access key id is not known to AWS: check the long-term keys (env or --profile), or that the session has not been revoked"),
             "SignatureDoesNotMatch" if m.contains("expired") || m.contains("time") => Some("this machine's clock is off; synchronise it (e.g. with NTP)"),
             "SignatureDoesNotMatch" => Some("the secret access key does not belong to the access key id"),
             "ExpiredToken" => Some("the source session has expired: get fresh source credentials (and clear stale variables from the environment)"),
+            _ if !sts => None,
             "AccessDenied" if m.contains("multifactor") || m.contains("mfa") => Some("pass --serial-number with your MFA device and --token-code with a fresh code"),
             "AccessDenied" if self.action == "GetSessionToken" => Some("your IAM policies must allow sts:GetSessionToken (and an MFA device must be yours)"),
             "AccessDenied" => Some("the role's trust policy must allow your identity to call sts:AssumeRole (with the external id and MFA it requires), and your policy must allow it too"),
@@ -87,7 +96,8 @@ impl ServiceError {
         let exceeded = crate::protocol::http::exceeded_attempts(exhausted);
         let hint = self.hint();
         let e = Error::new(format!(
-            "operation error STS: {}, {exceeded}https response error StatusCode: {}, RequestID: {}, api error {}: {}",
+            "operation error {}: {}, {exceeded}https response error StatusCode: {}, RequestID: {}, api error {}: {}",
+            self.service,
             self.action, self.status, self.request_id, self.code, self.message
         ));
         let e = match hint {
@@ -111,7 +121,7 @@ mod tests {
             headers: vec![],
             body: br#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized &lt;x&gt;</Message></Error><RequestId>r-1</RequestId></ErrorResponse>"#.to_vec(),
         };
-        let e = ServiceError::from_response("AssumeRole", &resp);
+        let e = ServiceError::from_response(super::super::client::STS, "AssumeRole", &resp);
         assert_eq!(e.code, "AccessDenied");
         assert_eq!(e.message, "User is not authorized <x>");
         assert_eq!(e.request_id, "r-1");
@@ -128,7 +138,7 @@ mod tests {
             headers: vec![],
             body: b"<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>no</Message></Error></Errors><RequestId>r-2</RequestId></ErrorResponse>".to_vec(),
         };
-        let e = ServiceError::from_response("AssumeRole", &nested);
+        let e = ServiceError::from_response(super::super::client::STS, "AssumeRole", &nested);
         assert_eq!(
             (e.code.as_str(), e.message.as_str()),
             ("AccessDenied", "no")
@@ -137,7 +147,7 @@ mod tests {
             .into_error(None)
             .message()
             .contains("api error AccessDenied: no"));
-        let e = ServiceError::from_response("GetSessionToken", &garbage);
+        let e = ServiceError::from_response(super::super::client::STS, "GetSessionToken", &garbage);
         assert_eq!(e.code, "UnknownError");
         assert!(e.retryable());
     }

@@ -24,6 +24,7 @@ pub mod aws_keys;
 pub mod chain;
 pub(crate) mod checks;
 pub(crate) mod client;
+pub mod creds_dir;
 pub(crate) mod endpoint;
 pub(crate) mod error;
 pub mod profile;
