@@ -262,6 +262,8 @@ pub enum Command {
     Export(crate::commands::exec::ExportArgs),
     /// Show which credentials this environment holds (no secrets); --verify asks STS
     Whoami(crate::commands::whoami::WhoamiArgs),
+    /// Make a CA, client certificate, trust anchor, role and profile and write a [profile] with credential_process (idempotent; --delete removes them)
+    Setup(crate::commands::setup::SetupArgs),
 }
 
 /// `--output`: how credentials are printed (the library's [`Format`]).

@@ -12,6 +12,7 @@ pub mod read_certificate_data;
 pub mod serve;
 pub mod serve_bindings;
 pub mod session_token;
+pub mod setup;
 pub mod sign_string;
 pub mod sts_common;
 pub mod update;

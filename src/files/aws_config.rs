@@ -210,8 +210,7 @@ pub fn config_path() -> Result<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| home_dir().map(|h| h.join(".aws").join("config")))
         .ok_or_else(|| {
-            Error::new("unable to locate the home directory")
-                .hint("set HOME or AWS_CONFIG_FILE")
+            Error::new("unable to locate the home directory").hint("set HOME or AWS_CONFIG_FILE")
         })
 }
 
@@ -228,7 +227,11 @@ const WRITE_CONFIG: &str = "unable to write to AWS config file";
 
 /// Sets keys of `profile` in the config file at `path` through the safe-file layer (see
 /// [`crate::files::credentials_file`]: every other line kept). Returns whether it changed.
-pub fn write_profile_keys(path: &std::path::Path, profile: &str, pairs: &[(&str, &str)]) -> Result<bool> {
+pub fn write_profile_keys(
+    path: &std::path::Path,
+    profile: &str,
+    pairs: &[(&str, &str)],
+) -> Result<bool> {
     crate::files::credentials_file::check_profile_name(profile)?;
     let section = profile_section(profile);
     crate::files::credentials_file::edit_file(path, "AWS config file", WRITE_CONFIG, |old| {
@@ -254,7 +257,9 @@ pub fn remove_profile(
     crate::files::credentials_file::edit_file(path, "AWS config file", WRITE_CONFIG, |old| {
         let value = crate::files::credentials_file::get_key(old, &section, key);
         Ok(ours(value.as_deref()).then(|| {
-            zeroize::Zeroizing::new(crate::files::credentials_file::remove_section(old, &section))
+            zeroize::Zeroizing::new(crate::files::credentials_file::remove_section(
+                old, &section,
+            ))
         }))
     })
 }

@@ -174,8 +174,12 @@ pub fn get_key(text: &str, section: &str, key: &str) -> Option<String> {
     let (start, end) = section_range(&lines, section)?;
     lines[start + 1..end].iter().find_map(|l| {
         let body = l.trim_end_matches(['\n', '\r']);
-        (key_of(body).as_deref() == Some(key))
-            .then(|| body.split_once('=').map_or("", |(_, v)| v).trim().to_string())
+        (key_of(body).as_deref() == Some(key)).then(|| {
+            body.split_once('=')
+                .map_or("", |(_, v)| v)
+                .trim()
+                .to_string()
+        })
     })
 }
 
@@ -317,7 +321,9 @@ pub fn write_profile(
                 return Err(long_term_keys_error(path, profile, why));
             }
         }
-        Ok(Some(zeroize::Zeroizing::new(set_profile(old, profile, creds))))
+        Ok(Some(zeroize::Zeroizing::new(set_profile(
+            old, profile, creds,
+        ))))
     })
     .map(|_| ())
 }

@@ -160,10 +160,11 @@ impl HttpClient {
         headers: &[(String, String)],
         body: &[u8],
     ) -> std::result::Result<HttpResponse, TransportError> {
-        let method = ureq::http::Method::from_bytes(method.as_bytes()).map_err(|_| TransportError {
-            message: format!("invalid HTTP method {method:?}"),
-            kind: TransportKind::Protocol,
-        })?;
+        let method =
+            ureq::http::Method::from_bytes(method.as_bytes()).map_err(|_| TransportError {
+                message: format!("invalid HTTP method {method:?}"),
+                kind: TransportKind::Protocol,
+            })?;
         let mut req = ureq::http::Request::builder().method(method).uri(url);
         for (name, value) in headers {
             req = req.header(name.as_str(), value.as_str());

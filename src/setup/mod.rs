@@ -85,8 +85,9 @@ pub fn check_name(name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::new(format!("invalid --name {name:?}"))
-            .hint("use 1-64 letters, digits, '-' or '_' (it names the trust anchor, role and profile)"))
+        Err(Error::new(format!("invalid --name {name:?}")).hint(
+            "use 1-64 letters, digits, '-' or '_' (it names the trust anchor, role and profile)",
+        ))
     }
 }
 

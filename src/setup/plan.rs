@@ -120,7 +120,10 @@ mod tests {
         let same = Step::new("role dev", "iam GetRole", Action::Unchanged);
         assert_eq!(same.line(true), "unchanged role dev");
         assert!(!same.changes());
-        assert_eq!(summary(&[same.clone()], false, false), "no changes: everything is in place");
+        assert_eq!(
+            summary(&[same.clone()], false, false),
+            "no changes: everything is in place"
+        );
         assert_eq!(
             summary(&[same, create, update], true, false),
             "dry run: 2 change(s) would be made; nothing was changed"

@@ -162,8 +162,7 @@ impl Client {
             Ok(signed.outgoing)
         };
         let parse_error = |resp: &HttpResponse| ServiceError::from_response(resp);
-        match http::send_with_retries_as(&self.http, req.method, self.policy, build, parse_error)
-        {
+        match http::send_with_retries_as(&self.http, req.method, self.policy, build, parse_error) {
             Ok(resp) => {
                 log::debug!("RolesAnywhere {}: HTTP {}", req.operation, resp.status);
                 if resp.body.iter().all(u8::is_ascii_whitespace) {
@@ -203,17 +202,19 @@ impl Client {
                 error,
                 url,
                 exhausted,
-            }) => Err(Error::new(format!(
-                "operation error RolesAnywhere: {}, {}request send failed, {} {url:?}: {}",
-                req.operation,
-                http::exceeded_attempts(exhausted),
-                req.method,
-                error.message
-            ))
-            .hint(error.hint(
-                "--endpoint-url-rolesanywhere / AWS_ENDPOINT_URL_ROLESANYWHERE, --region",
-            ))
-            .with_source(error)),
+            }) => {
+                Err(Error::new(format!(
+                    "operation error RolesAnywhere: {}, {}request send failed, {} {url:?}: {}",
+                    req.operation,
+                    http::exceeded_attempts(exhausted),
+                    req.method,
+                    error.message
+                ))
+                .hint(error.hint(
+                    "--endpoint-url-rolesanywhere / AWS_ENDPOINT_URL_ROLESANYWHERE, --region",
+                ))
+                .with_source(error))
+            }
         }
     }
 
@@ -354,7 +355,12 @@ mod tests {
         for token in [None, Some("FQoGZXIvYXdzEBYaD+token/with=chars")] {
             for req in &requests {
                 let k = keys(token);
-                let ours = sign(&k, &endpoint("https://rolesanywhere.eu-west-1.amazonaws.com"), req, now);
+                let ours = sign(
+                    &k,
+                    &endpoint("https://rolesanywhere.eu-west-1.amazonaws.com"),
+                    req,
+                    now,
+                );
                 let creds = aws_credential_types::Credentials::new(
                     k.access_key_id.clone(),
                     k.secret_access_key.to_string(),

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use super::iam::Iam;
+use super::iam::Roles;
 use super::plan::{Action, Step};
 use super::rolesanywhere_api::{Client, Request};
 use super::{CaSource, Spec, TAG_KEY};
@@ -33,7 +33,7 @@ pub struct Outcome {
 /// The services setup calls.
 pub struct Services<'a> {
     pub rolesanywhere: &'a Client,
-    pub iam: &'a Iam,
+    pub iam: &'a Roles,
 }
 
 struct Run<'a> {
@@ -91,7 +91,10 @@ fn ensure_ca(run: &mut Run) -> Result<Option<String>> {
                 .hint("pass a CA certificate, or --new-ca to let setup make one"));
             }
             if !exists(&key) {
-                return Err(Error::new(format!("--ca-key {} does not exist", key.display())));
+                return Err(Error::new(format!(
+                    "--ca-key {} does not exist",
+                    key.display()
+                )));
             }
             run.step(
                 Step::new(resource, "given", Action::Check("used where it is".into())),
@@ -106,7 +109,11 @@ fn ensure_ca(run: &mut Run) -> Result<Option<String>> {
         CaSource::Own => {
             let spec = run.spec;
             let made = run.step(Step::new(resource, "pki ca", Action::Create), || {
-                let ca = pki::new_ca(&format!("{} setup CA", spec.name), pki::KeyAlg::EcP256, 3650)?;
+                let ca = pki::new_ca(
+                    &format!("{} setup CA", spec.name),
+                    pki::KeyAlg::EcP256,
+                    3650,
+                )?;
                 files::Dir::create_private(&spec.dir)?;
                 pki::write_private(&key, ca.key_pem.as_bytes())?;
                 pki::write_public(&cert, ca.cert_pem.as_bytes())?;
@@ -127,7 +134,10 @@ fn diagnose(spec: &Spec, anchors: &[Certificate], arns: [&str; 3]) -> Result<Vec
         password: None,
     })?;
     let Some(leaf) = identity.certificate.as_ref() else {
-        return Err(Error::new(format!("{} holds no certificate", cert.display())));
+        return Err(Error::new(format!(
+            "{} holds no certificate",
+            cert.display()
+        )));
     };
     let matches = pkcs12::key_matches(identity.signer.as_ref(), leaf);
     let [ta, profile, role] = arns;
@@ -252,9 +262,7 @@ fn ensure_trust_anchor(run: &mut Run, ra: &Client, ca_pem: Option<&str>) -> Resu
     let name = run.spec.name.clone();
     let resource = format!("trust anchor {name:?}");
     let items = ra.list_all("ListTrustAnchors", "trustanchors", "trustAnchors")?;
-    let source = |pem: &str| {
-        json!({"sourceType": "CERTIFICATE_BUNDLE", "sourceData": {"x509CertificateData": pem}})
-    };
+    let source = |pem: &str| json!({"sourceType": "CERTIFICATE_BUNDLE", "sourceData": {"x509CertificateData": pem}});
     let Some(found) = find_named(ra, &items, "trustAnchorArn", "trust anchor", &name)? else {
         let body = json!({
             "name": name,
@@ -264,14 +272,30 @@ fn ensure_trust_anchor(run: &mut Run, ra: &Client, ca_pem: Option<&str>) -> Resu
         });
         let made = run.step(
             Step::new(resource, "rolesanywhere CreateTrustAnchor", Action::Create),
-            || ra.call(&post("CreateTrustAnchor", "trustanchors".into(), Some(body))),
+            || {
+                ra.call(&post(
+                    "CreateTrustAnchor",
+                    "trustanchors".into(),
+                    Some(body),
+                ))
+            },
         )?;
         return Ok(made
-            .and_then(|m| m["trustAnchor"]["trustAnchorArn"].as_str().map(str::to_string))
+            .and_then(|m| {
+                m["trustAnchor"]["trustAnchorArn"]
+                    .as_str()
+                    .map(str::to_string)
+            })
             .unwrap_or_else(|| NOT_YET.to_string()));
     };
-    let id = found["trustAnchorId"].as_str().unwrap_or_default().to_string();
-    let arn = found["trustAnchorArn"].as_str().unwrap_or_default().to_string();
+    let id = found["trustAnchorId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let arn = found["trustAnchorArn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let held = found["source"]["sourceData"]["x509CertificateData"]
         .as_str()
         .unwrap_or_default();
@@ -302,11 +326,24 @@ fn ensure_trust_anchor(run: &mut Run, ra: &Client, ca_pem: Option<&str>) -> Resu
                 "rolesanywhere EnableTrustAnchor",
                 Action::Update("it was disabled".into()),
             ),
-            || ra.call(&post("EnableTrustAnchor", format!("trustanchor/{id}/enable"), None)),
+            || {
+                ra.call(&post(
+                    "EnableTrustAnchor",
+                    format!("trustanchor/{id}/enable"),
+                    None,
+                ))
+            },
         )?;
     }
     if !changed {
-        run.step(Step::new(resource, "rolesanywhere ListTrustAnchors", Action::Unchanged), || Ok(()))?;
+        run.step(
+            Step::new(
+                resource,
+                "rolesanywhere ListTrustAnchors",
+                Action::Unchanged,
+            ),
+            || Ok(()),
+        )?;
     }
     Ok(arn)
 }
@@ -322,15 +359,16 @@ fn same_policy(a: &str, b: &str) -> bool {
     }
 }
 
-fn ensure_role(run: &mut Run, iam: &Iam, ta_arn: &str) -> Result<String> {
+fn ensure_role(run: &mut Run, iam: &Roles, ta_arn: &str) -> Result<String> {
     let name = run.spec.name.clone();
     let resource = format!("role {name}");
     let policy = doctor::trust_policy(&run.spec.cn, ta_arn);
     let arn = match iam.get_role(&name)? {
         None => {
-            let made = run.step(Step::new(&resource, "iam CreateRole", Action::Create), || {
-                iam.create_role(&name, &policy, &[(TAG_KEY, &name)])
-            })?;
+            let made = run.step(
+                Step::new(&resource, "iam CreateRole", Action::Create),
+                || iam.create_role(&name, &policy, &[(TAG_KEY, &name)]),
+            )?;
             made.unwrap_or_else(|| NOT_YET.to_string())
         }
         Some(role) => {
@@ -342,9 +380,10 @@ fn ensure_role(run: &mut Run, iam: &Iam, ta_arn: &str) -> Result<String> {
             } else {
                 Action::Update("its trust policy differs".into())
             };
-            run.step(Step::new(&resource, "iam UpdateAssumeRolePolicy", action), || {
-                iam.update_assume_role_policy(&name, &policy)
-            })?;
+            run.step(
+                Step::new(&resource, "iam UpdateAssumeRolePolicy", action),
+                || iam.update_assume_role_policy(&name, &policy),
+            )?;
             role.arn
         }
     };
@@ -361,11 +400,18 @@ fn ensure_role(run: &mut Run, iam: &Iam, ta_arn: &str) -> Result<String> {
             Action::Create
         };
         run.step(
-            Step::new(format!("policy {want} on role {name}"), "iam AttachRolePolicy", action),
+            Step::new(
+                format!("policy {want} on role {name}"),
+                "iam AttachRolePolicy",
+                action,
+            ),
             || iam.attach_policy(&name, want),
         )?;
     }
-    for extra in attached.iter().filter(|a| !run.spec.policy_arns.contains(a)) {
+    for extra in attached
+        .iter()
+        .filter(|a| !run.spec.policy_arns.contains(a))
+    {
         run.step(
             Step::new(
                 format!("policy {extra} on role {name}"),
@@ -429,7 +475,10 @@ fn ensure_profile(run: &mut Run, ra: &Client, role_arn: &str) -> Result<String> 
         )?;
     }
     if !changed {
-        run.step(Step::new(resource, "rolesanywhere ListProfiles", Action::Unchanged), || Ok(()))?;
+        run.step(
+            Step::new(resource, "rolesanywhere ListProfiles", Action::Unchanged),
+            || Ok(()),
+        )?;
     }
     Ok(arn)
 }
@@ -491,13 +540,16 @@ fn ensure_config(run: &mut Run, line: &str, region: &str) -> Result<()> {
         (Some(l), _) if l != line => Action::Update("its credential_process differs".into()),
         _ => Action::Update("its region differs".into()),
     };
-    run.step(Step::new(resource, "write credential_process", action), || {
-        aws_config::write_profile_keys(
-            path,
-            &spec.profile_name,
-            &[("credential_process", line), ("region", region)],
-        )
-    })?;
+    run.step(
+        Step::new(resource, "write credential_process", action),
+        || {
+            aws_config::write_profile_keys(
+                path,
+                &spec.profile_name,
+                &[("credential_process", line), ("region", region)],
+            )
+        },
+    )?;
     Ok(())
 }
 
@@ -562,14 +614,22 @@ pub fn delete(spec: &Spec, services: &Services, report: &mut dyn FnMut(&Step)) -
     let text = files::read_text(&spec.config_path, files::CAP_CONFIG, "AWS config file")
         .map(|t| t.to_string())
         .unwrap_or_default();
-    if ours_line(files::credentials_file::get_key(&text, &section, "credential_process").as_deref()) {
+    if ours_line(files::credentials_file::get_key(&text, &section, "credential_process").as_deref())
+    {
         run.step(
             Step::new(
                 format!("[{section}] in {}", spec.config_path.display()),
                 "remove profile",
                 Action::Delete,
             ),
-            || aws_config::remove_profile(&spec.config_path, &spec.profile_name, "credential_process", |l| ours_line(l)),
+            || {
+                aws_config::remove_profile(
+                    &spec.config_path,
+                    &spec.profile_name,
+                    "credential_process",
+                    |l| ours_line(l),
+                )
+            },
         )?;
     }
     for p in ra.list_all("ListProfiles", "profiles", "profiles")? {
@@ -577,29 +637,52 @@ pub fn delete(spec: &Spec, services: &Services, report: &mut dyn FnMut(&Step)) -
         if ours(&ra.tags(arn)?, &name) {
             let id = p["profileId"].as_str().unwrap_or_default().to_string();
             run.step(
-                Step::new(format!("profile {:?}", p["name"].as_str().unwrap_or_default()), "rolesanywhere DeleteProfile", Action::Delete),
-                || ra.call(&Request { method: "DELETE", ..post("DeleteProfile", format!("profile/{id}"), None) }),
+                Step::new(
+                    format!("profile {:?}", p["name"].as_str().unwrap_or_default()),
+                    "rolesanywhere DeleteProfile",
+                    Action::Delete,
+                ),
+                || {
+                    ra.call(&Request {
+                        method: "DELETE",
+                        ..post("DeleteProfile", format!("profile/{id}"), None)
+                    })
+                },
             )?;
         }
     }
     if iam.get_role(&name)?.is_some() && ours(&iam.role_tags(&name)?, &name) {
         for policy in iam.attached_policies(&name)? {
             run.step(
-                Step::new(format!("policy {policy} on role {name}"), "iam DetachRolePolicy", Action::Delete),
+                Step::new(
+                    format!("policy {policy} on role {name}"),
+                    "iam DetachRolePolicy",
+                    Action::Delete,
+                ),
                 || iam.detach_policy(&name, &policy),
             )?;
         }
-        run.step(Step::new(format!("role {name}"), "iam DeleteRole", Action::Delete), || {
-            iam.delete_role(&name)
-        })?;
+        run.step(
+            Step::new(format!("role {name}"), "iam DeleteRole", Action::Delete),
+            || iam.delete_role(&name),
+        )?;
     }
     for t in ra.list_all("ListTrustAnchors", "trustanchors", "trustAnchors")? {
         let arn = t["trustAnchorArn"].as_str().unwrap_or_default();
         if ours(&ra.tags(arn)?, &name) {
             let id = t["trustAnchorId"].as_str().unwrap_or_default().to_string();
             run.step(
-                Step::new(format!("trust anchor {:?}", t["name"].as_str().unwrap_or_default()), "rolesanywhere DeleteTrustAnchor", Action::Delete),
-                || ra.call(&Request { method: "DELETE", ..post("DeleteTrustAnchor", format!("trustanchor/{id}"), None) }),
+                Step::new(
+                    format!("trust anchor {:?}", t["name"].as_str().unwrap_or_default()),
+                    "rolesanywhere DeleteTrustAnchor",
+                    Action::Delete,
+                ),
+                || {
+                    ra.call(&Request {
+                        method: "DELETE",
+                        ..post("DeleteTrustAnchor", format!("trustanchor/{id}"), None)
+                    })
+                },
             )?;
         }
     }
@@ -612,7 +695,10 @@ mod tests {
 
     #[test]
     fn credential_process_words_are_quoted_only_when_needed() {
-        assert_eq!(quote("/usr/bin/aws_signing_helper"), "/usr/bin/aws_signing_helper");
+        assert_eq!(
+            quote("/usr/bin/aws_signing_helper"),
+            "/usr/bin/aws_signing_helper"
+        );
         assert_eq!(
             quote("arn:aws:iam::123456789012:role/dev"),
             "arn:aws:iam::123456789012:role/dev"
