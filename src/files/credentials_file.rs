@@ -183,14 +183,15 @@ pub fn get_key(text: &str, section: &str, key: &str) -> Option<String> {
     })
 }
 
-/// Returns `text` without its first `[section]` (header and lines up to the next header; the
-/// blank line that separated it from the one before goes too), everything else unchanged.
+/// Returns `text` without its first `[section]` (header and lines up to the next header),
+/// everything else unchanged.
 pub fn remove_section(text: &str, section: &str) -> String {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let Some((mut start, end)) = section_range(&lines, section) else {
         return text.to_string();
     };
-    if start > 0 && lines[start - 1].trim().is_empty() {
+    // A last section takes the blank line before it along (a middle one ends with its own).
+    if end == lines.len() && start > 0 && lines[start - 1].trim().is_empty() {
         start -= 1;
     }
     let mut out: String = lines[..start].concat();
@@ -397,6 +398,38 @@ mod tests {
             expiration: "2030-01-01T00:00:00Z".into(),
             account_id: None,
         }
+    }
+
+    #[test]
+    fn config_sections_are_set_read_and_removed_keeping_the_rest() {
+        let text = "# mine\n[default]\nregion = eu-west-1\n\n[profile dev]\noutput = json\ncredential_process = old\n\n[profile other]\nregion = x\n";
+        let out = set_keys(
+            text,
+            "profile dev",
+            &[
+                ("credential_process", "/bin/a \"b c\""),
+                ("region", "us-east-1"),
+            ],
+        );
+        assert_eq!(
+            out,
+            "# mine\n[default]\nregion = eu-west-1\n\n[profile dev]\noutput = json\ncredential_process = /bin/a \"b c\"\nregion = us-east-1\n\n[profile other]\nregion = x\n"
+        );
+        assert_eq!(
+            get_key(&out, "profile dev", "credential_process").as_deref(),
+            Some("/bin/a \"b c\"")
+        );
+        assert_eq!(get_key(&out, "profile dev", "missing"), None);
+        assert_eq!(get_key(&out, "profile nope", "region"), None);
+        let removed = remove_section(&out, "profile dev");
+        assert_eq!(
+            removed,
+            "# mine\n[default]\nregion = eu-west-1\n\n[profile other]\nregion = x\n"
+        );
+        assert_eq!(remove_section(&removed, "profile dev"), removed);
+        let fresh = set_keys("", "profile dev", &[("region", "r")]);
+        assert_eq!(fresh, "[profile dev]\nregion = r\n");
+        assert_eq!(remove_section(&fresh, "profile dev"), "");
     }
 
     #[test]

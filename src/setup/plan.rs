@@ -121,7 +121,7 @@ mod tests {
         assert_eq!(same.line(true), "unchanged role dev");
         assert!(!same.changes());
         assert_eq!(
-            summary(&[same.clone()], false, false),
+            summary(std::slice::from_ref(&same), false, false),
             "no changes: everything is in place"
         );
         assert_eq!(

@@ -234,14 +234,15 @@ fn find_named(
     kind: &str,
     name: &str,
 ) -> Result<Option<Value>> {
-    for item in items.iter().filter(|i| i["name"] == name) {
-        let arn = item[arn_field].as_str().unwrap_or_default();
-        if ours(&ra.tags(arn)?, name) {
-            return Ok(Some(item.clone()));
-        }
-        return Err(not_ours(kind, name));
+    let Some(item) = items.iter().find(|i| i["name"] == name) else {
+        return Ok(None);
+    };
+    let arn = item[arn_field].as_str().unwrap_or_default();
+    if ours(&ra.tags(arn)?, name) {
+        Ok(Some(item.clone()))
+    } else {
+        Err(not_ours(kind, name))
     }
-    Ok(None)
 }
 
 fn tag_list(name: &str) -> Value {
@@ -627,7 +628,7 @@ pub fn delete(spec: &Spec, services: &Services, report: &mut dyn FnMut(&Step)) -
                     &spec.config_path,
                     &spec.profile_name,
                     "credential_process",
-                    |l| ours_line(l),
+                    ours_line,
                 )
             },
         )?;
