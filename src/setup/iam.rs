@@ -1,5 +1,6 @@
 //! The IAM calls setup makes, on [`crate::iam`] (Query API, global endpoint): a role, its
-//! trust policy, tags and managed policies.
+//! trust policy, tags and managed policies. The two lists are read in one page: IAM's default
+//! `MaxItems` (100) is above a role's quotas (50 tags, at most 20 managed policies).
 
 use crate::error::{Error, Result};
 use crate::iam::{call, Iam};

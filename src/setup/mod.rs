@@ -91,6 +91,21 @@ pub fn check_name(name: &str) -> Result<()> {
     }
 }
 
+/// A `--policy-arn`: an IAM managed policy's ARN (`arn:aws:iam::aws:policy/…` or an
+/// account's), checked before anything is made.
+pub fn check_policy_arn(arn: &str) -> Result<()> {
+    let parsed: std::result::Result<crate::protocol::arn::Arn, _> = arn.parse();
+    match parsed {
+        Ok(a) if a.service == "iam" && a.region.is_empty() && a.resource.starts_with("policy/") => {
+            Ok(())
+        }
+        _ => Err(Error::new(format!(
+            "invalid --policy-arn {arn:?}: not an IAM managed policy ARN"
+        ))
+        .hint("write it as arn:aws:iam::aws:policy/NAME or arn:aws:iam::ACCOUNT:policy/NAME")),
+    }
+}
+
 /// `$XDG_CONFIG_HOME/aws-signing-helper/setup/NAME`, else `~/.config/…`.
 pub fn default_dir(name: &str) -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CONFIG_HOME")
@@ -105,12 +120,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_fit_every_service() {
+    fn names_and_policy_arns_are_checked_first() {
         for good in ["dev", "team-a_1", &"x".repeat(64)] {
             assert!(check_name(good).is_ok(), "{good}");
         }
         for bad in ["", "a b", "a/b", "é", &"x".repeat(65)] {
             assert!(check_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess").is_ok());
+        assert!(check_policy_arn("arn:aws:iam::123456789012:policy/team/p").is_ok());
+        for bad in [
+            "ReadOnlyAccess",
+            "arn:aws:iam::1:role/x",
+            "arn:aws:s3:::policy/x",
+        ] {
+            assert!(check_policy_arn(bad).is_err(), "{bad}");
         }
     }
 }

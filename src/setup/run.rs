@@ -557,6 +557,9 @@ fn ensure_config(run: &mut Run, line: &str, region: &str) -> Result<()> {
 /// Makes (or finds) everything, in order; `report` sees every step as it is done.
 pub fn apply(spec: &Spec, services: &Services, report: &mut dyn FnMut(&Step)) -> Result<Outcome> {
     super::check_name(&spec.name)?;
+    for arn in &spec.policy_arns {
+        super::check_policy_arn(arn)?;
+    }
     let mut run = Run {
         spec,
         report,
