@@ -524,6 +524,37 @@ fn setup_refuses_resources_it_did_not_make_and_bad_input() {
     assert!(w.names("list-profiles", "profiles").is_empty());
     assert_ne!(w.iam(&["get-role", "--role-name", NAME]).0, 0);
     assert!(!w.config().exists());
+    assert!(!w.dir().exists(), "refused before any file is written");
+
+    // The user's own CA, used where it is: a dry run checks it and would make the rest.
+    let (ca, ca_key) = (pki.path("ca.pem"), pki.path("ca.key"));
+    let planned = stdout_of(&w.run(&[
+        "setup",
+        "--name",
+        "own-ca",
+        "--region",
+        "us-east-1",
+        "--dry-run",
+        "--ca",
+        ca.to_str().unwrap(),
+        "--ca-key",
+        ca_key.to_str().unwrap(),
+        "--dir",
+        w.dir().to_str().unwrap(),
+        "--endpoint-url-rolesanywhere",
+        &w.emu.url,
+        "--endpoint-url-iam",
+        &w.moto.url,
+    ]));
+    assert!(
+        planned.contains(&format!("checked CA {}: used where it is", ca.display())),
+        "{planned}"
+    );
+    assert!(
+        planned.contains("would create trust anchor \"own-ca\""),
+        "{planned}"
+    );
+    assert!(!w.dir().exists(), "a dry run writes no file");
 
     for (args, needle) in [
         (
@@ -531,6 +562,18 @@ fn setup_refuses_resources_it_did_not_make_and_bad_input() {
             "invalid --name",
         ),
         (vec!["setup", "--name", "x"], "setup needs a region"),
+        (
+            vec![
+                "setup",
+                "--name",
+                "x",
+                "--region",
+                "us-east-1",
+                "--policy-arn",
+                "ReadOnly",
+            ],
+            "invalid --policy-arn",
+        ),
     ] {
         let out = w.run(&args);
         assert!(!out.status.success());

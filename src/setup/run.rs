@@ -259,12 +259,16 @@ fn post(op: &'static str, path: String, body: Option<Value>) -> Request<'static>
     }
 }
 
-fn ensure_trust_anchor(run: &mut Run, ra: &Client, ca_pem: Option<&str>) -> Result<String> {
+fn ensure_trust_anchor(
+    run: &mut Run,
+    ra: &Client,
+    ca_pem: Option<&str>,
+    found: Option<Value>,
+) -> Result<String> {
     let name = run.spec.name.clone();
     let resource = format!("trust anchor {name:?}");
-    let items = ra.list_all("ListTrustAnchors", "trustanchors", "trustAnchors")?;
     let source = |pem: &str| json!({"sourceType": "CERTIFICATE_BUNDLE", "sourceData": {"x509CertificateData": pem}});
-    let Some(found) = find_named(ra, &items, "trustAnchorArn", "trust anchor", &name)? else {
+    let Some(found) = found else {
         let body = json!({
             "name": name,
             "source": source(ca_pem.unwrap_or_default()),
@@ -360,11 +364,16 @@ fn same_policy(a: &str, b: &str) -> bool {
     }
 }
 
-fn ensure_role(run: &mut Run, iam: &Roles, ta_arn: &str) -> Result<String> {
+fn ensure_role(
+    run: &mut Run,
+    iam: &Roles,
+    ta_arn: &str,
+    found: Option<super::iam::Role>,
+) -> Result<String> {
     let name = run.spec.name.clone();
     let resource = format!("role {name}");
     let policy = doctor::trust_policy(&run.spec.cn, ta_arn);
-    let arn = match iam.get_role(&name)? {
+    let arn = match found {
         None => {
             let made = run.step(
                 Step::new(&resource, "iam CreateRole", Action::Create),
@@ -373,9 +382,6 @@ fn ensure_role(run: &mut Run, iam: &Roles, ta_arn: &str) -> Result<String> {
             made.unwrap_or_else(|| NOT_YET.to_string())
         }
         Some(role) => {
-            if !ours(&iam.role_tags(&name)?, &name) {
-                return Err(not_ours("role", &name));
-            }
             let action = if same_policy(&role.trust_policy, &policy) {
                 Action::Unchanged
             } else {
@@ -425,11 +431,15 @@ fn ensure_role(run: &mut Run, iam: &Roles, ta_arn: &str) -> Result<String> {
     Ok(arn)
 }
 
-fn ensure_profile(run: &mut Run, ra: &Client, role_arn: &str) -> Result<String> {
+fn ensure_profile(
+    run: &mut Run,
+    ra: &Client,
+    role_arn: &str,
+    found: Option<Value>,
+) -> Result<String> {
     let name = run.spec.name.clone();
     let resource = format!("profile {name:?}");
-    let items = ra.list_all("ListProfiles", "profiles", "profiles")?;
-    let Some(found) = find_named(ra, &items, "profileArn", "profile", &name)? else {
+    let Some(found) = found else {
         let body = json!({
             "name": name,
             "roleArns": [role_arn],
@@ -554,6 +564,32 @@ fn ensure_config(run: &mut Run, line: &str, region: &str) -> Result<()> {
     Ok(())
 }
 
+/// The trust anchor, role and profile of this name that exist (and carry our tag), found
+/// before anything is made: one of that name without the tag stops the run at once.
+struct Existing {
+    trust_anchor: Option<Value>,
+    role: Option<super::iam::Role>,
+    profile: Option<Value>,
+}
+
+fn find_existing(name: &str, services: &Services) -> Result<Existing> {
+    let ra = services.rolesanywhere;
+    let anchors = ra.list_all("ListTrustAnchors", "trustanchors", "trustAnchors")?;
+    let trust_anchor = find_named(ra, &anchors, "trustAnchorArn", "trust anchor", name)?;
+    let profiles = ra.list_all("ListProfiles", "profiles", "profiles")?;
+    let profile = find_named(ra, &profiles, "profileArn", "profile", name)?;
+    let role = match services.iam.get_role(name)? {
+        Some(role) if ours(&services.iam.role_tags(name)?, name) => Some(role),
+        Some(_) => return Err(not_ours("role", name)),
+        None => None,
+    };
+    Ok(Existing {
+        trust_anchor,
+        role,
+        profile,
+    })
+}
+
 /// Makes (or finds) everything, in order; `report` sees every step as it is done.
 pub fn apply(spec: &Spec, services: &Services, report: &mut dyn FnMut(&Step)) -> Result<Outcome> {
     super::check_name(&spec.name)?;
@@ -566,11 +602,12 @@ pub fn apply(spec: &Spec, services: &Services, report: &mut dyn FnMut(&Step)) ->
         out: Outcome::default(),
     };
     let ra = services.rolesanywhere;
+    let existing = find_existing(&spec.name, services)?;
     let ca_pem = ensure_ca(&mut run)?;
     ensure_client(&mut run, ca_pem.as_deref())?;
-    let ta = ensure_trust_anchor(&mut run, ra, ca_pem.as_deref())?;
-    let role = ensure_role(&mut run, services.iam, &ta)?;
-    let profile = ensure_profile(&mut run, ra, &role)?;
+    let ta = ensure_trust_anchor(&mut run, ra, ca_pem.as_deref(), existing.trust_anchor)?;
+    let role = ensure_role(&mut run, services.iam, &ta, existing.role)?;
+    let profile = ensure_profile(&mut run, ra, &role, existing.profile)?;
     if exists(&spec.client_paths().0) && ca_pem.is_some() {
         let (ca_cert, _) = spec.ca_paths();
         let anchors = idfile::load_certificates(&ca_cert)?;
