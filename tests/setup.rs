@@ -44,12 +44,18 @@ impl World {
 
     /// Runs our binary with `args`, the example keys and only this world's environment.
     fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, &[])
+    }
+
+    /// [`World::run`] with more environment.
+    fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         Command::new(bin())
             .args(args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", self.home.path())
             .envs(self.env())
+            .envs(env.iter().copied())
             .output()
             .expect("binary runs")
     }
@@ -321,23 +327,42 @@ fn setup_from_nothing_to_a_profile_idempotently_and_back() {
     );
     assert_eq!(before, after);
 
-    // Drift: a disabled profile is seen by a dry run (and left alone), repaired by a run.
+    // Drift: a disabled profile and a loosened trust policy are seen by a dry run (and left
+    // alone), repaired by a run.
     w.ra(&["disable-profile", "--profile-id", &profile_id]);
+    let loose = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"rolesanywhere.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]}]}"#;
+    ok(w.iam(&[
+        "update-assume-role-policy",
+        "--role-name",
+        NAME,
+        "--policy-document",
+        loose,
+    ]));
     let planned = stdout_of(&w.setup(&["--policy-arn", &policy_arn, "--dry-run"]));
-    assert!(
-        planned.contains(
-            "would update profile \"dev-box\": it was disabled (rolesanywhere EnableProfile)"
-        ),
-        "{planned}"
-    );
+    for line in [
+        "would update profile \"dev-box\": it was disabled (rolesanywhere EnableProfile)",
+        "would update role dev-box: its trust policy differs (iam UpdateAssumeRolePolicy)",
+    ] {
+        assert!(planned.contains(line), "{line} in:\n{planned}");
+    }
     let got = w.ra(&["get-profile", "--profile-id", &profile_id]);
     assert_eq!(got["profile"]["enabled"], false);
+    let role_now = ok(w.iam(&["get-role", "--role-name", NAME]));
+    assert!(role_now["Role"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"].is_null());
     let fixed = stdout_of(&w.setup(&["--policy-arn", &policy_arn]));
-    assert!(
-        fixed.contains("updated profile \"dev-box\": it was disabled"),
-        "{fixed}"
+    for line in [
+        "updated profile \"dev-box\": it was disabled",
+        "updated role dev-box: its trust policy differs",
+    ] {
+        assert!(fixed.contains(line), "{line} in:\n{fixed}");
+    }
+    let role_now = ok(w.iam(&["get-role", "--role-name", NAME]));
+    assert_eq!(
+        role_now["Role"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["ArnEquals"]
+            ["aws:SourceArn"],
+        ta_arn.as_str()
     );
-    assert!(fixed.contains("1 change(s) made"), "{fixed}");
+    assert!(fixed.contains("2 change(s) made"), "{fixed}");
     assert_eq!(
         w.ra(&["get-profile", "--profile-id", &profile_id])["profile"]["enabled"],
         true
@@ -555,6 +580,29 @@ fn setup_refuses_resources_it_did_not_make_and_bad_input() {
         "{planned}"
     );
     assert!(!w.dir().exists(), "a dry run writes no file");
+
+    // Endpoints from AWS_ENDPOINT_URL_ROLESANYWHERE / AWS_ENDPOINT_URL_IAM and the region
+    // from AWS_REGION, as the SDKs take them.
+    let dir = w.dir();
+    let planned = stdout_of(&w.run_with(
+        &[
+            "setup",
+            "--name",
+            "from-env",
+            "--dry-run",
+            "--dir",
+            dir.to_str().unwrap(),
+        ],
+        &[
+            ("AWS_ENDPOINT_URL_ROLESANYWHERE", &w.emu.url),
+            ("AWS_ENDPOINT_URL_IAM", &w.moto.url),
+            ("AWS_REGION", "us-east-1"),
+        ],
+    ));
+    assert!(
+        planned.contains("would create role from-env (iam CreateRole)"),
+        "{planned}"
+    );
 
     for (args, needle) in [
         (
