@@ -603,6 +603,34 @@ fn setup_refuses_resources_it_did_not_make_and_bad_input() {
         planned.contains("would create role from-env (iam CreateRole)"),
         "{planned}"
     );
+    // --debug logs the requests, never the secret key or the session token.
+    let token = "FQoGZXIvYXdzEXAMPLE-session-token-value";
+    let debug = w.run_with(
+        &[
+            "setup",
+            "--name",
+            "from-env",
+            "--dry-run",
+            "--debug",
+            "--dir",
+            dir.to_str().unwrap(),
+        ],
+        &[
+            ("AWS_ENDPOINT_URL_ROLESANYWHERE", &w.emu.url),
+            ("AWS_ENDPOINT_URL_IAM", &w.moto.url),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_SESSION_TOKEN", token),
+        ],
+    );
+    let log = String::from_utf8_lossy(&debug.stderr);
+    assert!(
+        log.contains("ListTrustAnchors") && log.contains("GetRole"),
+        "{log}"
+    );
+    assert!(log.contains("x-amz-security-token:** redacted **"), "{log}");
+    for secret in [token, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"] {
+        assert!(!log.contains(secret), "a secret in the --debug log:\n{log}");
+    }
 
     for (args, needle) in [
         (
