@@ -517,6 +517,13 @@ fn setup_from_nothing_to_a_profile_idempotently_and_back() {
     assert!(w.dir().join("ca.pem").exists(), "the local CA stays");
     let again = stdout_of(&w.setup(&["--delete"]));
     assert!(again.contains("nothing to delete"), "{again}");
+    // --delete-files takes the local files too.
+    let files = stdout_of(&w.setup(&["--delete", "--delete-files"]));
+    for name in ["client.pem", "client.key", "ca.pem", "ca.key"] {
+        let line = format!("deleted file {} (remove)", w.dir().join(name).display());
+        assert!(files.contains(&line), "{line} in:\n{files}");
+        assert!(!w.dir().join(name).exists(), "{name}");
+    }
 }
 
 #[test]

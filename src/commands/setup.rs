@@ -61,6 +61,9 @@ pub struct SetupArgs {
     /// Remove what setup made for --name (by its tag); the local CA and certificates stay
     #[arg(long)]
     pub delete: bool,
+    /// With --delete: also remove the client certificate and key from --dir, and the CA when it is setup's own
+    #[arg(long, requires = "delete")]
+    pub delete_files: bool,
     /// Roles Anywhere endpoint URL (control plane and CreateSession) [default: $AWS_ENDPOINT_URL_ROLESANYWHERE, $AWS_ENDPOINT_URL, the profile's services / endpoint_url, else AWS's]
     #[arg(long, value_parser = crate::cli::endpoint_url)]
     pub endpoint_url_rolesanywhere: Option<String>,
@@ -227,6 +230,7 @@ pub fn run(args: &SetupArgs) -> Result<()> {
         binary,
         session_endpoint,
         dry_run: args.dry_run,
+        delete_files: args.delete_files,
     };
     let services = Services {
         rolesanywhere: &ra,

@@ -58,6 +58,8 @@ pub struct Spec {
     pub session_endpoint: Option<String>,
     /// Print the steps, make no change.
     pub dry_run: bool,
+    /// With `delete`: also remove the client certificate and key, and the CA when it is ours.
+    pub delete_files: bool,
 }
 
 impl Spec {

@@ -637,9 +637,42 @@ pub fn apply(spec: &Spec, services: &Services, report: &mut dyn FnMut(&Step)) ->
     Ok(run.out)
 }
 
+/// The local files `--delete-files` removes: the client certificate and key, and the CA's
+/// files (with `pki revoke`'s list) when the CA is setup's own.
+fn local_files(spec: &Spec) -> Vec<&'static str> {
+    let mut names = vec!["client.pem", "client.key"];
+    if spec.ca == CaSource::Own {
+        names.extend(["ca.pem", "ca.key", "ca.revoked.json"]);
+    }
+    names
+}
+
+fn delete_local_files(run: &mut Run) -> Result<()> {
+    let spec = run.spec;
+    let present: Vec<&str> = local_files(spec)
+        .into_iter()
+        .filter(|n| exists(&spec.dir.join(n)))
+        .collect();
+    if present.is_empty() {
+        return Ok(());
+    }
+    let dir = files::Dir::open(&spec.dir, None)?;
+    for name in present {
+        run.step(
+            Step::new(
+                format!("file {}", spec.dir.join(name).display()),
+                "remove",
+                Action::Delete,
+            ),
+            || Ok(dir.remove(std::ffi::OsStr::new(name))?),
+        )?;
+    }
+    Ok(())
+}
+
 /// Removes what carries the tag: the config profile (when its line is ours), the Roles
 /// Anywhere profile, the role (its managed policies detached first), the trust anchor. The
-/// local CA and certificates stay.
+/// local CA and certificates stay unless `spec.delete_files`.
 pub fn delete(spec: &Spec, services: &Services, report: &mut dyn FnMut(&Step)) -> Result<Outcome> {
     super::check_name(&spec.name)?;
     let mut run = Run {
@@ -727,6 +760,9 @@ pub fn delete(spec: &Spec, services: &Services, report: &mut dyn FnMut(&Step)) -
             )?;
         }
     }
+    if spec.delete_files {
+        delete_local_files(&mut run)?;
+    }
     Ok(run.out)
 }
 
@@ -762,6 +798,7 @@ mod tests {
             binary: "/opt/bin/aws_signing_helper".into(),
             session_endpoint: Some("https://127.0.0.1:9".into()),
             dry_run: false,
+            delete_files: false,
         };
         assert_eq!(
             credential_process_line(&spec, "arn:t", "arn:p", "arn:r"),
