@@ -262,6 +262,15 @@ pub enum Command {
     Export(crate::commands::exec::ExportArgs),
     /// Show which credentials this environment holds (no secrets); --verify asks STS
     Whoami(crate::commands::whoami::WhoamiArgs),
+    /// aws-sts-helpers' functions ec2switch, ec2now, ec2mfa, ec2unset: eval "$(aws_signing_helper shell-init bash)"
+    #[command(name = "shell-init")]
+    ShellInit(crate::commands::shell::ShellInitArgs),
+    /// What the shell-init functions call (messages on stderr, statements to eval on stdout)
+    #[command(name = "shell-env", hide = true)]
+    ShellEnv(crate::commands::shell::ShellEnvArgs),
+    /// aws-sts-helpers' generate-sts-role-token: AssumeRole with the environment's keys, its JSON or --shell statements
+    #[command(name = "generate-sts-role-token")]
+    GenerateStsRoleToken(crate::commands::assume_role::SeedRoleTokenArgs),
     /// Make a CA, client certificate, trust anchor, role and profile and write a [profile] with credential_process (idempotent; --delete removes them)
     Setup(crate::commands::setup::SetupArgs),
 }
@@ -281,6 +290,8 @@ pub enum OutputFormat {
     Dotenv,
     /// pretty JSON with the credentials and where they came from
     Json,
+    /// aws-sts-helpers' generate-sts-role-token JSON (access_key, expiration, secret_key, session_token)
+    SeedJson,
 }
 
 impl From<OutputFormat> for Format {
@@ -292,6 +303,7 @@ impl From<OutputFormat> for Format {
             OutputFormat::EnvPowershell => Format::EnvPowershell,
             OutputFormat::Dotenv => Format::Dotenv,
             OutputFormat::Json => Format::Json,
+            OutputFormat::SeedJson => Format::SeedJson,
         }
     }
 }

@@ -56,6 +56,16 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return clap_exit(&command, e),
     };
+    if let Command::ShellEnv(args) = &cli.command {
+        logger::init(shell_env_debug(args));
+        return match commands::shell::run(args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("{} {e}", logger::timestamp());
+                ExitCode::from(1)
+            }
+        };
+    }
     if let Command::Exec(args) = &cli.command {
         logger::init(args.args.sts.debug);
         return match commands::exec::run(args) {
@@ -67,6 +77,14 @@ fn main() -> ExitCode {
         };
     }
     finish(run(cli.command))
+}
+
+fn shell_env_debug(args: &commands::shell::ShellEnvArgs) -> bool {
+    use commands::shell::ShellAction;
+    match &args.action {
+        ShellAction::Switch { common, .. } | ShellAction::Mfa { common } => common.sts.debug,
+        ShellAction::Now | ShellAction::Unset { .. } => false,
+    }
 }
 
 /// Exit 0, or one error line on stderr and exit 1.
@@ -162,8 +180,13 @@ fn run(command: Command) -> Result<()> {
             logger::init(args.sts.debug);
             commands::whoami::run(&args)
         }
-        // Handled in main: it returns the child's exit status.
-        Command::Exec(_) => Ok(()),
+        // Handled in main: they return an exit status of their own.
+        Command::Exec(_) | Command::ShellEnv(_) => Ok(()),
+        Command::ShellInit(args) => commands::shell::init(&args),
+        Command::GenerateStsRoleToken(cmd) => {
+            logger::init(cmd.args.sts.debug);
+            commands::assume_role::run_seed(&cmd)
+        }
         Command::Pki(args) => {
             logger::init(false);
             commands::pki::run(&args)

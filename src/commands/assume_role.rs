@@ -11,9 +11,11 @@ use crate::commands::sts_common::{
     self, CacheArgs, MfaArgs, OutputArgs, RaSourceArgs, SourceArgs, StsEndpointArgs,
 };
 use aws_signing_helper::credentials::output;
-use aws_signing_helper::sts::accounts;
 use aws_signing_helper::sts::assume_role::{assume_role, AssumeParams};
+use aws_signing_helper::sts::source::Source;
+use aws_signing_helper::sts::{accounts, aws_keys};
 use aws_signing_helper::{Error, Result};
+use zeroize::Zeroizing;
 
 #[derive(Debug, Clone, Args)]
 pub struct AssumeRoleArgs {
@@ -26,7 +28,7 @@ pub struct AssumeRoleArgs {
     /// Role name (with its path, if any) in --account
     #[arg(long)]
     pub role: Option<String>,
-    /// Accounts file: JSON {"name": "arn:aws:iam::012123456789:"} [default: $AWS_SIGNING_HELPER_ACCOUNTS, else ~/.config/aws-signing-helper/accounts.json]
+    /// Accounts file: JSON {"name": "arn:aws:iam::012123456789:"} [default: $AWS_SIGNING_HELPER_ACCOUNTS, else ~/.config/aws-signing-helper/accounts.json, else /etc/default/aws-sts-helpers/accounts.json; names match ignoring case]
     #[arg(long)]
     pub accounts_file: Option<PathBuf>,
     /// Role session name [default: aws-signing-helper-<unix time>]
@@ -70,6 +72,23 @@ pub struct AssumeRoleCommand {
     pub output: OutputArgs,
 }
 
+/// aws-sts-helpers' `generate-sts-role-token`: AssumeRole with the environment's keys, printed
+/// as that tool's JSON (or `--shell` statements).
+#[derive(Debug, Clone, Args)]
+pub struct SeedRoleTokenArgs {
+    #[command(flatten)]
+    pub args: AssumeRoleArgs,
+    /// The session token of the environment's temporary keys, as aws-sts-helpers takes it (visible to other users in the process list: leave it out, AWS_SESSION_TOKEN is read) [default: $AWS_SESSION_TOKEN]
+    #[arg(long)]
+    pub token: Option<String>,
+    /// Print shell statements (as --output env does) instead of the JSON
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = crate::cli::go_bool)]
+    pub shell: bool,
+    /// aws-sts-helpers' name for --accounts-file
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
 impl AssumeRoleArgs {
     /// The role ARN from --role-arn or --account/--role; `None` when neither is given.
     pub fn role_arn(&self) -> Result<Option<String>> {
@@ -108,15 +127,57 @@ impl AssumeRoleArgs {
 
 /// Runs the command.
 pub fn run(cmd: &AssumeRoleCommand) -> Result<()> {
-    let args = &cmd.args;
+    let (creds, meta) = credentials(&cmd.args, None)?;
+    output::print(&output::render(cmd.output.output.into(), &creds, &meta))
+}
+
+/// Runs `generate-sts-role-token`.
+pub fn run_seed(cmd: &SeedRoleTokenArgs) -> Result<()> {
+    let mut args = cmd.args.clone();
+    if args.accounts_file.is_none() {
+        args.accounts_file = cmd.config.clone();
+    }
+    // The seed tool signs with the environment's keys, whoever set them (ec2switch did).
+    if args.source.source == sts_common::SourceKind::Auto
+        && args.source.profile.is_none()
+        && aws_keys::from_env().is_some()
+    {
+        args.source.source = sts_common::SourceKind::Env;
+    }
+    if cmd.token.is_some() {
+        log::warn!("warning: --token shows the session token to other users of this machine (ps); it is not needed: AWS_SESSION_TOKEN is read from the environment");
+    }
+    let (creds, meta) = credentials(&args, cmd.token.as_deref())?;
+    let format = if cmd.shell {
+        output::Format::Env
+    } else {
+        output::Format::SeedJson
+    };
+    output::print(&output::render(format, &creds, &meta))
+}
+
+/// AssumeRole as `args` say; `token` replaces the session token of the source keys.
+fn credentials(
+    args: &AssumeRoleArgs,
+    token: Option<&str>,
+) -> Result<(aws_signing_helper::credentials::Credentials, output::Meta)> {
     let role_arn = args.role_arn()?.ok_or_else(|| {
         Error::new("no role to assume: pass --role-arn, or --account and --role")
             .hint("a role ARN looks like arn:aws:iam::123456789012:role/NAME")
     })?;
     let params = args.params(role_arn)?;
     params.check()?;
-    let source = args.source.resolve(Some(&args.ra), &args.sts)?;
+    let mut source = args.source.resolve(Some(&args.ra), &args.sts)?;
+    if let Some(token) = token {
+        let Source::Keys { keys, .. } = &mut source else {
+            return Err(
+                Error::new("--token needs keys from the environment or a profile").hint(
+                    "leave --token out, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+                ),
+            );
+        };
+        keys.session_token = Some(Zeroizing::new(token.to_string()));
+    }
     let ctx = args.sts.context_for(Some(&args.cache), &source)?;
-    let (creds, meta) = assume_role(&ctx, &source, &args.mfa.mfa(), &params)?;
-    output::print(&output::render(cmd.output.output.into(), &creds, &meta))
+    assume_role(&ctx, &source, &args.mfa.mfa(), &params)
 }

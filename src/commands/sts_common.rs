@@ -85,9 +85,12 @@ pub struct SourceArgs {
     /// Where the source credentials come from
     #[arg(long, value_enum, default_value = "auto")]
     pub source: SourceKind,
-    /// Profile of ~/.aws/credentials holding long-term keys [default: $AWS_PROFILE, else default]
+    /// Profile of ~/.aws/credentials holding long-term keys (or an account of the aws-creds directory) [default: $AWS_PROFILE, else default]
     #[arg(long)]
     pub profile: Option<String>,
+    /// aws-sts-helpers' credential directory (NAME.access_key, NAME.secret_key), read after the AWS files [default: $AWS_SIGNING_HELPER_CREDS_DIR, else ~/aws-creds]
+    #[arg(long)]
+    pub creds_dir: Option<PathBuf>,
 }
 
 /// Roles Anywhere as the source of an AssumeRole (the credential-process flags; the ones that
@@ -232,6 +235,7 @@ impl SourceArgs {
             kind: self.source.into(),
             profile: self.profile.clone(),
             rolesanywhere,
+            creds_dir: self.creds_dir.clone(),
         })
     }
 }

@@ -5,6 +5,8 @@
 //! - `env` (bash/zsh/sh), `env-fish`, `env-powershell`: statements to `eval` / `Invoke-Expression`.
 //! - `dotenv`: `NAME=value` lines for `.env` files and `docker --env-file`.
 //! - `json`: the process JSON plus what we know about the credentials, pretty-printed.
+//! - `seed-json`: aws-sts-helpers' `generate-sts-role-token` JSON: lowercase `access_key`,
+//!   `expiration`, `secret_key`, `session_token`, sorted, indented by four spaces.
 //!
 //! Shell outputs set the current variable names and the legacy ones (`AWS_SECURITY_TOKEN` of
 //! old boto, `AWS_ACCESS_KEY`/`AWS_SECRET_KEY`/`AWS_DELEGATION_TOKEN` of the old EC2 CLI), plus
@@ -34,6 +36,35 @@ pub enum Format {
     Dotenv,
     /// pretty JSON with the credentials and where they came from
     Json,
+    /// aws-sts-helpers' JSON (access_key, expiration, secret_key, session_token)
+    SeedJson,
+}
+
+/// The shells [`assign`] and [`unassign`] write for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shell {
+    /// bash, zsh, sh
+    Posix,
+    Fish,
+    Powershell,
+}
+
+/// The statement setting (and exporting) `name` to `value` in `shell`, quoted.
+pub fn assign(shell: Shell, name: &str, value: &str) -> Zeroizing<String> {
+    Zeroizing::new(match shell {
+        Shell::Posix => format!("export {name}={}", quote_sh(value)),
+        Shell::Fish => format!("set -gx {name} {};", quote_fish(value)),
+        Shell::Powershell => format!("$Env:{name} = {}", quote_powershell(value)),
+    })
+}
+
+/// The statement removing `name` from the environment in `shell`.
+pub fn unassign(shell: Shell, name: &str) -> String {
+    match shell {
+        Shell::Posix => format!("unset {name}"),
+        Shell::Fish => format!("set -e {name};"),
+        Shell::Powershell => format!("Remove-Item Env:{name} -ErrorAction SilentlyContinue"),
+    }
 }
 
 /// What we know about a set of credentials besides the keys (never secret).
@@ -172,6 +203,15 @@ struct JsonOutput<'a> {
     arn: Option<&'a str>,
 }
 
+/// aws-sts-helpers' JSON, keys in its (sorted) order.
+#[derive(Serialize)]
+struct SeedJson<'a> {
+    access_key: &'a str,
+    expiration: &'a str,
+    secret_key: &'a str,
+    session_token: &'a str,
+}
+
 /// Renders the credentials in `format`.
 pub fn render(format: Format, creds: &Credentials, meta: &Meta) -> Zeroizing<String> {
     let mut out = Zeroizing::new(String::new());
@@ -193,21 +233,18 @@ pub fn render(format: Format, creds: &Credentials, meta: &Meta) -> Zeroizing<Str
     };
     match format {
         Format::Process => return creds.to_process_json(),
-        Format::Env => lines(
-            &mut out,
-            &|n, v| format!("export {n}={}", quote_sh(v)),
-            Some(&|n| format!("unset {n}")),
-        ),
-        Format::EnvFish => lines(
-            &mut out,
-            &|n, v| format!("set -gx {n} {};", quote_fish(v)),
-            Some(&|n| format!("set -e {n};")),
-        ),
-        Format::EnvPowershell => lines(
-            &mut out,
-            &|n, v| format!("$Env:{n} = {}", quote_powershell(v)),
-            Some(&|n| format!("Remove-Item Env:{n} -ErrorAction SilentlyContinue")),
-        ),
+        Format::Env | Format::EnvFish | Format::EnvPowershell => {
+            let shell = match format {
+                Format::Env => Shell::Posix,
+                Format::EnvFish => Shell::Fish,
+                _ => Shell::Powershell,
+            };
+            lines(
+                &mut out,
+                &|n, v| assign(shell, n, v).to_string(),
+                Some(&|n| unassign(shell, n)),
+            )
+        }
         // A file has nothing to unset.
         Format::Dotenv => lines(&mut out, &|n, v| format!("{n}={}", quote_dotenv(v)), None),
         Format::Json => {
@@ -224,6 +261,21 @@ pub fn render(format: Format, creds: &Credentials, meta: &Meta) -> Zeroizing<Str
             };
             // A struct of strings and a bool always serializes.
             out.push_str(&serde_json::to_string_pretty(&doc).unwrap_or_default());
+            out.push('\n');
+        }
+        Format::SeedJson => {
+            let doc = SeedJson {
+                access_key: &creds.access_key_id,
+                expiration: &creds.expiration,
+                secret_key: &creds.secret_access_key,
+                session_token: &creds.session_token,
+            };
+            // Python's json.dumps(indent=4) layout; a struct of strings always serializes.
+            let mut buf = Zeroizing::new(Vec::new());
+            let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+            let mut ser = serde_json::Serializer::with_formatter(&mut *buf, fmt);
+            let _ = doc.serialize(&mut ser);
+            out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
             out.push('\n');
         }
     }
@@ -258,6 +310,15 @@ mod tests {
         assert_eq!(
             render(Format::Process, &c, &Meta::default()).as_str(),
             c.to_process_json().as_str()
+        );
+    }
+
+    #[test]
+    fn seed_json_is_the_seed_tools_layout() {
+        let out = render(Format::SeedJson, &creds(), &Meta::default());
+        assert_eq!(
+            out.as_str(),
+            "{\n    \"access_key\": \"ASIA1\",\n    \"expiration\": \"2030-01-01T00:00:00Z\",\n    \"secret_key\": \"s/+'\\\"$x\",\n    \"session_token\": \"t=\"\n}\n"
         );
     }
 

@@ -293,6 +293,13 @@ impl Store {
         self.write_json(&key.file_name(), &entry, None)
     }
 
+    /// Whether an entry of `key` is there, valid or not (its link, if any, is not followed).
+    pub fn exists(&self, key: &Key) -> bool {
+        self.dir
+            .modified(OsStr::new(&key.file_name()))
+            .is_ok_and(|m| m.is_some())
+    }
+
     /// Removes the entry of `key` (missing is fine).
     pub fn remove(&self, key: &Key) -> Result<()> {
         self.dir

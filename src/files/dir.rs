@@ -233,6 +233,25 @@ impl Dir {
         Ok(names)
     }
 
+    /// When the regular file `name` was last modified (its link is not followed); `None` when
+    /// it does not exist.
+    pub fn modified(&self, name: &OsStr) -> Result<Option<std::time::SystemTime>, Error> {
+        let shown = self.path.join(name);
+        let st = match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => st,
+            Err(rustix::io::Errno::NOENT) => return Ok(None),
+            Err(e) => return Err(Error::io(shown, "inspect", e.into())),
+        };
+        if rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Symlink {
+            return Err(Error::Symlink { path: shown });
+        }
+        let since = std::time::Duration::new(
+            u64::try_from(st.st_mtime).unwrap_or(0),
+            u32::try_from(st.st_mtime_nsec).unwrap_or(0),
+        );
+        Ok(Some(std::time::UNIX_EPOCH + since))
+    }
+
     /// Removes the file `name` (a missing one is fine).
     pub fn remove(&self, name: &OsStr) -> Result<(), Error> {
         match rustix::fs::unlinkat(&self.fd, name, AtFlags::empty()) {

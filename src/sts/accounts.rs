@@ -4,7 +4,9 @@
 //! JSON object, name → account ARN prefix: `{"work": "arn:aws:iam::012123456789:"}` (a bare
 //! 12-digit account id is accepted as a value too). Found at `--accounts-file`, else
 //! `$AWS_SIGNING_HELPER_ACCOUNTS`, else `$XDG_CONFIG_HOME/aws-signing-helper/accounts.json`,
-//! else `~/.config/aws-signing-helper/accounts.json`. A 12-digit `--account` needs no file.
+//! else `~/.config/aws-signing-helper/accounts.json`, else aws-sts-helpers'
+//! `/etc/default/aws-sts-helpers/accounts.json`. A 12-digit `--account` (or an ARN prefix
+//! `arn:aws:iam::ID:`, as aws-sts-helpers takes) needs no file; names match ignoring case.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,17 +16,29 @@ use crate::error::{Error, Result};
 /// The environment variable naming the accounts file.
 pub const FILE_ENV: &str = "AWS_SIGNING_HELPER_ACCOUNTS";
 
-/// Where the accounts file is looked for when no flag names it.
-pub fn default_path() -> Option<PathBuf> {
+/// aws-sts-helpers' accounts file, read after ours.
+pub const SEED_PATH: &str = "/etc/default/aws-sts-helpers/accounts.json";
+
+/// Where the accounts file is looked for when no flag names it: `$AWS_SIGNING_HELPER_ACCOUNTS`
+/// alone when set, else ours, then aws-sts-helpers' [`SEED_PATH`] (the first that exists).
+pub fn default_paths() -> Vec<PathBuf> {
     let env = |n: &str| std::env::var_os(n).filter(|v| !v.is_empty());
     if let Some(p) = env(FILE_ENV) {
-        return Some(PathBuf::from(p));
+        return vec![PathBuf::from(p)];
     }
     let base = env("XDG_CONFIG_HOME")
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
-        .or_else(|| crate::files::aws_config::home_dir().map(|h| h.join(".config")))?;
-    Some(base.join("aws-signing-helper").join("accounts.json"))
+        .or_else(|| crate::files::aws_config::home_dir().map(|h| h.join(".config")));
+    base.map(|b| b.join("aws-signing-helper").join("accounts.json"))
+        .into_iter()
+        .chain(std::iter::once(PathBuf::from(SEED_PATH)))
+        .collect()
+}
+
+/// The first of [`default_paths`].
+pub fn default_path() -> Option<PathBuf> {
+    default_paths().into_iter().next()
 }
 
 fn is_account_id(s: &str) -> bool {
@@ -60,56 +74,107 @@ pub fn role_arn(account: &str, role: &str, file: Option<&Path>) -> Result<String
         return Err(Error::new(format!("invalid --role {role:?}"))
             .hint("pass the role's name (optionally with its path), like Admin or team/Admin"));
     }
-    let file_path = file.map(Path::to_path_buf).or_else(default_path);
-    let text = match &file_path {
-        Some(p) => match crate::files::read_text(p, crate::files::CAP_CONFIG, "accounts file") {
-            Ok(t) => Some(t),
+    Ok(format!("{}role/{role}", prefix(account, file)?))
+}
+
+/// The MFA device ARN aws-sts-helpers uses for `user` in `account`:
+/// `arn:aws:iam::ACCOUNT:mfa/USER`.
+pub fn mfa_arn(account: &str, user: &str, file: Option<&Path>) -> Result<String> {
+    if user.is_empty() || user.contains(['/', ':']) {
+        return Err(Error::new(format!("invalid IAM user name {user:?} for the MFA device"))
+            .hint("write the IAM user name in NAME.user of the aws-creds directory, or pass --serial-number"));
+    }
+    Ok(format!("{}mfa/{user}", prefix(account, file)?))
+}
+
+/// Reads the accounts file: `file` (which must exist), else the first of [`default_paths`]
+/// that exists; `None` when none does.
+fn load(file: Option<&Path>) -> Result<Option<(PathBuf, BTreeMap<String, String>)>> {
+    let candidates = match file {
+        Some(f) => vec![f.to_path_buf()],
+        None => default_paths(),
+    };
+    for p in candidates {
+        let text = match crate::files::read_text(&p, crate::files::CAP_CONFIG, "accounts file") {
+            Ok(t) => t,
             Err(e)
                 if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound)
                     && file.is_none() =>
             {
-                None
+                continue
             }
             Err(e) => {
                 return Err(Error::new(e.to_string())
                 .hint("pass --accounts-file naming a JSON file like {\"work\": \"arn:aws:iam::012123456789:\"}"))
             }
-        },
-        None => None,
-    };
-    if let (Some(text), Some(p)) = (text, &file_path) {
+        };
         let map: BTreeMap<String, String> = serde_json::from_str(&text).map_err(|e| {
             Error::new(format!("invalid accounts file {}: {e}", p.display()))
                 .hint("it must be a JSON object of name to account ARN prefix, like {\"work\": \"arn:aws:iam::012123456789:\"}")
         })?;
-        if let Some(value) = map.get(account) {
-            return Ok(format!("{}role/{role}", prefix_of(account, value, p)?));
+        return Ok(Some((p, map)));
+    }
+    Ok(None)
+}
+
+/// The ARN prefix (`arn:PARTITION:iam::ID:`) of `--account`: a name of the accounts file
+/// (matched exactly, else ignoring case), a 12-digit id, or such a prefix itself.
+pub fn prefix(account: &str, file: Option<&Path>) -> Result<String> {
+    let loaded = load(file)?;
+    if let Some((p, map)) = &loaded {
+        let value = map.get(account).or_else(|| {
+            map.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(account))
+                .map(|(_, v)| v)
+        });
+        if let Some(value) = value {
+            return prefix_of(account, value, p);
         }
-        if !is_account_id(account) {
+    }
+    if is_account_id(account) {
+        return Ok(format!("arn:aws:iam::{account}:"));
+    }
+    if account.starts_with("arn:") {
+        return prefix_of(account, account, Path::new("--account"));
+    }
+    match &loaded {
+        Some((p, map)) => {
             let known: Vec<&str> = map.keys().map(String::as_str).collect();
-            return Err(Error::new(format!(
+            Err(Error::new(format!(
                 "unknown --account {account:?}: not in {} (known: {})",
                 p.display(),
                 known.join(", ")
             ))
-            .hint("add it to the accounts file, or pass a 12-digit account id"));
+            .hint("add it to the accounts file, or pass a 12-digit account id"))
         }
+        None => Err(Error::new(format!(
+            "unknown --account {account:?}: no accounts file at {}",
+            default_paths()
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ))
+        .hint("create it as {\"NAME\": \"arn:aws:iam::012123456789:\"}, pass --accounts-file, or pass a 12-digit account id")),
     }
-    if is_account_id(account) {
-        return Ok(format!("arn:aws:iam::{account}:role/{role}"));
-    }
-    Err(Error::new(format!(
-        "unknown --account {account:?}: no accounts file at {}",
-        file_path
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "~/.config/aws-signing-helper/accounts.json".into())
-    ))
-    .hint("create it as {\"NAME\": \"arn:aws:iam::012123456789:\"}, pass --accounts-file, or pass a 12-digit account id"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_seed_tools_file_is_read_after_ours() {
+        // (No test of this crate sets the variable; with it set, it alone is the default.)
+        if std::env::var_os(FILE_ENV).is_none() {
+            let paths = default_paths();
+            assert_eq!(paths.last().unwrap(), Path::new(SEED_PATH));
+            assert!(
+                paths[0].ends_with("aws-signing-helper/accounts.json"),
+                "{paths:?}"
+            );
+        }
+    }
 
     #[test]
     fn resolves_names_ids_and_errors() {
@@ -137,6 +202,21 @@ mod tests {
             "arn:aws:iam::999988887777:role/R"
         );
         assert!(role_arn("bad", "R", Some(&f)).is_err());
+        // Names ignore case; the seed tool's raw ARN prefixes are accepted.
+        assert_eq!(
+            role_arn("WORK", "Admin", Some(&f)).unwrap(),
+            "arn:aws:iam::012123456789:role/Admin"
+        );
+        assert_eq!(
+            role_arn("arn:aws:iam::333344445555:", "R", Some(&f)).unwrap(),
+            "arn:aws:iam::333344445555:role/R"
+        );
+        assert!(role_arn("arn:aws:iam::3333:", "R", Some(&f)).is_err());
+        assert_eq!(
+            mfa_arn("Work", "alice", Some(&f)).unwrap(),
+            "arn:aws:iam::012123456789:mfa/alice"
+        );
+        assert!(mfa_arn("work", "", Some(&f)).is_err());
         assert!(role_arn("nobody", "R", Some(&f))
             .unwrap_err()
             .message()

@@ -1,9 +1,11 @@
 //! Where STS calls get the keys they are signed with: the environment
 //! (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, optional `AWS_SESSION_TOKEN`) or a profile of
 //! the shared credentials file (`$AWS_SHARED_CREDENTIALS_FILE` or `~/.aws/credentials`,
-//! section `[NAME]`) or of the config file (`[profile NAME]`, `aws_access_key_id` …).
+//! section `[NAME]`) or of the config file (`[profile NAME]`, `aws_access_key_id` …), else
+//! aws-sts-helpers' credential directory (`~/aws-creds/NAME.access_key` …, see
+//! [`crate::sts::creds_dir`]): the AWS files win, as every other AWS tool reads them first.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
@@ -63,13 +65,15 @@ pub(crate) fn read_ini(path: &Option<PathBuf>) -> Result<Option<Ini>> {
     }
 }
 
-/// Keys from profile `name` of the shared credentials file, else of the config file.
+/// Keys from profile `name` of the shared credentials file, else of the config file, else of
+/// the aws-creds directory.
 pub fn from_profile(name: &str) -> Result<AccessKeys> {
-    find_in_profile(name)?.ok_or_else(|| missing_keys(name, false))
+    find_in_profile(name, None)?.ok_or_else(|| missing_keys(name, false))
 }
 
-/// Keys from profile `name`, or `None` when neither file gives the profile both keys.
-pub fn find_in_profile(name: &str) -> Result<Option<AccessKeys>> {
+/// Keys from profile `name`, or `None` when no file gives the profile both keys;
+/// `creds_dir` is the aws-creds directory (`None`: its default).
+pub fn find_in_profile(name: &str, creds_dir: Option<&Path>) -> Result<Option<AccessKeys>> {
     let sources = [
         (read_ini(&credentials_path())?, name.to_string()),
         (
@@ -94,7 +98,7 @@ pub fn find_in_profile(name: &str) -> Result<Option<AccessKeys>> {
             }));
         }
     }
-    Ok(None)
+    Ok(crate::sts::creds_dir::find(creds_dir, name)?.map(|k| k.keys))
 }
 
 /// The error for a profile without keys; `env_is_ours` adds why the environment's keys were
@@ -104,7 +108,7 @@ pub fn missing_keys(name: &str, env_is_ours: bool) -> Error {
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "~/.aws/credentials".into());
     let message = format!(
-        "missing long-term AWS keys: profile {name:?} has no aws_access_key_id and aws_secret_access_key in {where_} or the AWS config file"
+        "missing long-term AWS keys: profile {name:?} has no aws_access_key_id and aws_secret_access_key in {where_} or the AWS config file, and no {name}.access_key in the aws-creds directory"
     );
     if env_is_ours {
         Error::new(format!("{message} (the AWS_* variables of this shell were set by aws_signing_helper and are not used as a source)"))

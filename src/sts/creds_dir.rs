@@ -7,12 +7,18 @@
 //! case, as the seed tool lowercases its argument (`ec2switch Work` reads `work.access_key`).
 //! The directory must pass the safe-file layer's checks (ours or root's, not group- or
 //! world-writable) before a key is read from it; files are read without following symlinks.
+//!
+//! The seed tool also caches an MFA session there: `.cache.NAME.access_key`, `.secret_key`,
+//! `.session_token` and `.expiration`, the last holding the session's lifetime in whole
+//! minutes, counted from that file's modification time. [`read_cache`] reads it (we never
+//! write or remove these files: our own sessions go to our STS cache).
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
+use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::files::{self, Dir};
 use crate::sts::AccessKeys;
@@ -106,17 +112,88 @@ pub fn read(dir: &Path, name: &str) -> Result<Option<SeedKey>> {
     }))
 }
 
+/// The keys of account `name` in `dir`, else in [`default_dir`]; `None` when there is no
+/// such account (or no directory).
+pub fn find(dir: Option<&Path>, name: &str) -> Result<Option<SeedKey>> {
+    match dir.map(Path::to_path_buf).or_else(default_dir) {
+        Some(d) => read(&d, name),
+        None => Ok(None),
+    }
+}
+
 /// The account names of the directory (stems of its `*.access_key` files, hidden cache files
 /// left out), sorted; empty when the directory does not exist.
 pub fn names(dir: &Path) -> Result<Vec<String>> {
+    Ok(names_if_exists(dir)?.unwrap_or_default())
+}
+
+/// [`names`], `None` when the directory does not exist.
+pub fn names_if_exists(dir: &Path) -> Result<Option<Vec<String>>> {
     let Some(d) = open(dir)? else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
-    Ok(d.names()?
-        .iter()
-        .filter_map(|n| n.to_str()?.strip_suffix(".access_key").map(str::to_string))
-        .filter(|n| plain(n))
-        .collect())
+    Ok(Some(
+        d.names()?
+            .iter()
+            .filter_map(|n| n.to_str()?.strip_suffix(".access_key").map(str::to_string))
+            .filter(|n| plain(n))
+            .collect(),
+    ))
+}
+
+/// The seed tool's cached MFA session of an account.
+pub enum SeedCache {
+    /// No `.cache.NAME.expiration` file (the seed tool says "Cache not present").
+    Absent,
+    /// Expired, unreadable or incomplete ("Cache invalid or not present").
+    Invalid,
+    /// Valid: the session's credentials, `expiration` computed from the file's time.
+    Valid(Credentials),
+}
+
+/// The seed tool's cached session of account `name` (matched in lower case) at `now`.
+pub fn read_cache(dir: &Path, name: &str, now: std::time::SystemTime) -> Result<SeedCache> {
+    let name = name.to_lowercase();
+    if !plain(&name) {
+        return Ok(SeedCache::Absent);
+    }
+    let Some(d) = open(dir)? else {
+        return Ok(SeedCache::Absent);
+    };
+    let stem = format!(".cache.{name}");
+    let expiration_file = format!("{stem}.expiration");
+    let Some(modified) = d.modified(OsStr::new(&expiration_file))? else {
+        return Ok(SeedCache::Absent);
+    };
+    let minutes = value(&d, &stem, "expiration")?.and_then(|m| m.parse::<u64>().ok());
+    let Some(minutes) = minutes else {
+        log::debug!(
+            "{}: not a number of minutes",
+            d.path().join(&expiration_file).display()
+        );
+        return Ok(SeedCache::Invalid);
+    };
+    let until = modified + std::time::Duration::from_secs(minutes.saturating_mul(60));
+    if until <= now {
+        return Ok(SeedCache::Invalid);
+    }
+    let (Some(id), Some(secret), Some(token)) = (
+        value(&d, &stem, "access_key")?,
+        value(&d, &stem, "secret_key")?,
+        value(&d, &stem, "session_token")?,
+    ) else {
+        return Ok(SeedCache::Invalid);
+    };
+    let expiration = jiff::Timestamp::try_from(until)
+        .map(|t| t.round(jiff::Unit::Second).unwrap_or(t).to_string())
+        .unwrap_or_default();
+    Ok(SeedCache::Valid(Credentials {
+        access_key_id: id.to_string(),
+        secret_access_key: secret,
+        session_token: token,
+        expiration,
+        account_id: None,
+    }))
 }
 
 /// Every account of the directory with its keys.
@@ -134,6 +211,58 @@ pub fn list(dir: &Path) -> Result<Vec<SeedKey>> {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn reads_the_seed_tools_cached_session() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("aws-creds");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let now = std::time::SystemTime::now();
+        assert!(matches!(
+            read_cache(&dir, "work", now).unwrap(),
+            SeedCache::Absent
+        ));
+        std::fs::write(dir.join(".cache.work.access_key"), "ASIAWORK\n").unwrap();
+        std::fs::write(dir.join(".cache.work.secret_key"), "sec").unwrap();
+        std::fs::write(dir.join(".cache.work.session_token"), "tok").unwrap();
+        std::fs::write(dir.join(".cache.work.expiration"), "120").unwrap();
+        let SeedCache::Valid(c) = read_cache(&dir, "WORK", now).unwrap() else {
+            panic!("valid for 120 minutes after the file was written")
+        };
+        assert_eq!(c.access_key_id, "ASIAWORK");
+        assert_eq!(c.session_token.as_str(), "tok");
+        let left = c
+            .expiration_time()
+            .unwrap()
+            .duration_since(now.try_into().unwrap());
+        assert!(left.as_secs() > 7000 && left.as_secs() <= 7201, "{left:?}");
+        let later = now + std::time::Duration::from_secs(121 * 60);
+        assert!(matches!(
+            read_cache(&dir, "work", later).unwrap(),
+            SeedCache::Invalid
+        ));
+        std::fs::remove_file(dir.join(".cache.work.session_token")).unwrap();
+        assert!(matches!(
+            read_cache(&dir, "work", now).unwrap(),
+            SeedCache::Invalid
+        ));
+        // A link in the seed tool's place is refused, not followed.
+        std::fs::write(tmp.path().join("elsewhere"), "120").unwrap();
+        std::fs::remove_file(dir.join(".cache.work.expiration")).unwrap();
+        std::os::unix::fs::symlink(
+            tmp.path().join("elsewhere"),
+            dir.join(".cache.work.expiration"),
+        )
+        .unwrap();
+        assert!(read_cache(&dir, "work", now).is_err());
+        std::fs::remove_file(dir.join(".cache.work.expiration")).unwrap();
+        std::fs::write(dir.join(".cache.work.expiration"), "soon").unwrap();
+        assert!(matches!(
+            read_cache(&dir, "work", now).unwrap(),
+            SeedCache::Invalid
+        ));
+    }
 
     #[test]
     fn reads_the_seed_tools_files() {

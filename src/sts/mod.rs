@@ -28,6 +28,7 @@ pub mod creds_dir;
 pub(crate) mod endpoint;
 pub(crate) mod error;
 pub mod profile;
+pub mod seed;
 pub mod session;
 pub mod session_token;
 pub mod source;

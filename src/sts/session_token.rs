@@ -42,16 +42,7 @@ pub fn session_token(
         ))
         .hint("pass --profile NAME naming an IAM user's long-term keys, or unset AWS_SESSION_TOKEN and the other AWS_* variables"));
     }
-    let url = ctx.endpoint.url();
-    let key = Key::new(
-        "session-token",
-        &[
-            "session-token",
-            &keys.cache_identity(),
-            serial.unwrap_or(""),
-            &url,
-        ],
-    );
+    let key = cache_key(ctx, keys, serial);
     ctx.cached(&key, || {
         let mut call = Call::new("GetSessionToken").param("DurationSeconds", duration.to_string());
         if let Some(serial) = serial {
@@ -72,4 +63,40 @@ pub fn session_token(
         };
         Ok((creds, meta))
     })
+}
+
+/// The cache key of the sessions of `keys` (with MFA device `serial`) at `ctx`'s endpoint.
+fn cache_key(ctx: &Sts, keys: &AccessKeys, serial: Option<&str>) -> Key {
+    Key::new(
+        "session-token",
+        &[
+            "session-token",
+            &keys.cache_identity(),
+            serial.unwrap_or(""),
+            &ctx.endpoint.url(),
+        ],
+    )
+}
+
+/// What the cache holds for the sessions of `keys` with MFA device `serial`.
+pub enum Cached {
+    /// A session valid for longer than the cache margin.
+    Valid(Credentials, Meta),
+    /// An entry, but expired (or about to, or unreadable).
+    Stale,
+    /// No entry (or no cache).
+    Absent,
+}
+
+/// The cached session [`session_token`] would reuse, without calling STS.
+pub fn cached(ctx: &Sts, keys: &AccessKeys, serial: Option<&str>) -> Cached {
+    let Some(store) = &ctx.store else {
+        return Cached::Absent;
+    };
+    let key = cache_key(ctx, keys, serial);
+    match store.get(&key) {
+        Some((creds, meta)) => Cached::Valid(creds, meta),
+        None if store.exists(&key) => Cached::Stale,
+        None => Cached::Absent,
+    }
 }

@@ -39,6 +39,9 @@ pub struct SourceSpec {
     /// A profile named explicitly (`None`: `$AWS_PROFILE`, else `default`).
     pub profile: Option<String>,
     pub rolesanywhere: RolesAnywhereSource,
+    /// aws-sts-helpers' credential directory (`None`: `$AWS_SIGNING_HELPER_CREDS_DIR`, else
+    /// `~/aws-creds`), the last place a profile's keys are looked for.
+    pub creds_dir: Option<std::path::PathBuf>,
 }
 
 /// The source of the keys, resolved.
@@ -94,7 +97,7 @@ pub fn resolve(spec: &SourceSpec) -> Result<Source> {
             if files.is_composite(&name) {
                 return Ok(Source::Profile(Box::new(files.resolve(&name)?)));
             }
-            match aws_keys::find_in_profile(&name)? {
+            match aws_keys::find_in_profile(&name, spec.creds_dir.as_deref())? {
                 Some(keys) => Ok(Source::Keys {
                     keys,
                     label: format!("profile {name}"),

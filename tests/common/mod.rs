@@ -312,6 +312,23 @@ pub fn have_python_module(module: &str) -> bool {
     ok
 }
 
+/// Whether `program` runs (`program --version`); outside CI its absence skips the test with
+/// the printed reason, in CI it fails it (`.ci/run` installs it; `install` says how).
+pub fn have_tool(program: &str, install: &str) -> bool {
+    let ok = Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{program} is required in CI ({install})"
+        );
+        eprintln!("skipping: {program} is not installed ({install})");
+    }
+    ok
+}
+
 /// The message `sign-string` signs: the fixed text, version "1", and SHA-256("IAM RA" ‖
 /// public key) when the signer knows its public key.
 pub fn sign_string_payload(public_key: Option<&[u8]>) -> Vec<u8> {
