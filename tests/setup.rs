@@ -558,26 +558,42 @@ fn setup_refuses_resources_it_did_not_make_and_bad_input() {
     assert!(!w.config().exists());
     assert!(!w.dir().exists(), "refused before any file is written");
 
-    // The user's own CA, used where it is: a dry run checks it and would make the rest.
-    let (ca, ca_key) = (pki.path("ca.pem"), pki.path("ca.key"));
-    let planned = stdout_of(&w.run(&[
-        "setup",
-        "--name",
-        "own-ca",
-        "--region",
-        "us-east-1",
-        "--dry-run",
-        "--ca",
-        ca.to_str().unwrap(),
-        "--ca-key",
-        ca_key.to_str().unwrap(),
-        "--dir",
-        w.dir().to_str().unwrap(),
-        "--endpoint-url-rolesanywhere",
-        &w.emu.url,
-        "--endpoint-url-iam",
-        &w.moto.url,
-    ]));
+    // The user's own CA (its key encrypted), used where it is: a dry run checks it and would
+    // make the rest; a run needs the key's password from the environment, never argv.
+    let own = tempfile::tempdir().unwrap();
+    let prefix = own.path().join("corp-ca");
+    let made = w.run_with(
+        &["pki", "ca", "--out", prefix.to_str().unwrap()],
+        &[("AWS_SIGNING_HELPER_KEY_PASSWORD", "ca-secret")],
+    );
+    stdout_of(&made);
+    let (ca, ca_key) = (
+        own.path().join("corp-ca.pem"),
+        own.path().join("corp-ca.key"),
+    );
+    let dir = w.dir();
+    let own_ca = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec![
+            "setup",
+            "--name",
+            "own-ca",
+            "--region",
+            "us-east-1",
+            "--ca",
+            ca.to_str().unwrap(),
+            "--ca-key",
+            ca_key.to_str().unwrap(),
+            "--dir",
+            dir.to_str().unwrap(),
+            "--endpoint-url-rolesanywhere",
+            &w.emu.url,
+            "--endpoint-url-iam",
+            &w.moto.url,
+        ];
+        args.extend_from_slice(extra);
+        w.run_with(&args, env)
+    };
+    let planned = stdout_of(&own_ca(&["--dry-run"], &[]));
     assert!(
         planned.contains(&format!("checked CA {}: used where it is", ca.display())),
         "{planned}"
@@ -587,6 +603,47 @@ fn setup_refuses_resources_it_did_not_make_and_bad_input() {
         "{planned}"
     );
     assert!(!w.dir().exists(), "a dry run writes no file");
+    let locked = own_ca(&[], &[]);
+    assert!(!locked.status.success());
+    let err = String::from_utf8_lossy(&locked.stderr);
+    assert!(
+        err.contains("is encrypted") && err.contains("AWS_SIGNING_HELPER_CA_KEY_PASSWORD"),
+        "{err}"
+    );
+    assert_eq!(
+        w.names("list-trust-anchors", "trustAnchors"),
+        [NAME],
+        "nothing made"
+    );
+    let made = stdout_of(&own_ca(
+        &[],
+        &[("AWS_SIGNING_HELPER_CA_KEY_PASSWORD", "ca-secret")],
+    ));
+    assert!(made.contains("created trust anchor \"own-ca\""), "{made}");
+    let anchors = w.ra(&["list-trust-anchors"]);
+    let held = anchors["trustAnchors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "own-ca")
+        .unwrap()["source"]["sourceData"]["x509CertificateData"]
+        .as_str()
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(held, std::fs::read_to_string(&ca).unwrap().trim());
+    let deleted = stdout_of(&own_ca(&["--delete", "--delete-files"], &[]));
+    assert!(
+        deleted.contains("deleted file") && deleted.contains("client.key"),
+        "{deleted}"
+    );
+    assert_eq!(w.names("list-trust-anchors", "trustAnchors"), [NAME]);
+    assert!(
+        ca.exists() && ca_key.exists(),
+        "the user's CA is never deleted"
+    );
+    assert!(!w.dir().join("client.pem").exists());
+    std::fs::remove_dir_all(w.dir()).unwrap();
 
     // Endpoints from AWS_ENDPOINT_URL_ROLESANYWHERE / AWS_ENDPOINT_URL_IAM and the region
     // from AWS_REGION, as the SDKs take them.

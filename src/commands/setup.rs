@@ -37,7 +37,7 @@ pub struct SetupArgs {
         conflicts_with = "new_ca"
     )]
     pub ca: Option<PathBuf>,
-    /// The private key of --ca, to issue the client certificate
+    /// The private key of --ca, to issue the client certificate (encrypted: its password in AWS_SIGNING_HELPER_CA_KEY_PASSWORD)
     #[arg(long, value_name = "FILE", requires = "ca")]
     pub ca_key: Option<PathBuf>,
     /// Make a CA of setup's own in --dir (the default; reused on later runs)
@@ -167,10 +167,6 @@ fn rolesanywhere_endpoint(
 
 pub fn run(args: &SetupArgs) -> Result<()> {
     setup::check_name(&args.name)?;
-    if args.delete && args.ca.is_some() {
-        return Err(Error::new("--delete takes no --ca")
-            .hint("--delete removes what carries the tag; the CA files stay"));
-    }
     let timeout = args.timeout()?;
     let settings = aws_config::load()?;
     let (ra_endpoint, session_endpoint) = rolesanywhere_endpoint(args, &settings)?;
@@ -230,6 +226,10 @@ pub fn run(args: &SetupArgs) -> Result<()> {
         binary,
         session_endpoint,
         dry_run: args.dry_run,
+        ca_key_password: std::env::var("AWS_SIGNING_HELPER_CA_KEY_PASSWORD")
+            .ok()
+            .filter(|p| !p.is_empty())
+            .map(zeroize::Zeroizing::new),
         delete_files: args.delete_files,
     };
     let services = Services {

@@ -37,7 +37,8 @@ pub enum CaSource {
 }
 
 /// What setup makes, and where.
-#[derive(Debug, Clone)]
+/// (`Debug` is not derived: it would show the CA key's password.)
+#[derive(Clone)]
 pub struct Spec {
     /// Names the trust anchor, role and profile, and is the tag's value.
     pub name: String,
@@ -58,6 +59,8 @@ pub struct Spec {
     pub session_endpoint: Option<String>,
     /// Print the steps, make no change.
     pub dry_run: bool,
+    /// The password of an encrypted `--ca-key` (`AWS_SIGNING_HELPER_CA_KEY_PASSWORD`).
+    pub ca_key_password: Option<zeroize::Zeroizing<String>>,
     /// With `delete`: also remove the client certificate and key, and the CA when it is ours.
     pub delete_files: bool,
 }

@@ -199,7 +199,14 @@ fn ensure_client(run: &mut Run, ca_pem: Option<&str>) -> Result<()> {
     };
     run.step(Step::new(resource, "pki issue", action), || {
         let (ca_cert, ca_key) = spec.ca_paths();
-        let ca_key_pem = files::read_text(&ca_key, files::CAP_PEM, "CA private key")?;
+        let ca_key_text = files::read_text(&ca_key, files::CAP_PEM, "CA private key")?;
+        let ca_key_pem = pki::plain_key_pem(
+            &ca_key_text,
+            spec.ca_key_password.as_deref().map(String::as_str),
+            &format!("--ca-key {}", ca_key.display()),
+            "AWS_SIGNING_HELPER_CA_KEY_PASSWORD",
+            "AWS_SIGNING_HELPER_CA_KEY_PASSWORD (setup takes no password on the command line)",
+        )?;
         let issued = pki::issue_client(
             ca_pem.unwrap_or_default(),
             &ca_key_pem,
@@ -798,6 +805,7 @@ mod tests {
             binary: "/opt/bin/aws_signing_helper".into(),
             session_endpoint: Some("https://127.0.0.1:9".into()),
             dry_run: false,
+            ca_key_password: None,
             delete_files: false,
         };
         assert_eq!(
