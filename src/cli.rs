@@ -273,6 +273,8 @@ pub enum Command {
     GenerateStsRoleToken(crate::commands::assume_role::SeedRoleTokenArgs),
     /// Print (or --open) an AWS console sign-in URL for a profile's or the environment's temporary credentials
     Login(crate::commands::login::LoginArgs),
+    /// Make a CA, client certificate, trust anchor, role and profile and write a [profile] with credential_process (idempotent; --delete removes them)
+    Setup(crate::commands::setup::SetupArgs),
 }
 
 /// `--output`: how credentials are printed (the library's [`Format`]).

@@ -18,6 +18,7 @@ pub mod identity;
 pub mod pki;
 pub mod protocol;
 pub mod serve;
+pub mod setup;
 pub mod sts;
 
 pub use error::{Error, Result};

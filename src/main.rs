@@ -199,6 +199,10 @@ fn run(command: Command) -> Result<()> {
             logger::init(false);
             commands::doctor::run(&args)
         }
+        Command::Setup(args) => {
+            logger::init(args.debug);
+            commands::setup::run(&args)
+        }
         Command::Version => {
             println!("{}", cli::VERSION);
             Ok(())

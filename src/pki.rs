@@ -411,6 +411,40 @@ pub fn encrypt_key_pem(key_pem: &str, password: &str) -> Result<Zeroizing<String
         .map_err(|e| Error::new(format!("cannot encode the encrypted private key: {e}")))
 }
 
+/// A CA key's PEM as unencrypted PKCS#8, decrypting an `ENCRYPTED PRIVATE KEY` with
+/// `password`. `flag` names the key in errors (`--ca-key FILE`), `password_name` the password
+/// (`--ca-key-password`), `password_from` where one is given.
+pub fn plain_key_pem(
+    text: &str,
+    password: Option<&str>,
+    flag: &str,
+    password_name: &str,
+    password_from: &str,
+) -> Result<Zeroizing<String>> {
+    use crate::identity::keys::{self, DecryptProblem};
+    if !text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+        return Ok(Zeroizing::new(text.to_string()));
+    }
+    let Some(password) = password else {
+        return Err(Error::new(format!("{flag} is encrypted"))
+            .hint(format!("pass its password with {password_from}")));
+    };
+    let (_, der) = der::pem::decode_vec(text.as_bytes())
+        .map_err(|e| Error::new(format!("cannot read {flag}: {e}")))?;
+    let der = Zeroizing::new(der);
+    let plain = keys::decrypt_pkcs8(&der, password.as_bytes()).map_err(|p| match p {
+        DecryptProblem::WrongPassword => {
+            Error::new(format!("incorrect {password_name} for {flag}"))
+        }
+        DecryptProblem::Unsupported(why) | DecryptProblem::Malformed(why) => {
+            Error::new(format!("cannot decrypt {flag}: {why}"))
+        }
+    })?;
+    der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &plain)
+        .map(Zeroizing::new)
+        .map_err(|e| Error::new(format!("cannot re-encode {flag}: {e}")))
+}
+
 /// Writes `contents` to `path` with mode 0600, atomically (a new inode renamed over the old
 /// one: an existing 0644 file ends 0600, and a symbolic link at `path` is refused).
 pub fn write_private(path: &std::path::Path, contents: &[u8]) -> Result<()> {

@@ -13,6 +13,7 @@ pub mod read_certificate_data;
 pub mod serve;
 pub mod serve_bindings;
 pub mod session_token;
+pub mod setup;
 pub mod shell;
 pub mod sign_string;
 pub mod sts_common;

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use zeroize::Zeroizing;
 
-use aws_signing_helper::identity::keys::{self, DecryptProblem};
 use aws_signing_helper::pki::{self, CaSpec, ClientSpec};
 use aws_signing_helper::{Error, Result};
 
@@ -329,29 +328,14 @@ fn read_text(path: &Path, flag: &str) -> Result<Zeroizing<String>> {
 /// The CA key as unencrypted PKCS#8 PEM (decrypting it when it is encrypted).
 fn read_ca_key(args: &IssuerArgs) -> Result<Zeroizing<String>> {
     let text = read_text(&args.ca_key, "--ca-key")?;
-    if !text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
-        return Ok(text);
-    }
-    let file = args.ca_key.display();
     let password = flag_or_env(&args.ca_key_password, "AWS_SIGNING_HELPER_CA_KEY_PASSWORD");
-    let Some(password) = password.as_deref() else {
-        return Err(Error::new(format!("--ca-key {file} is encrypted")).hint(
-            "pass its password with --ca-key-password or AWS_SIGNING_HELPER_CA_KEY_PASSWORD",
-        ));
-    };
-    let (_, der) = der::pem::decode_vec(text.as_bytes())
-        .map_err(|e| Error::new(format!("cannot read --ca-key {file}: {e}")))?;
-    let plain = keys::decrypt_pkcs8(&der, password.as_bytes()).map_err(|p| match p {
-        DecryptProblem::WrongPassword => {
-            Error::new(format!("incorrect --ca-key-password for {file}"))
-        }
-        DecryptProblem::Unsupported(why) | DecryptProblem::Malformed(why) => {
-            Error::new(format!("cannot decrypt --ca-key {file}: {why}"))
-        }
-    })?;
-    der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &plain)
-        .map(Zeroizing::new)
-        .map_err(|e| Error::new(format!("cannot re-encode --ca-key {file}: {e}")))
+    pki::plain_key_pem(
+        &text,
+        password.as_deref().map(String::as_str),
+        &format!("--ca-key {}", args.ca_key.display()),
+        "--ca-key-password",
+        "--ca-key-password or AWS_SIGNING_HELPER_CA_KEY_PASSWORD",
+    )
 }
 
 fn ca(args: &CaArgs) -> Result<()> {
