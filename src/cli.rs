@@ -262,6 +262,11 @@ pub enum Command {
     Export(crate::commands::exec::ExportArgs),
     /// Show which credentials this environment holds (no secrets); --verify asks STS
     Whoami(crate::commands::whoami::WhoamiArgs),
+    /// Long-term keys in a key store (kernel keyring, Secret Service, encrypted file): add, list, remove, rotate
+    Keys(crate::commands::keys::KeysArgs),
+    /// Copy long-term keys from ~/aws-creds and ~/.aws/credentials into the key store (deletes nothing)
+    #[command(name = "import-keys")]
+    ImportKeys(crate::commands::keys::ImportArgs),
 }
 
 /// `--output`: how credentials are printed (the library's [`Format`]).

@@ -75,6 +75,41 @@ pub fn read_text(path: &Path, cap: u64, what: &'static str) -> Result<Zeroizing<
     }
 }
 
+/// Like [`read_file`], for a file holding a secret we are told to trust (a key store's
+/// passphrase file): it must not be a symbolic link, must be ours and must be readable by
+/// nobody else (mode 0600 or stricter), checked on the opened descriptor.
+pub fn read_private_file(
+    path: &Path,
+    cap: u64,
+    what: &'static str,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    use std::os::unix::fs::MetadataExt;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags((rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOFOLLOW).bits() as i32)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(code) if code == rustix::io::Errno::LOOP.raw_os_error() => Error::io(
+                path,
+                "open",
+                std::io::Error::other("it is a symbolic link, which we do not follow"),
+            ),
+            _ => Error::io(path, "open", e),
+        })?;
+    let meta = file.metadata().map_err(|e| Error::io(path, "inspect", e))?;
+    if meta.uid() != super::dir::euid() || meta.mode() & 0o077 != 0 {
+        return Err(Error::io(
+            path,
+            "trust",
+            std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!("the {what} must be yours and mode 0600 (chmod 600 it)"),
+            ),
+        ));
+    }
+    read_opened(file, path, cap, what)
+}
+
 /// The bounded read of an already opened file (shared with [`super::dir::Dir::read`]).
 pub(crate) fn read_opened(
     file: File,

@@ -68,8 +68,12 @@ pub fn from_profile(name: &str) -> Result<AccessKeys> {
     find_in_profile(name)?.ok_or_else(|| missing_keys(name, false))
 }
 
-/// Keys from profile `name`, or `None` when neither file gives the profile both keys.
+/// Keys from profile `name`, or `None` when neither file gives the profile both keys. A
+/// configured key store (`--key-store`, `$AWS_SIGNING_HELPER_KEY_STORE`) is asked first.
 pub fn find_in_profile(name: &str) -> Result<Option<AccessKeys>> {
+    if let Some(keys) = crate::keystore::find(name)? {
+        return Ok(Some(keys));
+    }
     let sources = [
         (read_ini(&credentials_path())?, name.to_string()),
         (

@@ -39,6 +39,9 @@ pub struct SourceSpec {
     /// A profile named explicitly (`None`: `$AWS_PROFILE`, else `default`).
     pub profile: Option<String>,
     pub rolesanywhere: RolesAnywhereSource,
+    /// The key store asked first for a profile's keys (`None`: `$AWS_SIGNING_HELPER_KEY_STORE`'s,
+    /// if set).
+    pub key_store: Option<crate::keystore::Config>,
 }
 
 /// The source of the keys, resolved.
@@ -54,6 +57,9 @@ pub enum Source {
 
 /// Resolves the source.
 pub fn resolve(spec: &SourceSpec) -> Result<Source> {
+    if let Some(store) = &spec.key_store {
+        crate::keystore::select(store.clone());
+    }
     let ra_given = matches!(spec.rolesanywhere, RolesAnywhereSource::Given(_));
     let kind = match spec.kind {
         SourceKind::Auto if ra_given => SourceKind::RolesAnywhere,
