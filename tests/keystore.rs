@@ -213,6 +213,22 @@ fn backend_flow(w: &mut World, m: &Moto, store: &[&str], name: &str) {
         "the store's key, not the plaintext one: {err}"
     );
 
+    // exec: the role's credentials in a child's environment, the store's key as the source.
+    let ex = [
+        &["exec", "--profile", name, "--role-arn", ROLE, "--no-cache"][..],
+        store,
+        &[
+            "--endpoint",
+            m.url.as_str(),
+            "--",
+            "sh",
+            "-c",
+            "test -n \"$AWS_SESSION_TOKEN\"",
+        ],
+    ]
+    .concat();
+    w.ok(&ex, "");
+
     // assume-role with the store named by the environment instead of the flag.
     w.env
         .push(("AWS_SIGNING_HELPER_KEY_STORE".into(), store[1].into()));

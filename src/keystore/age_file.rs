@@ -4,7 +4,8 @@
 //!
 //! The file is `--key-store-file`, else `$AWS_SIGNING_HELPER_KEY_STORE_FILE`, else
 //! `$XDG_CONFIG_HOME/aws-signing-helper/keys.age` (`~/.config/…`); it is written through the
-//! safe-file layer (atomic, 0600, in a directory that is ours and 0700 when we create it).
+//! safe-file layer (atomic, 0600, in a directory that is ours and 0700 when we create it), under
+//! the lock file `keys.age.lock` while it is changed.
 //! Its plaintext is `{"entries":[Entry…]}`. The passphrase comes from the file named by
 //! `$AWS_SIGNING_HELPER_KEY_STORE_PASSPHRASE_FILE` (ours, mode 0600; its first line) or from
 //! the terminal, never from argv or an environment variable's value.
@@ -152,10 +153,14 @@ impl AgeFile {
 
     /// The decrypted contents (empty when the file does not exist).
     fn load(&self) -> Result<(Contents, bool)> {
-        let Some((dir, name)) = self.dir(false)? else {
-            return Ok((Contents::default(), false));
-        };
-        let bytes = match dir.read(&name, CAP_STORE, "key store file") {
+        match self.dir(false)? {
+            Some((dir, name)) => self.load_from(&dir, &name),
+            None => Ok((Contents::default(), false)),
+        }
+    }
+
+    fn load_from(&self, dir: &Dir, name: &std::ffi::OsStr) -> Result<(Contents, bool)> {
+        let bytes = match dir.read(name, CAP_STORE, "key store file") {
             Ok(b) => b,
             Err(e) if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound) => {
                 return Ok((Contents::default(), false))
@@ -181,17 +186,29 @@ impl AgeFile {
         Ok((contents, true))
     }
 
-    fn save(&self, contents: &Contents, existed: bool) -> Result<()> {
-        let pass = self.passphrase(!existed)?;
-        let plain = to_json(contents);
-        let mut recipient = age::scrypt::Recipient::new(SecretString::from(pass.to_string()));
-        recipient.set_work_factor(WORK_FACTOR);
-        let sealed = age::encrypt(&recipient, &plain)
-            .map_err(|e| Error::new(format!("cannot encrypt the key store: {e}")))?;
-        // Checked (and created 0700) before the atomic write.
-        let _ = self.dir(true)?;
-        files::write_private(&self.path, &sealed)?;
-        Ok(())
+    /// Reads, changes and writes the file under its lock (`keys.age.lock`), so that two
+    /// commands changing it at once both take effect. `change` returns whether to write.
+    fn modify<T>(&self, change: impl FnOnce(&mut Contents) -> (bool, T)) -> Result<T> {
+        let Some((dir, name)) = self.dir(true)? else {
+            return Err(Error::new(format!(
+                "cannot create the directory of {}",
+                self.path.display()
+            )));
+        };
+        dir.check_target(&name)?;
+        let lock = dir.lock(&name)?;
+        let (mut contents, existed) = self.load_from(&dir, &name)?;
+        let (write, out) = change(&mut contents);
+        if write {
+            let pass = self.passphrase(!existed)?;
+            let plain = to_json(&contents);
+            let mut recipient = age::scrypt::Recipient::new(SecretString::from(pass.to_string()));
+            recipient.set_work_factor(WORK_FACTOR);
+            let sealed = age::encrypt(&recipient, &plain)
+                .map_err(|e| Error::new(format!("cannot encrypt the key store: {e}")))?;
+            dir.write(&name, &sealed, files::private::PRIVATE, Some(&lock))?;
+        }
+        Ok(out)
     }
 }
 
@@ -234,23 +251,22 @@ impl Backend for AgeFile {
 
     fn put(&self, entry: &Entry) -> Result<()> {
         check_name(&entry.name)?;
-        let (mut contents, existed) = self.load()?;
-        contents.entries.retain(|e| e.name != entry.name);
-        contents.entries.push(entry.clone());
-        contents.entries.sort_by(|a, b| a.name.cmp(&b.name));
-        self.save(&contents, existed)
+        self.modify(|contents| {
+            contents.entries.retain(|e| e.name != entry.name);
+            contents.entries.push(entry.clone());
+            contents.entries.sort_by(|a, b| a.name.cmp(&b.name));
+            (true, ())
+        })
     }
 
     fn remove(&self, name: &str) -> Result<bool> {
         check_name(name)?;
-        let (mut contents, existed) = self.load()?;
-        let before = contents.entries.len();
-        contents.entries.retain(|e| e.name != name);
-        if contents.entries.len() == before {
-            return Ok(false);
-        }
-        self.save(&contents, existed)?;
-        Ok(true)
+        self.modify(|contents| {
+            let before = contents.entries.len();
+            contents.entries.retain(|e| e.name != name);
+            let removed = contents.entries.len() != before;
+            (removed, removed)
+        })
     }
 
     fn list(&self) -> Result<Vec<Entry>> {
