@@ -687,6 +687,42 @@ fn rotate_replaces_the_stored_key_and_deletes_the_old_one() {
     );
     assert!(out.contains(&format!("AKIA…{}", &old_id[16..])));
 
+    // STS unreachable after the new key is made: the new key is stored, the old one is kept,
+    // and the error says both, with the command to finish.
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let err = w.fails(
+        &[
+            &[
+                "keys",
+                "rotate",
+                name.as_str(),
+                "--endpoint-url-iam",
+                m.url.as_str(),
+            ][..],
+            &["--endpoint", dead.as_str(), "--timeout", "1"],
+            &store,
+        ]
+        .concat(),
+        "is stored, but STS did not accept it",
+    );
+    assert!(
+        err.contains(&format!("the old key {new_id} was not deleted"))
+            && err.contains(&format!(
+                "aws iam delete-access-key --access-key-id {new_id} --user-name rot"
+            )),
+        "{err}"
+    );
+    let listed = list_keys(&iam, "rot");
+    assert!(listed.contains(&new_id), "the old key is kept: {listed}");
+    let list = w.ok(&[&["keys", "list"][..], &store].concat(), "");
+    assert!(
+        !list.contains(&format!("{}…{} ", &new_id[..4], &new_id[16..])),
+        "the newest key is stored: {list}"
+    );
+
     // A failing CreateAccessKey says that nothing changed.
     let ghost = format!("ks-ghost-{}", std::process::id());
     w.ok(
