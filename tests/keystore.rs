@@ -353,6 +353,35 @@ fn encrypted_file_backend_end_to_end() {
         )
         .contains("other "));
 
+    // The passphrase from an inherited descriptor (a pipe): /dev/fd/3.
+    let mut cmd = Command::new("sh");
+    cmd.args([
+        "-c",
+        "exec 3<&0 </dev/null; exec \"$0\" keys list --key-store file --key-store-file \"$1\"",
+        common::bin(),
+        &file_s,
+    ])
+    .env_clear()
+    .env("HOME", w.home())
+    .env("PATH", std::env::var("PATH").unwrap_or_default())
+    .env("AWS_SIGNING_HELPER_KEY_STORE_PASSPHRASE_FILE", "/dev/fd/3")
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse battery\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("other "),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // A passphrase file others can read is refused; a wrong passphrase is said so; the file
     // stays as it was.
     let sealed = std::fs::read(&file).unwrap();

@@ -7,7 +7,8 @@
 //! safe-file layer (atomic, 0600, in a directory that is ours and 0700 when we create it), under
 //! the lock file `keys.age.lock` while it is changed.
 //! Its plaintext is `{"entries":[Entry…]}`. The passphrase comes from the file named by
-//! `$AWS_SIGNING_HELPER_KEY_STORE_PASSPHRASE_FILE` (ours, mode 0600; its first line) or from
+//! `$AWS_SIGNING_HELPER_KEY_STORE_PASSPHRASE_FILE` (ours, mode 0600; its first line; `/dev/fd/N`
+//! for a pipe we inherited) or from
 //! the terminal, never from argv or an environment variable's value.
 
 use std::cell::RefCell;
