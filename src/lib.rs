@@ -15,6 +15,7 @@ pub mod emulator;
 pub mod files;
 pub mod iam;
 pub mod identity;
+pub mod keystore;
 pub mod pki;
 pub mod protocol;
 pub mod serve;

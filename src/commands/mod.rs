@@ -7,6 +7,7 @@ pub mod demo;
 pub mod doctor;
 pub mod emulator;
 pub mod exec;
+pub mod keys;
 pub mod login;
 pub mod pki;
 pub mod read_certificate_data;

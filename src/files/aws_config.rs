@@ -87,6 +87,13 @@ impl Ini {
     pub fn section(&self, name: &str) -> Option<&HashMap<String, String>> {
         self.sections.get(name)
     }
+
+    /// The section names, sorted.
+    pub fn section_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.sections.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
+    }
 }
 
 fn env(name: &str) -> Option<String> {
