@@ -87,3 +87,22 @@ impl std::error::Error for Error {
 
 /// Shorthand for results carrying [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `impl From<$ty> for Error` for a layer's typed error with a `hint(&self) -> Option<_>`
+/// method: the message is its `Display`, the hint its `hint()`, and the typed error stays
+/// reachable as the source.
+macro_rules! typed_error {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl From<$ty> for $crate::error::Error {
+            fn from(e: $ty) -> Self {
+                let out = $crate::error::Error::new(e.to_string());
+                let out = match e.hint() {
+                    Some(h) => out.hint(h),
+                    None => out,
+                };
+                out.with_source(e)
+            }
+        }
+    )+};
+}
+pub(crate) use typed_error;
