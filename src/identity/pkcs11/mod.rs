@@ -847,21 +847,17 @@ fn digest_info_prefix(digest: Digest) -> &'static [u8] {
 }
 
 /// Converts a raw `r‖s` ECDSA signature to DER.
-pub fn ecdsa_raw_to_der(curve: Curve, raw: &[u8]) -> Result<Vec<u8>> {
-    let bad = Pkcs11Error::BadSignature;
+pub fn ecdsa_raw_to_der(curve: Curve, raw: &[u8]) -> std::result::Result<Vec<u8>, ecdsa::Error> {
     Ok(match curve {
-        Curve::P256 => ecdsa::Signature::<p256::NistP256>::from_slice(raw)
-            .map_err(bad)?
+        Curve::P256 => ecdsa::Signature::<p256::NistP256>::from_slice(raw)?
             .to_der()
             .as_bytes()
             .to_vec(),
-        Curve::P384 => ecdsa::Signature::<p384::NistP384>::from_slice(raw)
-            .map_err(bad)?
+        Curve::P384 => ecdsa::Signature::<p384::NistP384>::from_slice(raw)?
             .to_der()
             .as_bytes()
             .to_vec(),
-        Curve::P521 => ecdsa::Signature::<p521::NistP521>::from_slice(raw)
-            .map_err(bad)?
+        Curve::P521 => ecdsa::Signature::<p521::NistP521>::from_slice(raw)?
             .to_der()
             .as_bytes()
             .to_vec(),
@@ -906,7 +902,7 @@ impl Signer for Pkcs11Signer {
                 let mut hash = digest.hash(message);
                 hash.truncate(curve_bytes(curve));
                 let raw = self.raw_sign(&Mechanism::Ecdsa, &hash)?;
-                ecdsa_raw_to_der(curve, &raw)
+                ecdsa_raw_to_der(curve, &raw).map_err(|e| Pkcs11Error::BadSignature(e).into())
             }
             KeyType::MlDsa(_) => Err(Pkcs11Error::MlDsa.into()),
         }
