@@ -169,6 +169,49 @@ pub fn default_path() -> Result<PathBuf> {
 
 const WRITE: &str = "unable to write to AWS credentials file";
 
+/// Why the credentials file could not be written (the official tool's prefix, then why).
+#[derive(Debug)]
+pub enum WriteError {
+    /// The safe-file layer refused or failed.
+    Files(crate::files::Error),
+    /// The path names a directory.
+    NamesDirectory { path: PathBuf },
+}
+
+impl WriteError {
+    /// What the user can do about it, if anything.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            WriteError::Files(e) => e.hint(),
+            WriteError::NamesDirectory { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteError::Files(e) => write!(f, "{WRITE}: {e}"),
+            WriteError::NamesDirectory { path } => write!(
+                f,
+                "{WRITE}: {} names a directory, not a file",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for WriteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            WriteError::Files(e) => Some(e),
+            WriteError::NamesDirectory { .. } => None,
+        }
+    }
+}
+
+crate::error::typed_error!(WriteError);
+
 /// The file to write for `path`: `path` itself, or the target of a symbolic link that the user
 /// owns and that points at a file of the same owner.
 fn resolve_link(path: &Path) -> Result<PathBuf> {
@@ -255,7 +298,7 @@ pub fn check_overwrite(path: &Path, profile: &str) -> Result<()> {
         Err(e) if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound) => {
             return Ok(())
         }
-        Err(e) => return Err(Error::from(e).context(WRITE)),
+        Err(e) => return Err(WriteError::Files(e).into()),
     };
     match long_term_keys(&text, profile) {
         Some(why) => Err(long_term_keys_error(path, profile, why)),
@@ -273,10 +316,7 @@ pub fn write_profile(
     check_profile_name(profile)?;
     let path = resolve_link(path)?;
     let Some(name) = path.file_name().map(|n| n.to_os_string()) else {
-        return Err(Error::new(format!(
-            "{WRITE}: {} names a directory, not a file",
-            path.display()
-        )));
+        return Err(WriteError::NamesDirectory { path }.into());
     };
     // Root updating a user's existing file trusts that user's directory too (and keeps the
     // file theirs); nobody else's directory is ever trusted.
@@ -284,12 +324,10 @@ pub fn write_profile(
         Ok(m) if m.is_file() && euid() == 0 => Some(m.uid()),
         _ => None,
     };
-    let dir = Dir::create_private_with(&parent_of(&path), also)
-        .map_err(|e| Error::from(e).context(WRITE))?;
+    let dir = Dir::create_private_with(&parent_of(&path), also).map_err(WriteError::Files)?;
     // Refused before anything (even the lock file) is created beside it.
-    dir.check_target(&name)
-        .map_err(|e| Error::from(e).context(WRITE))?;
-    let lock = dir.lock(&name).map_err(|e| Error::from(e).context(WRITE))?;
+    dir.check_target(&name).map_err(WriteError::Files)?;
+    let lock = dir.lock(&name).map_err(WriteError::Files)?;
     let old = match dir.read(&name, CAP_CONFIG, "credentials file") {
         Ok(bytes) => String::from_utf8(bytes.to_vec()).map_err(|_| {
             Error::new(format!(
@@ -301,7 +339,7 @@ pub fn write_profile(
         Err(e) if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound) => {
             String::new()
         }
-        Err(e) => return Err(Error::from(e).context(WRITE)),
+        Err(e) => return Err(WriteError::Files(e).into()),
     };
     let old = zeroize::Zeroizing::new(old);
     if long_term == LongTermKeys::Refuse {
@@ -311,7 +349,7 @@ pub fn write_profile(
     }
     let new = zeroize::Zeroizing::new(set_profile(&old, profile, creds));
     dir.write(&name, new.as_bytes(), PRIVATE, Some(&lock))
-        .map_err(|e| Error::from(e).context(WRITE))
+        .map_err(|e| WriteError::Files(e).into())
     // The lock is released when `lock` is dropped, also on error.
 }
 
