@@ -57,8 +57,9 @@ pub enum Pkcs11Error {
     Login { token: String, rv: RvError },
     /// Three prompted PINs were wrong.
     PinGaveUp { token: String },
-    /// A PIN is needed and nobody can be asked (`listing`: found one slot).
-    NoPin { token: String, listing: bool },
+    /// A PIN is needed and nobody can be asked (`at_login`: logging in to the one matching
+    /// slot, else signing later).
+    NoPin { token: String, at_login: bool },
     /// A CKA_ALWAYS_AUTHENTICATE key needs a PIN and there is no terminal.
     NoContextPin { key: String },
     /// The context-specific login for `key` failed with `rv`.
@@ -230,14 +231,14 @@ impl fmt::Display for Pkcs11Error {
             ),
             Pkcs11Error::NoPin {
                 token,
-                listing: true,
+                at_login: true,
             } => write!(
                 f,
                 "one matching slot, but no user PIN provided for token {token:?}"
             ),
             Pkcs11Error::NoPin {
                 token,
-                listing: false,
+                at_login: false,
             } => write!(f, "no user PIN for token {token:?}"),
             Pkcs11Error::NoContextPin { key } => write!(
                 f,

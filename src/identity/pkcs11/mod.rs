@@ -288,7 +288,7 @@ fn login_user(session: &Session, slot: &TokenSlot, pins: &mut Pins) -> Result<()
         let Some(pin) = prompter.ask(prompt) else {
             return Err(Pkcs11Error::NoPin {
                 token: token.clone(),
-                listing: true,
+                at_login: true,
             }
             .into());
         };
@@ -780,7 +780,7 @@ impl Pkcs11Signer {
             let Some(pin) = &self.user_pin else {
                 return Err(Pkcs11Error::NoPin {
                     token: self.token.clone(),
-                    listing: false,
+                    at_login: false,
                 }
                 .into());
             };
