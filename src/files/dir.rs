@@ -120,6 +120,20 @@ fn check_ancestors(path: &Path, also: Option<u32>) -> Result<(), Error> {
             Err(e) => Err(Error::io(p, "inspect", e)),
         }
     };
+    // Every directory `p` resolves to, and every one above those.
+    let check_resolved = |p: &Path| -> Result<(), Error> {
+        let real = std::fs::canonicalize(p).map_err(|e| Error::io(p, "resolve", e))?;
+        let resolved: Vec<&Path> = real.ancestors().collect();
+        for ancestor in resolved.into_iter().rev() {
+            let Some(meta) = stat(ancestor, false)? else {
+                break;
+            };
+            if let Some(reason) = distrust_above(meta.uid(), meta.mode(), also) {
+                return Err(refuse(ancestor, reason));
+            }
+        }
+        Ok(())
+    };
     let written: Vec<&Path> = abs.ancestors().skip(1).collect();
     let mut deepest = None;
     for ancestor in written.into_iter().rev() {
@@ -137,6 +151,8 @@ fn check_ancestors(path: &Path, also: Option<u32>) -> Result<(), Error> {
             let Some(target) = stat(ancestor, true)? else {
                 break;
             };
+            // Where it leads, and everything above that (another link's directory included).
+            check_resolved(ancestor)?;
             meta = target;
         }
         if let Some(reason) = distrust_above(meta.uid(), meta.mode(), also) {
@@ -144,25 +160,15 @@ fn check_ancestors(path: &Path, also: Option<u32>) -> Result<(), Error> {
         }
         deepest = Some(ancestor);
     }
-    let Some(deepest) = deepest else {
-        return Ok(());
-    };
-    let real = std::fs::canonicalize(deepest).map_err(|e| Error::io(deepest, "resolve", e))?;
-    let resolved: Vec<&Path> = real.ancestors().collect();
-    for ancestor in resolved.into_iter().rev() {
-        let Some(meta) = stat(ancestor, false)? else {
-            break;
-        };
-        if let Some(reason) = distrust_above(meta.uid(), meta.mode(), also) {
-            return Err(refuse(ancestor, reason));
-        }
+    match deepest {
+        Some(deepest) => check_resolved(deepest),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 impl Dir {
-    /// Opens the existing directory `path` and checks it (and every directory above it). `also` is one more owner accepted
-    /// besides the effective user and root.
+    /// Opens the existing directory `path` and checks it (and every directory above it). `also`
+    /// is one more owner accepted besides the effective user and root.
     pub fn open(path: &Path, also: Option<u32>) -> Result<Dir, Error> {
         let path = normalized(path);
         check_ancestors(&path, also)?;
@@ -450,6 +456,20 @@ mod tests {
         let alias = tmp.path().join("alias");
         std::os::unix::fs::symlink(tmp.path().join("team/a"), &alias).unwrap();
         Dir::open(&alias.join("cache"), None).unwrap();
+        // A chain of links: the directory above the second link's home is checked too.
+        let hub = tmp.path().join("hub");
+        std::fs::create_dir_all(hub.join("inner")).unwrap();
+        std::os::unix::fs::symlink(&alias, hub.join("inner/to-a")).unwrap();
+        let front = tmp.path().join("front");
+        std::os::unix::fs::symlink(hub.join("inner"), &front).unwrap();
+        Dir::open(&front.join("to-a/cache"), None).unwrap();
+        std::fs::set_permissions(&hub, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = Dir::open(&front.join("to-a/cache"), None).unwrap_err();
+        assert!(
+            matches!(&e, Error::UnsafeAncestor { ancestor, .. } if *ancestor == hub),
+            "{e}"
+        );
+        std::fs::set_permissions(&hub, std::fs::Permissions::from_mode(0o700)).unwrap();
         std::fs::set_permissions(&team, std::fs::Permissions::from_mode(0o777)).unwrap();
         let e = Dir::open(&alias.join("cache"), None).unwrap_err();
         assert!(
