@@ -6,6 +6,7 @@ pub mod credential_process;
 pub mod demo;
 pub mod doctor;
 pub mod emulator;
+pub mod error;
 pub mod exec;
 pub mod keys;
 pub mod login;

@@ -2,6 +2,7 @@
 //! client certificate with a fresh key, `pki sign-csr` a client certificate for a CSR. Each
 //! prints the next steps. Keys are written 0600, encrypted (PKCS#8 PBES2) on request.
 
+use crate::commands::error::CommandError;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
@@ -297,17 +298,16 @@ fn flag_or_env(flag: &Option<String>, var: &str) -> Option<Zeroizing<String>> {
         .map(Zeroizing::new)
 }
 
-fn write_key(path: &Path, key_pem: &str, out: &KeyOutArgs) -> Result<bool> {
+/// The key file's contents: the key encrypted with `--key-password` (or its variable), else as
+/// is; and whether it was encrypted. Made before anything is written, so a refused password
+/// leaves no file behind.
+fn key_file(key_pem: &str, out: &KeyOutArgs) -> Result<(Zeroizing<String>, bool)> {
     match flag_or_env(&out.key_password, "AWS_SIGNING_HELPER_KEY_PASSWORD").as_deref() {
-        Some(pw) => {
-            let enc = pki::encrypt_key_pem(key_pem, pw).map_err(|e| e.context("--key-password"))?;
-            pki::write_private(path, enc.as_bytes())?;
-            Ok(true)
-        }
-        None => {
-            pki::write_private(path, key_pem.as_bytes())?;
-            Ok(false)
-        }
+        Some(pw) => Ok((
+            pki::encrypt_key_pem(key_pem, pw).map_err(CommandError::flag("--key-password"))?,
+            true,
+        )),
+        None => Ok((Zeroizing::new(key_pem.to_string()), false)),
     }
 }
 
@@ -352,8 +352,9 @@ fn ca(args: &CaArgs) -> Result<()> {
         days: args.days,
         path_len: args.path_len,
     })?;
+    let (key, encrypted) = key_file(&ca.key_pem, &args.key_out)?;
     write_public(&cert_path, &ca.cert_pem)?;
-    let encrypted = write_key(&key_path, &ca.key_pem, &args.key_out)?;
+    pki::write_private(&key_path, key.as_bytes())?;
     let source = serde_json::json!({
         "sourceType": "CERTIFICATE_BUNDLE",
         "sourceData": { "x509CertificateData": ca.cert_pem },
@@ -405,8 +406,9 @@ fn issue(args: &IssueArgs) -> Result<()> {
             sans: args.issuer.san.clone(),
         },
     )?;
+    let (key, encrypted) = key_file(&issued.key_pem, &args.key_out)?;
     write_public(&cert_path, &issued.cert_pem)?;
-    let encrypted = write_key(&key_path, &issued.key_pem, &args.key_out)?;
+    pki::write_private(&key_path, key.as_bytes())?;
     println!(
         "Issued the client certificate {} (CN={}, {:?}, {} days, keyUsage digitalSignature, extendedKeyUsage clientAuth) and its private key {}{}.",
         cert_path.display(),
@@ -426,7 +428,7 @@ fn sign_csr(args: &SignCsrArgs) -> Result<()> {
     let ca_pem = read_text(&args.issuer.ca, "--ca")?;
     let ca_key = read_ca_key(&args.issuer)?;
     let cert = pki::sign_csr(&ca_pem, &ca_key, &csr, args.issuer.days, &args.issuer.san)
-        .map_err(|e| e.context(format!("--csr {}", args.csr.display())))?;
+        .map_err(CommandError::flag(format!("--csr {}", args.csr.display())))?;
     write_public(&args.out, &cert)?;
     println!(
         "Issued the client certificate {} for {} ({} days, keyUsage digitalSignature, extendedKeyUsage clientAuth).",

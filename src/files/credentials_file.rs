@@ -214,6 +214,55 @@ pub fn default_path() -> Result<PathBuf> {
 
 const WRITE: &str = "unable to write to AWS credentials file";
 
+/// Why the credentials file could not be written (the official tool's prefix, then why).
+#[derive(Debug)]
+pub enum WriteError {
+    /// The safe-file layer refused or failed; `context` names the file being written.
+    Files {
+        context: &'static str,
+        error: crate::files::Error,
+    },
+    /// The path names a directory.
+    NamesDirectory {
+        context: &'static str,
+        path: PathBuf,
+    },
+}
+
+impl WriteError {
+    /// What the user can do about it, if anything.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            WriteError::Files { error, .. } => error.hint(),
+            WriteError::NamesDirectory { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteError::Files { context, error } => write!(f, "{context}: {error}"),
+            WriteError::NamesDirectory { context, path } => write!(
+                f,
+                "{context}: {} names a directory, not a file",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for WriteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            WriteError::Files { error, .. } => Some(error),
+            WriteError::NamesDirectory { .. } => None,
+        }
+    }
+}
+
+crate::error::typed_error!(WriteError);
+
 /// The file to write for `path`: `path` itself, or the target of a symbolic link that the user
 /// owns and that points at a file of the same owner.
 fn resolve_link(path: &Path, write_ctx: &str) -> Result<PathBuf> {
@@ -300,7 +349,13 @@ pub fn check_overwrite(path: &Path, profile: &str) -> Result<()> {
         Err(e) if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound) => {
             return Ok(())
         }
-        Err(e) => return Err(Error::from(e).context(WRITE)),
+        Err(error) => {
+            return Err(WriteError::Files {
+                context: WRITE,
+                error,
+            }
+            .into())
+        }
     };
     match long_term_keys(&text, profile) {
         Some(why) => Err(long_term_keys_error(path, profile, why)),
@@ -337,15 +392,16 @@ pub fn write_profile(
 pub fn edit_file(
     path: &Path,
     what: &'static str,
-    write_ctx: &str,
+    write_ctx: &'static str,
     edit: impl FnOnce(&str) -> Result<Option<zeroize::Zeroizing<String>>>,
 ) -> Result<bool> {
     let path = resolve_link(path, write_ctx)?;
     let Some(name) = path.file_name().map(|n| n.to_os_string()) else {
-        return Err(Error::new(format!(
-            "{write_ctx}: {} names a directory, not a file",
-            path.display()
-        )));
+        return Err(WriteError::NamesDirectory {
+            context: write_ctx,
+            path,
+        }
+        .into());
     };
     // Root updating a user's existing file trusts that user's directory too (and keeps the
     // file theirs); nobody else's directory is ever trusted.
@@ -353,11 +409,14 @@ pub fn edit_file(
         Ok(m) if m.is_file() && euid() == 0 => Some(m.uid()),
         _ => None,
     };
-    let ctx = |e: crate::files::Error| Error::from(e).context(write_ctx.to_string());
-    let dir = Dir::create_private_with(&parent_of(&path), also).map_err(ctx)?;
+    let files = |error| WriteError::Files {
+        context: write_ctx,
+        error,
+    };
+    let dir = Dir::create_private_with(&parent_of(&path), also).map_err(files)?;
     // Refused before anything (even the lock file) is created beside it.
-    dir.check_target(&name).map_err(ctx)?;
-    let lock = dir.lock(&name).map_err(ctx)?;
+    dir.check_target(&name).map_err(files)?;
+    let lock = dir.lock(&name).map_err(files)?;
     let old = match dir.read(&name, CAP_CONFIG, what) {
         Ok(bytes) => String::from_utf8(bytes.to_vec()).map_err(|_| {
             Error::new(format!(
@@ -369,7 +428,7 @@ pub fn edit_file(
         Err(e) if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound) => {
             String::new()
         }
-        Err(e) => return Err(ctx(e)),
+        Err(e) => return Err(files(e).into()),
     };
     let old = zeroize::Zeroizing::new(old);
     let Some(new) = edit(&old)? else {
@@ -379,7 +438,7 @@ pub fn edit_file(
         return Ok(false);
     }
     dir.write(&name, new.as_bytes(), PRIVATE, Some(&lock))
-        .map_err(ctx)?;
+        .map_err(files)?;
     // The lock is released when `lock` is dropped, also on error.
     Ok(true)
 }

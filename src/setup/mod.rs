@@ -143,3 +143,46 @@ mod tests {
         }
     }
 }
+
+/// A failure of one of setup's steps, naming the step; the step's own error is the source.
+#[derive(Debug)]
+pub enum SetupError {
+    /// Making or changing `resource` failed.
+    Step { resource: String, cause: Error },
+    /// Issuing the client certificate with the CA `ca` failed.
+    Issue {
+        ca: std::path::PathBuf,
+        cause: Error,
+    },
+}
+
+impl SetupError {
+    fn cause(&self) -> &Error {
+        match self {
+            SetupError::Step { cause, .. } | SetupError::Issue { cause, .. } => cause,
+        }
+    }
+
+    /// The step's own hint.
+    pub fn hint(&self) -> Option<String> {
+        self.cause().hint_text().map(str::to_string)
+    }
+}
+
+impl std::fmt::Display for SetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cause = self.cause().message();
+        match self {
+            SetupError::Step { resource, .. } => write!(f, "setup: {resource}: {cause}"),
+            SetupError::Issue { ca, .. } => write!(f, "with the CA {}: {cause}", ca.display()),
+        }
+    }
+}
+
+impl std::error::Error for SetupError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.cause())
+    }
+}
+
+crate::error::typed_error!(SetupError);

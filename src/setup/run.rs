@@ -46,7 +46,10 @@ impl Run<'_> {
     /// Records a step; runs `call` unless it is a dry run (or nothing changes).
     fn step<T>(&mut self, step: Step, call: impl FnOnce() -> Result<T>) -> Result<Option<T>> {
         let result = if step.changes() && !self.spec.dry_run {
-            Some(call().map_err(|e| e.context(format!("setup: {}", step.resource)))?)
+            Some(call().map_err(|cause| super::SetupError::Step {
+                resource: step.resource.clone(),
+                cause,
+            })?)
         } else {
             None
         };
@@ -218,7 +221,10 @@ fn ensure_client(run: &mut Run, ca_pem: Option<&str>) -> Result<()> {
                 sans: Vec::new(),
             },
         )
-        .map_err(|e| e.context(format!("with the CA {}", ca_cert.display())))?;
+        .map_err(|cause| super::SetupError::Issue {
+            ca: ca_cert.to_path_buf(),
+            cause,
+        })?;
         files::Dir::create_private(&spec.dir)?;
         pki::write_private(&key, issued.key_pem.as_bytes())?;
         pki::write_public(&cert, issued.cert_pem.as_bytes())?;
