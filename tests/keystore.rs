@@ -255,6 +255,48 @@ fn backend_flow(w: &mut World, m: &Moto, store: &[&str], name: &str) {
     assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("AKIA…{}", &id[16..])));
     w.env.pop();
 
+    // A role profile whose source_profile's keys are only in the store (as aws-vault users
+    // have them): the chain takes them from the store, not from the plaintext profile.
+    std::fs::write(
+        aws.join("config"),
+        format!("[profile chained]\nrole_arn = {ROLE}\nsource_profile = {name}\n\n[profile storeonly]\nrole_arn = {ROLE}\nsource_profile = {name}-only\n"),
+    )
+    .unwrap();
+    let chained = [
+        &[
+            "export",
+            "chained",
+            "--output",
+            "json",
+            "--no-cache",
+            "--debug",
+        ][..],
+        store,
+        &["--endpoint", m.url.as_str()],
+    ]
+    .concat();
+    let out = w.run(&chained, "");
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("long-term keys AKIA…{} of {name:?}", &id[16..])),
+        "the source profile's keys come from the store: {err}"
+    );
+    // A source profile that exists only in the store (in neither AWS file).
+    let only = format!("{name}-only");
+    w.ok(
+        &[&["keys", "add", only.as_str()], store].concat(),
+        &format!("{id}\n{secret}\n"),
+    );
+    let chained = [
+        &["export", "storeonly", "--output", "json", "--no-cache"][..],
+        store,
+        &["--endpoint", m.url.as_str()],
+    ]
+    .concat();
+    w.ok(&chained, "");
+    w.ok(&[&["keys", "remove", only.as_str()], store].concat(), "");
+
     let rm = [&["keys", "remove", name], store].concat();
     assert!(w.ok(&rm, "").contains("removed"));
     w.fails(&rm, "no key named");

@@ -151,6 +151,21 @@ impl SharedFiles {
         })
     }
 
+    /// The long-term keys of profile `name` as [`aws_keys::find_in_profile`] finds them: the key
+    /// store when one is configured, then the files. So a `source_profile` whose keys were
+    /// moved into the store (`keys add`, `import-keys`) keeps working.
+    fn keys_of(&self, name: &str) -> Result<Option<AccessKeys>> {
+        if let Some(keys) = crate::keystore::find(name)? {
+            return Ok(Some(keys));
+        }
+        Ok(self.static_keys(name))
+    }
+
+    /// aws-sts-helpers' keys of `name` (`~/aws-creds`), the last place keys are looked for.
+    fn seed_keys(name: &str) -> Result<Option<AccessKeys>> {
+        Ok(crate::sts::creds_dir::find(None, name)?.map(|k| k.keys))
+    }
+
     /// Whether the profile is more than static keys (a role, a process, a credential source).
     pub fn is_composite(&self, name: &str) -> bool {
         ["role_arn", "credential_process", "credential_source"]
@@ -174,6 +189,19 @@ impl SharedFiles {
             }
             visited.push(current.clone());
             if !self.has(&current) {
+                // A source profile that lives only in the key store (or ~/aws-creds).
+                if current != name {
+                    let keys = match self.keys_of(&current)? {
+                        Some(keys) => Some(keys),
+                        None => Self::seed_keys(&current)?,
+                    };
+                    if let Some(keys) = keys {
+                        break Base::Keys {
+                            profile: current.clone(),
+                            keys,
+                        };
+                    }
+                }
                 return Err(if current == name {
                     Error::new(format!(
                         "profile {current:?} is in neither the AWS config file nor the credentials file"
@@ -215,7 +243,7 @@ impl SharedFiles {
                     }
                     (Some(source), None) if source == current => {
                         // The CLI's self-reference: the role is assumed with this profile's keys.
-                        match self.static_keys(&current) {
+                        match self.keys_of(&current)? {
                             Some(keys) => {
                                 break Base::Keys {
                                     profile: current.clone(),
@@ -255,7 +283,7 @@ impl SharedFiles {
                     }
                 }
             }
-            if let Some(keys) = self.static_keys(&current) {
+            if let Some(keys) = self.keys_of(&current)? {
                 break Base::Keys {
                     profile: current.clone(),
                     keys,
@@ -265,6 +293,12 @@ impl SharedFiles {
                 break Base::Process {
                     profile: current.clone(),
                     command,
+                };
+            }
+            if let Some(keys) = Self::seed_keys(&current)? {
+                break Base::Keys {
+                    profile: current.clone(),
+                    keys,
                 };
             }
             return Err(aws_keys::missing_keys(&current, false));
