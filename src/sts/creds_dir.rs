@@ -65,13 +65,31 @@ fn value(dir: &Dir, name: &str, suffix: &str) -> Result<Option<Zeroizing<String>
         }
         Err(e) => return Err(e.into()),
     };
-    let text = std::str::from_utf8(&bytes).map_err(|_| {
+    parse_value(&bytes).map_err(|_| {
         Error::new(format!(
             "cannot read {}: not UTF-8 text",
             dir.path().join(&file).display()
         ))
-    })?;
+    })
+}
+
+/// The value of a key or cache file: its text, surrounding white space removed; `None` when
+/// nothing is left.
+pub fn parse_value(
+    bytes: &[u8],
+) -> std::result::Result<Option<Zeroizing<String>>, std::str::Utf8Error> {
+    let text = std::str::from_utf8(bytes)?;
     Ok(Some(Zeroizing::new(text.trim().to_string())).filter(|v| !v.is_empty()))
+}
+
+/// When the seed tool's cached session ends: `minutes` (the `.expiration` file's value) after
+/// `modified` (that file's time); `None` when it is not a whole number of minutes.
+pub fn parse_cache_end(
+    minutes: &str,
+    modified: std::time::SystemTime,
+) -> Option<std::time::SystemTime> {
+    let minutes = minutes.parse::<u64>().ok()?;
+    Some(modified + std::time::Duration::from_secs(minutes.saturating_mul(60)))
 }
 
 /// Whether `name` can be a file stem here (no path separators, no hidden files).
@@ -165,15 +183,14 @@ pub fn read_cache(dir: &Path, name: &str, now: std::time::SystemTime) -> Result<
     let Some(modified) = d.modified(OsStr::new(&expiration_file))? else {
         return Ok(SeedCache::Absent);
     };
-    let minutes = value(&d, &stem, "expiration")?.and_then(|m| m.parse::<u64>().ok());
-    let Some(minutes) = minutes else {
+    let until = value(&d, &stem, "expiration")?.and_then(|m| parse_cache_end(&m, modified));
+    let Some(until) = until else {
         log::debug!(
             "{}: not a number of minutes",
             d.path().join(&expiration_file).display()
         );
         return Ok(SeedCache::Invalid);
     };
-    let until = modified + std::time::Duration::from_secs(minutes.saturating_mul(60));
     if until <= now {
         return Ok(SeedCache::Invalid);
     }
