@@ -83,13 +83,16 @@ pub fn parse_value(
 }
 
 /// When the seed tool's cached session ends: `minutes` (the `.expiration` file's value) after
-/// `modified` (that file's time); `None` when it is not a whole number of minutes.
+/// `modified` (that file's time); `None` when it is not a whole number of minutes, or the end
+/// is past what a credentials' expiration can show (year 9999).
 pub fn parse_cache_end(
     minutes: &str,
     modified: std::time::SystemTime,
 ) -> Option<std::time::SystemTime> {
-    let minutes = minutes.parse::<u64>().ok()?;
-    Some(modified + std::time::Duration::from_secs(minutes.saturating_mul(60)))
+    let seconds = minutes.parse::<u64>().ok()?.checked_mul(60)?;
+    let end = modified.checked_add(std::time::Duration::from_secs(seconds))?;
+    jiff::Timestamp::try_from(end).ok()?;
+    Some(end)
 }
 
 /// Whether `name` can be a file stem here (no path separators, no hidden files).
@@ -279,6 +282,19 @@ mod tests {
             read_cache(&dir, "work", now).unwrap(),
             SeedCache::Invalid
         ));
+    }
+
+    /// Found by the `aws_creds_dir` fuzzer: an end past year 9999 gave credentials with no
+    /// expiration (never stale), and a larger one overflowed the time and panicked.
+    #[test]
+    fn a_cache_end_past_any_showable_time_is_invalid() {
+        let now = std::time::SystemTime::now();
+        assert!(parse_cache_end("120", now).is_some());
+        assert!(parse_cache_end("99999999999999", now).is_none());
+        assert!(parse_cache_end("18446744073709551615", now).is_none());
+        let far = std::time::UNIX_EPOCH + std::time::Duration::from_secs(253_402_300_000);
+        assert!(parse_cache_end("1", far).is_none());
+        assert!(parse_cache_end("-1", now).is_none());
     }
 
     #[test]
