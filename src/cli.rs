@@ -273,6 +273,13 @@ pub enum Command {
     GenerateStsRoleToken(crate::commands::assume_role::SeedRoleTokenArgs),
     /// Print (or --open) an AWS console sign-in URL for a profile's or the environment's temporary credentials
     Login(crate::commands::login::LoginArgs),
+    /// Make a CA, client certificate, trust anchor, role and profile and write a [profile] with credential_process (idempotent; --delete removes them)
+    Setup(crate::commands::setup::SetupArgs),
+    /// Long-term keys in a key store (kernel keyring, Secret Service, encrypted file): add, list, remove, rotate
+    Keys(crate::commands::keys::KeysArgs),
+    /// Copy long-term keys from ~/aws-creds and ~/.aws/credentials into the key store (deletes nothing)
+    #[command(name = "import-keys")]
+    ImportKeys(crate::commands::keys::ImportArgs),
 }
 
 /// `--output`: how credentials are printed (the library's [`Format`]).

@@ -936,6 +936,18 @@ pub fn derive(leaf: &Certificate, trust_anchor_arn: &str) -> Derived {
         .iter()
         .find(|(k, _)| k == "x509Subject/CN")
         .map(|(_, v)| v.clone());
+    Derived {
+        session_name: leaf.serial_hex_upper().to_ascii_lowercase(),
+        source_identity: verify::source_identity(leaf),
+        tags,
+        trust_policy: trust_policy(cn.as_deref().unwrap_or_default(), trust_anchor_arn),
+    }
+}
+
+/// A role trust policy letting Roles Anywhere assume the role (`sts:AssumeRole`,
+/// `sts:TagSession`, `sts:SetSourceIdentity`) for certificates with subject CN `cn`, from the
+/// trust anchor `trust_anchor_arn` when it is not empty (`aws:SourceArn`).
+pub fn trust_policy(cn: &str, trust_anchor_arn: &str) -> String {
     let policy = TrustPolicy {
         version: "2012-10-17",
         statement: [PolicyStatement {
@@ -945,23 +957,14 @@ pub fn derive(leaf: &Certificate, trust_anchor_arn: &str) -> Derived {
             },
             action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
             condition: PolicyCondition {
-                string_equals: [(
-                    "aws:PrincipalTag/x509Subject/CN",
-                    cn.clone().unwrap_or_default(),
-                )]
-                .into(),
+                string_equals: [("aws:PrincipalTag/x509Subject/CN", cn.to_string())].into(),
                 arn_equals: (!trust_anchor_arn.is_empty())
                     .then(|| [("aws:SourceArn", trust_anchor_arn.to_string())].into()),
             },
         }],
     };
-    Derived {
-        session_name: leaf.serial_hex_upper().to_ascii_lowercase(),
-        source_identity: verify::source_identity(leaf),
-        tags,
-        // Pretty-printing a JSON value cannot fail.
-        trust_policy: serde_json::to_string_pretty(&policy).unwrap_or_default(),
-    }
+    // Pretty-printing a JSON value cannot fail.
+    serde_json::to_string_pretty(&policy).unwrap_or_default()
 }
 
 /// A role trust policy, its keys in the order AWS documents them.

@@ -51,12 +51,6 @@ impl Error {
         self
     }
 
-    /// Prefixes the message with context, e.g. the file being read.
-    pub fn context(mut self, context: impl fmt::Display) -> Self {
-        self.message = format!("{context}: {}", self.message);
-        self
-    }
-
     /// The message without the hint.
     pub fn message(&self) -> &str {
         &self.message
@@ -87,3 +81,78 @@ impl std::error::Error for Error {
 
 /// Shorthand for results carrying [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `impl From<$ty> for Error` for a layer's typed error with a `hint(&self) -> Option<_>`
+/// method: the message is its `Display`, the hint its `hint()`, and the typed error stays
+/// reachable as the source.
+macro_rules! typed_error {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl From<$ty> for $crate::error::Error {
+            fn from(e: $ty) -> Self {
+                let out = $crate::error::Error::new(e.to_string());
+                let out = match e.hint() {
+                    Some(h) => out.hint(h),
+                    None => out,
+                };
+                out.with_source(e)
+            }
+        }
+    )+};
+}
+pub(crate) use typed_error;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::FileError;
+    use crate::serve::ServeError;
+
+    /// Whether a `T` is somewhere in `e`'s chain of causes.
+    fn reaches<T: std::error::Error + 'static>(e: &Error) -> bool {
+        let mut cause = std::error::Error::source(e);
+        while let Some(c) = cause {
+            if c.is::<T>() {
+                return true;
+            }
+            cause = c.source();
+        }
+        false
+    }
+
+    #[test]
+    fn typed_errors_render_one_line_and_stay_reachable() {
+        let e: Error = FileError::NoCertificate.into();
+        assert_eq!(
+            e.to_string(),
+            "undefined certificate value (hint: pass --certificate)"
+        );
+        assert!(matches!(
+            std::error::Error::source(&e).and_then(|s| s.downcast_ref::<FileError>()),
+            Some(FileError::NoCertificate)
+        ));
+        // Nested: a binding's token file refused by the safe-file layer.
+        let e: Error = ServeError::Binding {
+            name: "a".into(),
+            source: Box::new(ServeError::TokenFile(crate::files::Error::Symlink {
+                path: "/x/t".into(),
+            })),
+        }
+        .into();
+        assert_eq!(
+            e.to_string(),
+            "binding \"a\": cannot write the container token file: refusing to write /x/t: it is a symbolic link (hint: pass --container-token-file with a path in a private directory you own)"
+        );
+        assert!(reaches::<crate::files::Error>(&e));
+        // A key-file problem names the file once, before the parser's message.
+        let e = crate::identity::tpm::TpmKeyFile::from_pem(
+            b"-----BEGIN TSS2 PRIVATE KEY-----\nMAA=\n-----END TSS2 PRIVATE KEY-----\n",
+            "k.pem",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message(),
+            "k.pem: could not parse TPMv2 key file: no type"
+        );
+        assert!(reaches::<crate::identity::tpm::TpmError>(&e));
+    }
+}

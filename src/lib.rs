@@ -15,9 +15,11 @@ pub mod emulator;
 pub mod files;
 pub mod iam;
 pub mod identity;
+pub mod keystore;
 pub mod pki;
 pub mod protocol;
 pub mod serve;
+pub mod setup;
 pub mod sts;
 
 pub use error::{Error, Result};

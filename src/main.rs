@@ -180,6 +180,17 @@ fn run(command: Command) -> Result<()> {
             logger::init(args.sts.debug);
             commands::whoami::run(&args)
         }
+        Command::Keys(args) => {
+            logger::init(match &args.command {
+                commands::keys::KeysCommand::Rotate(r) => r.sts.debug,
+                _ => false,
+            });
+            commands::keys::run(&args)
+        }
+        Command::ImportKeys(args) => {
+            logger::init(false);
+            commands::keys::import_keys(&args)
+        }
         Command::Login(cmd) => {
             logger::init(cmd.args.sts.debug);
             commands::login::run(&cmd)
@@ -198,6 +209,10 @@ fn run(command: Command) -> Result<()> {
         Command::Doctor(args) => {
             logger::init(false);
             commands::doctor::run(&args)
+        }
+        Command::Setup(args) => {
+            logger::init(args.debug);
+            commands::setup::run(&args)
         }
         Command::Version => {
             println!("{}", cli::VERSION);

@@ -14,6 +14,11 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 use crate::identity::{mldsa, MlDsaLevel};
 
+#[path = "pki_error.rs"]
+pub mod error;
+use error::Cause;
+pub use error::PkiError;
+
 /// Key types we can generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyAlg {
@@ -48,22 +53,21 @@ impl KeyAlg {
 
     /// A new key pair of this type.
     pub fn generate(self) -> Result<PkiKey> {
-        let failed =
-            |e: &dyn std::fmt::Display| Error::new(format!("cannot generate a {self:?} key: {e}"));
+        let failed = |e: Cause| PkiError::cannot(format!("generate a {self:?} key"))(e);
         let Some(level) = self.mldsa_level() else {
-            return KeyPair::generate_for(self.rcgen())
+            return Ok(KeyPair::generate_for(self.rcgen())
                 .map(PkiKey::Rcgen)
-                .map_err(|e| failed(&e));
+                .map_err(|e| failed(e.into()))?);
         };
         // aws-lc writes the seed-only form; we write the seed and the expanded key together,
         // as OpenSSL 3.5 does by default (see identity::mldsa).
         let pair = aws_lc_rs::signature::PqdsaKeyPair::generate(mldsa::signing_alg(level))
-            .map_err(|e| failed(&e))?;
-        let seed_form = pair.to_pkcs8v1().map_err(|e| failed(&e))?;
+            .map_err(|e| failed(e.into()))?;
+        let seed_form = pair.to_pkcs8v1().map_err(|e| failed(e.into()))?;
         let info =
-            pkcs8::PrivateKeyInfoRef::try_from(seed_form.as_ref()).map_err(|e| failed(&e))?;
+            pkcs8::PrivateKeyInfoRef::try_from(seed_form.as_ref()).map_err(|e| failed(e.into()))?;
         let seed = mldsa::seed_of_seed_form(info.private_key.as_bytes())
-            .ok_or_else(|| failed(&"aws-lc wrote no seed"))?;
+            .ok_or_else(|| failed("aws-lc wrote no seed".into()))?;
         PkiKey::mldsa(self, mldsa::both_form_pkcs8(level, seed)?)
     }
 }
@@ -81,18 +85,22 @@ pub enum PkiKey {
 
 impl PkiKey {
     fn mldsa(alg: KeyAlg, pkcs8: Zeroizing<Vec<u8>>) -> Result<PkiKey> {
-        let level = alg
-            .mldsa_level()
-            .ok_or_else(|| Error::new(format!("{alg:?} is not an ML-DSA key type")))?;
-        let key = mldsa::MlDsaKey::from_pkcs8(level, &pkcs8)
-            .map_err(|e| Error::new(format!("invalid {} key: {e}", level.name())))?;
+        let level = alg.mldsa_level().ok_or(PkiError::NotMlDsa { alg })?;
+        let key =
+            mldsa::MlDsaKey::from_pkcs8(level, &pkcs8).map_err(|why| PkiError::InvalidMlDsa {
+                level: level.name(),
+                why,
+            })?;
         Ok(PkiKey::MlDsa { key, alg, pkcs8 })
     }
 
     /// Reads a PKCS#8 PEM private key (what [`PkiKey::pem`] writes, or OpenSSL's).
     pub fn from_pem(pem: &str, what: &str) -> Result<PkiKey> {
-        let (label, der) = der::pem::decode_vec(pem.as_bytes())
-            .map_err(|e| Error::new(format!("cannot read {what}: not PEM ({e})")))?;
+        let (label, der) =
+            der::pem::decode_vec(pem.as_bytes()).map_err(|source| PkiError::NotPem {
+                what: what.to_string(),
+                source,
+            })?;
         let der = Zeroizing::new(der);
         let info = pkcs8::PrivateKeyInfoRef::try_from(der.as_slice());
         let mldsa = info.ok().and_then(|i| match i.algorithm.oid {
@@ -103,9 +111,9 @@ impl PkiKey {
         });
         match mldsa {
             Some(alg) if label == "PRIVATE KEY" => PkiKey::mldsa(alg, der),
-            _ => KeyPair::from_pem(pem)
+            _ => Ok(KeyPair::from_pem(pem)
                 .map(PkiKey::Rcgen)
-                .map_err(|e| Error::new(format!("cannot read {what}: {e}"))),
+                .map_err(|e| PkiError::cannot(format!("read {what}"))(e.into()))?),
         }
     }
 
@@ -116,7 +124,7 @@ impl PkiKey {
             PkiKey::MlDsa { pkcs8, .. } => {
                 der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, pkcs8)
                     .map(Zeroizing::new)
-                    .map_err(|e| Error::new(format!("cannot encode the private key: {e}")))
+                    .map_err(|e| PkiError::cannot("encode the private key")(e.into()).into())
             }
         }
     }
@@ -154,8 +162,8 @@ pub struct Issued {
     pub key_pem: Zeroizing<String>,
 }
 
-fn pki_err(what: &str) -> impl Fn(rcgen::Error) -> Error + '_ {
-    move |e| Error::new(format!("cannot {what}: {e}"))
+fn pki_err(what: &str) -> impl Fn(rcgen::Error) -> PkiError + '_ {
+    move |e| PkiError::cannot(what)(e.into())
 }
 
 fn validity(params: &mut CertificateParams, days: i64) {
@@ -179,8 +187,9 @@ fn name(cn: &str, org: Option<&str>) -> DistinguishedName {
 /// (a re-issue from the same CSR) would share a serial and a Roles Anywhere session name.
 fn random_serial() -> Result<SerialNumber> {
     let mut bytes = vec![0u8; 16];
-    aws_lc_rs::rand::fill(&mut bytes)
-        .map_err(|_| Error::new("cannot draw a random serial number: the system RNG failed"))?;
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| PkiError::Rng {
+        what: "serial number",
+    })?;
     bytes[0] = (bytes[0] & 0x7f) | 0x40;
     Ok(SerialNumber::from(bytes))
 }
@@ -246,8 +255,7 @@ pub struct ClientSpec<'a> {
 /// Validity must be at least a day and end before 9999 (rcgen's and X.509's limit).
 fn check_days(days: i64) -> Result<()> {
     if !(1..=36500).contains(&days) {
-        return Err(Error::new(format!("--days {days} is out of range"))
-            .hint("give a validity between 1 and 36500 days"));
+        return Err(PkiError::Days { days }.into());
     }
     Ok(())
 }
@@ -256,9 +264,11 @@ fn check_days(days: i64) -> Result<()> {
 pub fn parse_sans(sans: &[String]) -> Result<Vec<SanType>> {
     sans.iter()
         .map(|s| {
-            let bad = |why: &str| {
-                Error::new(format!("--san {s:?}: {why}"))
-                    .hint("use dns:NAME, uri:URI, email:ADDRESS or ip:ADDRESS")
+            let bad = |why: &'static str| {
+                crate::Error::from(PkiError::San {
+                    san: s.clone(),
+                    why,
+                })
             };
             let (kind, value) = match s.split_once(':') {
                 Some((k, v))
@@ -300,19 +310,19 @@ fn issuer_from(ca_cert_pem: &str, ca_key_pem: &str) -> Result<Issuer<'static, Pk
     let ca_key = PkiKey::from_pem(ca_key_pem, "the CA private key")?;
     let ca_spki = ca_key.subject_public_key_info();
     let ca = x509_cert::Certificate::from_pem(ca_cert_pem.as_bytes())
-        .map_err(|e| Error::new(format!("cannot read the CA certificate: {e}")))?;
+        .map_err(|e| PkiError::cannot("read the CA certificate")(e.into()))?;
     let cert_spki = ca
         .tbs_certificate()
         .subject_public_key_info()
         .to_der()
         .unwrap_or_default();
     if cert_spki != ca_spki {
-        return Err(
-            Error::new("the CA private key does not belong to the CA certificate")
-                .hint("pass the key that was created with the CA (--ca-key)"),
-        );
+        return Err(PkiError::CaKeyMismatch.into());
     }
-    Issuer::from_ca_cert_pem(ca_cert_pem, ca_key).map_err(pki_err("read the CA certificate"))
+    Ok(
+        Issuer::from_ca_cert_pem(ca_cert_pem, ca_key)
+            .map_err(pki_err("read the CA certificate"))?,
+    )
 }
 
 /// A client certificate for Roles Anywhere, signed by the CA in `ca_cert_pem`/`ca_key_pem`.
@@ -345,19 +355,12 @@ pub fn sign_csr(
 ) -> Result<String> {
     check_days(days)?;
     let issuer = issuer_from(ca_cert_pem, ca_key_pem)?;
-    let requested = x509_cert::request::CertReq::from_pem(csr_pem.as_bytes()).map_err(|e| {
-        Error::new(format!("cannot read the CSR: {e}"))
-            .hint("pass a PEM CERTIFICATE REQUEST, e.g. from openssl req -new")
-    })?;
+    let requested = x509_cert::request::CertReq::from_pem(csr_pem.as_bytes())
+        .map_err(|source| PkiError::Csr { source })?;
     let mut csr = CertificateSigningRequestParams::from_pem(csr_pem).map_err(|e| match e {
-        rcgen::Error::InvalidCertificationRequestSignature => {
-            Error::new("the CSR's signature does not verify").hint("make the CSR again")
-        }
-        rcgen::Error::UnsupportedExtension => Error::new(
-            "the CSR requests an extension we do not copy (only SAN, keyUsage, extendedKeyUsage and basicConstraints are understood)",
-        )
-        .hint("make the CSR without extra extensions; pki sign-csr adds the ones Roles Anywhere needs"),
-        other => Error::new(format!("cannot use the CSR: {other}")),
+        rcgen::Error::InvalidCertificationRequestSignature => PkiError::CsrSignature,
+        rcgen::Error::UnsupportedExtension => PkiError::CsrExtension,
+        other => PkiError::cannot("use the CSR")(other.into()),
     })?;
     let requested_names = std::mem::take(&mut csr.params.subject_alt_names);
     let dn = csr.params.distinguished_name.clone();
@@ -373,12 +376,9 @@ pub fn sign_csr(
     // rcgen re-encodes the public key from the CSR's signature algorithm; make sure the
     // certificate carries exactly the key the CSR holds (e.g. a P-384 key signed with SHA-256).
     let issued = x509_cert::Certificate::from_der(cert.der())
-        .map_err(|e| Error::new(format!("cannot read back the issued certificate: {e}")))?;
+        .map_err(|e| PkiError::cannot("read back the issued certificate")(e.into()))?;
     if issued.tbs_certificate().subject_public_key_info() != &requested.info.public_key {
-        return Err(Error::new(
-            "cannot copy the CSR's public key faithfully (its key type and signature algorithm disagree)",
-        )
-        .hint("sign the CSR with the hash matching its key: SHA-256 for P-256/RSA, SHA-384 for P-384 (openssl req -sha384)"));
+        return Err(PkiError::CsrPublicKey.into());
     }
     Ok(cert.pem())
 }
@@ -387,34 +387,70 @@ pub fn sign_csr(
 /// and parameters OpenSSL 3 reads), as `ENCRYPTED PRIVATE KEY` PEM.
 pub fn encrypt_key_pem(key_pem: &str, password: &str) -> Result<Zeroizing<String>> {
     if password.is_empty() {
-        return Err(Error::new("the key password is empty").hint("give a non-empty password"));
+        return Err(PkiError::EmptyPassword.into());
     }
-    let (_, der) = der::pem::decode_vec(key_pem.as_bytes())
-        .map_err(|e| Error::new(format!("cannot read the private key: not PEM ({e})")))?;
+    let (_, der) = der::pem::decode_vec(key_pem.as_bytes()).map_err(|source| PkiError::NotPem {
+        what: "the private key".into(),
+        source,
+    })?;
     let der = Zeroizing::new(der);
     let info = pkcs8::PrivateKeyInfoRef::try_from(der.as_slice())
-        .map_err(|e| Error::new(format!("cannot read the private key as PKCS#8: {e}")))?;
+        .map_err(|e| PkiError::cannot("read the private key as PKCS#8")(e.into()))?;
     let mut salt = [0u8; 16];
     let mut iv = [0u8; 16];
     aws_lc_rs::rand::fill(&mut salt)
         .and_then(|_| aws_lc_rs::rand::fill(&mut iv))
-        .map_err(|_| Error::new("cannot draw a random salt: the system RNG failed"))?;
+        .map_err(|_| PkiError::Rng { what: "salt" })?;
     // log2(N)=14, r=8, p=1: what OpenSSL 3 writes and the most its default memory limit reads.
     let scrypt = pkcs8::pkcs5::scrypt::Params::new(14, 8, 1)
-        .map_err(|e| Error::new(format!("cannot set up the key encryption: {e}")))?;
+        .map_err(|e| PkiError::cannot("set up the key encryption")(e.into()))?;
     let params = pkcs8::pkcs5::pbes2::Parameters::generate_scrypt_aes256cbc(scrypt, &salt, iv)
-        .map_err(|e| Error::new(format!("cannot set up the key encryption: {e}")))?;
+        .map_err(|e| PkiError::cannot("set up the key encryption")(e.into()))?;
     let doc = info
         .encrypt_with_params(params, password.as_bytes())
-        .map_err(|e| Error::new(format!("cannot encrypt the private key: {e}")))?;
+        .map_err(|e| PkiError::cannot("encrypt the private key")(e.into()))?;
     doc.to_pem("ENCRYPTED PRIVATE KEY", der::pem::LineEnding::LF)
-        .map_err(|e| Error::new(format!("cannot encode the encrypted private key: {e}")))
+        .map_err(|e| PkiError::cannot("encode the encrypted private key")(e.into()).into())
+}
+
+/// A CA key's PEM as unencrypted PKCS#8, decrypting an `ENCRYPTED PRIVATE KEY` with
+/// `password`. `flag` names the key in errors (`--ca-key FILE`), `password_name` the password
+/// (`--ca-key-password`), `password_from` where one is given.
+pub fn plain_key_pem(
+    text: &str,
+    password: Option<&str>,
+    flag: &str,
+    password_name: &str,
+    password_from: &str,
+) -> Result<Zeroizing<String>> {
+    use crate::identity::keys::{self, DecryptProblem};
+    if !text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+        return Ok(Zeroizing::new(text.to_string()));
+    }
+    let Some(password) = password else {
+        return Err(Error::new(format!("{flag} is encrypted"))
+            .hint(format!("pass its password with {password_from}")));
+    };
+    let (_, der) = der::pem::decode_vec(text.as_bytes())
+        .map_err(|e| Error::new(format!("cannot read {flag}: {e}")))?;
+    let der = Zeroizing::new(der);
+    let plain = keys::decrypt_pkcs8(&der, password.as_bytes()).map_err(|p| match p {
+        DecryptProblem::WrongPassword => {
+            Error::new(format!("incorrect {password_name} for {flag}"))
+        }
+        DecryptProblem::Unsupported(why) | DecryptProblem::Malformed(why) => {
+            Error::new(format!("cannot decrypt {flag}: {why}"))
+        }
+    })?;
+    der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &plain)
+        .map(Zeroizing::new)
+        .map_err(|e| Error::new(format!("cannot re-encode {flag}: {e}")))
 }
 
 /// Writes `contents` to `path` with mode 0600, atomically (a new inode renamed over the old
 /// one: an existing 0644 file ends 0600, and a symbolic link at `path` is refused).
 pub fn write_private(path: &std::path::Path, contents: &[u8]) -> Result<()> {
-    crate::files::write_private(path, contents).map_err(Error::from)
+    Ok(crate::files::write_private(path, contents)?)
 }
 
 /// Writes a certificate (mode 0644) atomically, by the same rules as [`write_private`].
@@ -442,14 +478,17 @@ pub fn crl(
     let now = OffsetDateTime::now_utc();
     let mut revoked_certs = Vec::new();
     for r in revoked {
-        let bytes = hex::decode(&r.serial).map_err(|_| {
-            Error::new(format!("revocation list: serial {:?} is not hex", r.serial))
+        let bytes = hex::decode(&r.serial).map_err(|_| PkiError::RevokedSerial {
+            serial: r.serial.clone(),
         })?;
         let at = OffsetDateTime::parse(
             &r.revoked_at,
             &time::format_description::well_known::Rfc3339,
         )
-        .map_err(|e| Error::new(format!("revocation list: time {:?}: {e}", r.revoked_at)))?;
+        .map_err(|e| PkiError::RevokedTime {
+            time: r.revoked_at.clone(),
+            source: e.into(),
+        })?;
         revoked_certs.push(rcgen::RevokedCertParams {
             serial_number: SerialNumber::from(bytes),
             revocation_time: at,
@@ -465,12 +504,12 @@ pub fn crl(
         revoked_certs,
         key_identifier_method: rcgen::KeyIdMethod::Sha256,
     };
-    params
+    Ok(params
         .signed_by(&issuer)
         .and_then(|c| c.pem())
-        .map_err(pki_err("sign the CRL"))
+        .map_err(pki_err("sign the CRL"))?)
 }
 
 pub fn write_public(path: &std::path::Path, contents: &[u8]) -> Result<()> {
-    crate::files::write_public(path, contents).map_err(Error::from)
+    Ok(crate::files::write_public(path, contents)?)
 }

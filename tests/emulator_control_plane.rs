@@ -5,99 +5,22 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{assert_clean_failure, assert_credentials, bin, openssl, run_bin, Pki, ROLE_ARN};
+use common::{
+    assert_clean_failure, assert_credentials, aws_cli, have_aws_cli, openssl, run_bin,
+    start_background, Background, Pki, ROLE_ARN,
+};
 use serde_json::Value;
-
-/// An emulator started with `emulator --background`; killed (by its pid) when dropped.
-struct Background {
-    url: String,
-    pid: u32,
-    server_ca: PathBuf,
-}
-
-impl Drop for Background {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.pid.to_string()).status();
-    }
-}
-
-fn start_background(pki: &Pki, state: &Path) -> Background {
-    let server_ca = pki.path("server-ca.pem");
-    let out = Command::new(bin())
-        .args(["emulator", "--background", "--state"])
-        .arg(state)
-        .arg("--server-ca-out")
-        .arg(&server_ca)
-        .output()
-        .expect("binary runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "emulator did not start: {stderr}");
-    let pid = stderr
-        .split("pid ")
-        .nth(1)
-        .and_then(|s| s.split(';').next())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no pid in {stderr:?}"));
-    let url = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
-    Background {
-        url,
-        pid,
-        server_ca,
-    }
-}
-
-fn have_aws_cli() -> bool {
-    let ok = Command::new("aws")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the AWS CLI is required in CI (.ci/requirements.txt: awscli)"
-        );
-        eprintln!("skipping: the AWS CLI is not installed (pip install -r .ci/requirements.txt)");
-    }
-    ok
-}
 
 /// Runs `aws rolesanywhere ARGS` against the emulator: (exit code, stdout JSON, stderr).
 fn aws(emu: &Background, home: &Path, args: &[&str]) -> (i32, Value, String) {
-    let out = Command::new("aws")
-        .arg("rolesanywhere")
-        .args(args)
-        .args([
-            "--endpoint-url",
-            &emu.url,
-            "--region",
-            "us-east-1",
-            "--output",
-            "json",
-        ])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        )
-        .env("AWS_CA_BUNDLE", &emu.server_ca)
-        .output()
-        .expect("aws runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let json = if stdout.trim().is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
-    };
-    (
-        out.status.code().unwrap_or(-1),
-        json,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+    let mut all = vec!["rolesanywhere"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--endpoint-url", &emu.url]);
+    aws_cli(
+        home,
+        &[("AWS_CA_BUNDLE", emu.server_ca.to_str().unwrap())],
+        &all,
     )
 }
 

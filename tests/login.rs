@@ -147,11 +147,31 @@ fn the_environments_temporary_credentials_sign_in() {
     );
     assert_eq!(fed.calls().last().unwrap()["SessionDuration"], "3600");
 
-    // --open hands the URL to $BROWSER and prints nothing.
+    // --open hands $BROWSER a one-shot loopback URL (the sign-in URL is never on a command
+    // line) that redirects once, and only a connection of our own uid, to the sign-in URL.
     let opened = dir.path().join("opened");
-    let browser = format!("sh -c 'printf %s \"$1\" > {}' sh", opened.display());
+    let browser = format!(
+        "python3 {}/tests/support/browser_fetch.py {}",
+        env!("CARGO_MANIFEST_DIR"),
+        opened.display()
+    );
     let mut env_open = env.to_vec();
     env_open.push(("BROWSER", browser.as_str()));
+    let root = rustix::process::geteuid().is_root();
+    let other = root.then(|| system_user("ash-login-other"));
+    let (uid, gid) = other
+        .map(|(u, g)| (u.to_string(), g.to_string()))
+        .unwrap_or_default();
+    if root {
+        env_open.push(("OTHER_UID", uid.as_str()));
+        env_open.push(("OTHER_GID", gid.as_str()));
+    } else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root: the other-user half of this test must run"
+        );
+        eprintln!("skipping the other-user fetch: not root");
+    }
     let out = run_bin(&s(&["login", "--open"]), &env_open);
     assert!(
         out.status.success(),
@@ -159,8 +179,10 @@ fn the_environments_temporary_credentials_sign_in() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(out.stdout.is_empty());
-    let url = std::fs::read_to_string(&opened).unwrap();
-    let q = query(&url);
+    let fetched = std::fs::read_to_string(&opened).unwrap();
+    let (status, url) = fetched.split_once(' ').unwrap();
+    assert_eq!(status, "302", "{fetched}");
+    let q = query(url);
     assert_eq!(
         param(&q, "SigninToken"),
         fed.calls().last().unwrap()["token"].as_str().unwrap()
@@ -168,6 +190,16 @@ fn the_environments_temporary_credentials_sign_in() {
     assert_eq!(
         param(&q, "Destination"),
         "https://console.aws.amazon.com/console/home"
+    );
+    if root {
+        let theirs = std::fs::read_to_string(dir.path().join("opened.other")).unwrap();
+        assert_eq!(theirs.trim(), "403", "another user gets no redirect");
+    }
+    // What the opener was given holds no token.
+    let given = std::fs::read_to_string(dir.path().join("opened.argv")).unwrap();
+    assert!(
+        given.starts_with("http://127.0.0.1:") && !given.contains("SigninToken"),
+        "{given}"
     );
     let out = run_bin(
         &s(&["login", "--open"]),

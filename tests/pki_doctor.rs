@@ -715,3 +715,53 @@ fn revocation_list_from_pki_is_checked_by_doctor() {
         "{report}"
     );
 }
+
+#[test]
+fn failures_about_a_flag_name_the_flag_then_the_library_error_whole() {
+    let pki = Pki::new();
+    let (cert, key) = pki.leaf("flags", "ec:P-256");
+    let stderr_line = |out: &Output| {
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let text = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        // After the log timestamp (`2006/01/02 15:04:05 `), as the official tool prints it.
+        let line = text.trim_end();
+        match line.get(..20) {
+            Some(stamp) if stamp.bytes().filter(u8::is_ascii_digit).count() == 14 => {
+                line[20..].to_string()
+            }
+            _ => line.to_string(),
+        }
+    };
+    // A trust anchor that is not there: the flag and its file, then the loader's own line.
+    let missing = pki.path("no-such-anchor.pem");
+    let out = run_bin(
+        &doctor_args(
+            &cert,
+            Some(&key),
+            std::slice::from_ref(&missing),
+            TA_ARN,
+            &[],
+        ),
+        &[],
+    );
+    assert_eq!(
+        stderr_line(&out),
+        format!(
+            "--trust-anchor {m}: cannot read certificate file {m}: No such file or directory",
+            m = missing.display()
+        )
+    );
+    // An empty key password: the flag, then the library's message and its hint.
+    let dir = tempfile::tempdir().unwrap();
+    let out = pki_cmd(dir.path(), &["ca", "--cn", "Flag CA", "--key-password", ""]);
+    assert_eq!(
+        stderr_line(&out),
+        "--key-password: the key password is empty (hint: give a non-empty password)"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+}

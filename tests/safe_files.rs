@@ -206,6 +206,76 @@ fn shared_and_foreign_cache_directories_are_refused_untouched() {
     assert_eq!(run.emulator.sessions_created(), 0);
 }
 
+#[test]
+fn directories_below_a_shared_or_foreign_ancestor_are_refused_untouched() {
+    let pki = Pki::new();
+    let run = start(&pki, emulator_config(&pki));
+    let (cert, key) = pki.leaf("client", "ec:P-256");
+    let private = |p: &Path| {
+        std::fs::create_dir_all(p).unwrap();
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o700)).unwrap();
+    };
+    // A private cache directory of ours, two levels below a group-writable directory: whoever
+    // is in that group could swap `me` for a directory of theirs.
+    let team = pki.path("team");
+    let cache = team.join("me/cache");
+    private(&cache);
+    private(&team.join("me"));
+    std::fs::set_permissions(&team, std::fs::Permissions::from_mode(0o770)).unwrap();
+    let out = cached(&run, &cert, &key, &cache);
+    assert_clean_failure(&out, "above it, cannot be trusted");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("{}, above it", team.display())),
+        "{err}"
+    );
+    assert!(err.contains("(mode 0770)"), "{err}");
+    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 0);
+    // Nor is a missing cache directory created below it.
+    let new = team.join("me/new");
+    assert_clean_failure(&cached(&run, &cert, &key, &new), "above it");
+    assert!(!new.exists());
+    assert_eq!(mode(&team), 0o770, "never chmod'ed");
+    assert_eq!(run.emulator.sessions_created(), 0);
+    if !need_root("an ancestor directory owned by another user") {
+        return;
+    }
+    let (uid, gid) = system_user(TEST_USER);
+    // Our private directory inside a directory that belongs to someone else.
+    let foreign = pki.path("foreign");
+    let cache = foreign.join("mine/cache");
+    private(&cache);
+    private(&foreign.join("mine"));
+    std::fs::set_permissions(&foreign, std::fs::Permissions::from_mode(0o755)).unwrap();
+    chown(&foreign, uid, gid);
+    let out = cached(&run, &cert, &key, &cache);
+    assert_clean_failure(&out, &format!("belongs to user id {uid}"));
+    assert!(
+        stderr(&out).contains(&format!("{}, above it", foreign.display())),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 0);
+    // A link on the way, owned by another user in a sticky shared directory, who could repoint
+    // it: refused even though it leads to a private directory of ours.
+    let sticky = pki.path("sticky");
+    std::fs::create_dir(&sticky).unwrap();
+    std::fs::set_permissions(&sticky, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let target = pki.path("target");
+    private(&target.join("cache"));
+    let link = sticky.join("link");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    chown(&link, uid, gid);
+    let out = cached(&run, &cert, &key, &link.join("cache"));
+    assert_clean_failure(&out, "symbolic link owned by user id");
+    assert_eq!(std::fs::read_dir(target.join("cache")).unwrap().count(), 0);
+    // The same link owned by us is fine: the directory it leads to is private.
+    chown(&link, 0, 0);
+    let out = cached(&run, &cert, &key, &link.join("cache"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(run.emulator.sessions_created(), 1);
+}
+
 fn pki_cmd(dir: &Path, args: &[&str]) -> Output {
     Command::new(bin())
         .arg("pki")

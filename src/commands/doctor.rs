@@ -1,6 +1,7 @@
 //! `doctor`: offline checks of a certificate, key, chain and ARNs against what Roles Anywhere
 //! will check, with the fix for each problem; the report goes to stdout, exit 1 on a failure.
 
+use crate::commands::error::CommandError;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -100,8 +101,10 @@ pub fn run(args: &DoctorArgs) -> Result<()> {
     let mut anchors = Vec::new();
     for p in &args.trust_anchor {
         anchors.extend(
-            file::load_certificates(p)
-                .map_err(|e| e.context(format!("--trust-anchor {}", p.display())))?,
+            file::load_certificates(p).map_err(CommandError::flag(format!(
+                "--trust-anchor {}",
+                p.display()
+            )))?,
         );
     }
     let mut crls = Vec::new();
@@ -185,7 +188,7 @@ pub fn run(args: &DoctorArgs) -> Result<()> {
             path,
             format!("{}\n", derived.trust_policy).as_bytes(),
         )
-        .map_err(|e| e.context("--trust-policy-out"))?;
+        .map_err(CommandError::flag("--trust-policy-out"))?;
     }
     let fails = findings.iter().filter(|f| f.status == Status::Fail).count();
     let warns = findings.iter().filter(|f| f.status == Status::Warn).count();

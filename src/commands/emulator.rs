@@ -1,6 +1,7 @@
 //! `emulator`: a local IAM Roles Anywhere (CreateSession and the control plane) for testing
 //! clients.
 
+use crate::commands::error::CommandError;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -186,7 +187,7 @@ pub fn run(args: &EmulatorArgs) -> Result<()> {
         state_file: match &args.state {
             Some(dir) => {
                 aws_signing_helper::files::Dir::create_private(dir)
-                    .map_err(|e| Error::from(e).context("--state"))?;
+                    .map_err(|e| CommandError::flag("--state")(e.into()))?;
                 Some(dir.join("state.json"))
             }
             None => None,
@@ -211,15 +212,15 @@ pub fn run(args: &EmulatorArgs) -> Result<()> {
     let emulator = Emulator::start(config, SocketAddr::new(args.bind, args.port), !args.http)?;
     if let (Some(path), Some(pem)) = (&args.server_ca_out, emulator.server_ca_pem()) {
         aws_signing_helper::pki::write_public(path, pem.as_bytes())
-            .map_err(|e| e.context("--server-ca-out"))?;
+            .map_err(CommandError::flag("--server-ca-out"))?;
     }
     if let Some(path) = &args.pid_file {
         aws_signing_helper::pki::write_public(path, format!("{}\n", std::process::id()).as_bytes())
-            .map_err(|e| e.context("--pid-file"))?;
+            .map_err(CommandError::flag("--pid-file"))?;
     }
     if let Some(path) = &args.url_file {
         aws_signing_helper::pki::write_public(path, format!("{}\n", emulator.url()).as_bytes())
-            .map_err(|e| e.context("--url-file"))?;
+            .map_err(CommandError::flag("--url-file"))?;
     }
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", emulator.url())

@@ -16,7 +16,7 @@ use aws_signing_helper::protocol::rolesanywhere;
 use aws_signing_helper::sts::assume_role::assume_role;
 use aws_signing_helper::sts::federation_token::{federation_token, FederationParams};
 use aws_signing_helper::sts::source::Source;
-use aws_signing_helper::sts::{aws_keys, chain, signin, AccessKeys};
+use aws_signing_helper::sts::{aws_keys, chain, handoff, signin, AccessKeys};
 use aws_signing_helper::{Error, Result};
 
 /// The variable naming a federation endpoint (a stand-in, a proxy).
@@ -159,10 +159,15 @@ fn temporary(keys: AccessKeys) -> Credentials {
     }
 }
 
+/// How long `--open` waits for the browser to fetch the sign-in page.
+const OPEN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Opens `url` with `$BROWSER` (a command line; the URL is its last argument), else the
-/// desktop's opener. The URL is a short-lived, single-use bearer token; it is on the opener's
-/// command line, as with every tool that opens a browser.
-fn open(url: &str) -> Result<()> {
+/// desktop's opener. The URL is a single-use bearer token: the opener gets a one-shot loopback
+/// address that redirects to it, only for our uid ([`handoff`]), so it never appears on a
+/// command line other users can read. Waits for the opener to finish, as a terminal browser
+/// runs until it is closed.
+fn open(url: &zeroize::Zeroizing<String>) -> Result<()> {
     let argv: Vec<String> = match env("BROWSER") {
         Some(b) => shlex::split(&b)
             .filter(|a| !a.is_empty())
@@ -170,21 +175,32 @@ fn open(url: &str) -> Result<()> {
         None if cfg!(target_os = "macos") => vec!["open".into()],
         None => vec!["xdg-open".into()],
     };
-    let status = std::process::Command::new(&argv[0])
+    let handoff = handoff::Handoff::bind()?;
+    let mut child = std::process::Command::new(&argv[0])
         .args(&argv[1..])
-        .arg(url)
+        .arg(handoff.url()?)
         .stdin(std::process::Stdio::null())
-        .status()
+        .spawn()
         .map_err(|e| {
             Error::new(format!("cannot run {:?} to open the sign-in URL: {e}", argv[0]))
                 .hint("set BROWSER to your browser's command, or run login without --open and open the URL yourself")
         })?;
-    if !status.success() {
-        return Err(Error::new(format!(
-            "{:?} could not open the sign-in URL ({status})",
-            argv[0]
-        ))
-        .hint("run login without --open and open the URL yourself"));
-    }
-    Ok(())
+    let (tx, rx) = std::sync::mpsc::channel();
+    let opener = argv[0].clone();
+    let waiter = std::thread::spawn(move || {
+        let outcome = match child.wait() {
+            Ok(status) if status.success() => Ok(()),
+            Ok(status) => Err(Error::new(format!(
+                "{opener:?} could not open the sign-in URL ({status})"
+            ))
+            .hint("run login without --open and open the URL yourself")),
+            Err(e) => Err(Error::new(format!("cannot wait for {opener:?}: {e}"))),
+        };
+        let _ = tx.send(outcome.clone());
+        outcome
+    });
+    handoff.serve(url, OPEN_DEADLINE, rx)?;
+    waiter
+        .join()
+        .unwrap_or_else(|_| Err(Error::new("the browser opener's watcher stopped")))
 }

@@ -2,12 +2,12 @@
 //! client certificate with a fresh key, `pki sign-csr` a client certificate for a CSR. Each
 //! prints the next steps. Keys are written 0600, encrypted (PKCS#8 PBES2) on request.
 
+use crate::commands::error::CommandError;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use zeroize::Zeroizing;
 
-use aws_signing_helper::identity::keys::{self, DecryptProblem};
 use aws_signing_helper::pki::{self, CaSpec, ClientSpec};
 use aws_signing_helper::{Error, Result};
 
@@ -298,17 +298,16 @@ fn flag_or_env(flag: &Option<String>, var: &str) -> Option<Zeroizing<String>> {
         .map(Zeroizing::new)
 }
 
-fn write_key(path: &Path, key_pem: &str, out: &KeyOutArgs) -> Result<bool> {
+/// The key file's contents: the key encrypted with `--key-password` (or its variable), else as
+/// is; and whether it was encrypted. Made before anything is written, so a refused password
+/// leaves no file behind.
+fn key_file(key_pem: &str, out: &KeyOutArgs) -> Result<(Zeroizing<String>, bool)> {
     match flag_or_env(&out.key_password, "AWS_SIGNING_HELPER_KEY_PASSWORD").as_deref() {
-        Some(pw) => {
-            let enc = pki::encrypt_key_pem(key_pem, pw).map_err(|e| e.context("--key-password"))?;
-            pki::write_private(path, enc.as_bytes())?;
-            Ok(true)
-        }
-        None => {
-            pki::write_private(path, key_pem.as_bytes())?;
-            Ok(false)
-        }
+        Some(pw) => Ok((
+            pki::encrypt_key_pem(key_pem, pw).map_err(CommandError::flag("--key-password"))?,
+            true,
+        )),
+        None => Ok((Zeroizing::new(key_pem.to_string()), false)),
     }
 }
 
@@ -329,29 +328,14 @@ fn read_text(path: &Path, flag: &str) -> Result<Zeroizing<String>> {
 /// The CA key as unencrypted PKCS#8 PEM (decrypting it when it is encrypted).
 fn read_ca_key(args: &IssuerArgs) -> Result<Zeroizing<String>> {
     let text = read_text(&args.ca_key, "--ca-key")?;
-    if !text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
-        return Ok(text);
-    }
-    let file = args.ca_key.display();
     let password = flag_or_env(&args.ca_key_password, "AWS_SIGNING_HELPER_CA_KEY_PASSWORD");
-    let Some(password) = password.as_deref() else {
-        return Err(Error::new(format!("--ca-key {file} is encrypted")).hint(
-            "pass its password with --ca-key-password or AWS_SIGNING_HELPER_CA_KEY_PASSWORD",
-        ));
-    };
-    let (_, der) = der::pem::decode_vec(text.as_bytes())
-        .map_err(|e| Error::new(format!("cannot read --ca-key {file}: {e}")))?;
-    let plain = keys::decrypt_pkcs8(&der, password.as_bytes()).map_err(|p| match p {
-        DecryptProblem::WrongPassword => {
-            Error::new(format!("incorrect --ca-key-password for {file}"))
-        }
-        DecryptProblem::Unsupported(why) | DecryptProblem::Malformed(why) => {
-            Error::new(format!("cannot decrypt --ca-key {file}: {why}"))
-        }
-    })?;
-    der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &plain)
-        .map(Zeroizing::new)
-        .map_err(|e| Error::new(format!("cannot re-encode --ca-key {file}: {e}")))
+    pki::plain_key_pem(
+        &text,
+        password.as_deref().map(String::as_str),
+        &format!("--ca-key {}", args.ca_key.display()),
+        "--ca-key-password",
+        "--ca-key-password or AWS_SIGNING_HELPER_CA_KEY_PASSWORD",
+    )
 }
 
 fn ca(args: &CaArgs) -> Result<()> {
@@ -368,8 +352,9 @@ fn ca(args: &CaArgs) -> Result<()> {
         days: args.days,
         path_len: args.path_len,
     })?;
+    let (key, encrypted) = key_file(&ca.key_pem, &args.key_out)?;
     write_public(&cert_path, &ca.cert_pem)?;
-    let encrypted = write_key(&key_path, &ca.key_pem, &args.key_out)?;
+    pki::write_private(&key_path, key.as_bytes())?;
     let source = serde_json::json!({
         "sourceType": "CERTIFICATE_BUNDLE",
         "sourceData": { "x509CertificateData": ca.cert_pem },
@@ -421,8 +406,9 @@ fn issue(args: &IssueArgs) -> Result<()> {
             sans: args.issuer.san.clone(),
         },
     )?;
+    let (key, encrypted) = key_file(&issued.key_pem, &args.key_out)?;
     write_public(&cert_path, &issued.cert_pem)?;
-    let encrypted = write_key(&key_path, &issued.key_pem, &args.key_out)?;
+    pki::write_private(&key_path, key.as_bytes())?;
     println!(
         "Issued the client certificate {} (CN={}, {:?}, {} days, keyUsage digitalSignature, extendedKeyUsage clientAuth) and its private key {}{}.",
         cert_path.display(),
@@ -442,7 +428,7 @@ fn sign_csr(args: &SignCsrArgs) -> Result<()> {
     let ca_pem = read_text(&args.issuer.ca, "--ca")?;
     let ca_key = read_ca_key(&args.issuer)?;
     let cert = pki::sign_csr(&ca_pem, &ca_key, &csr, args.issuer.days, &args.issuer.san)
-        .map_err(|e| e.context(format!("--csr {}", args.csr.display())))?;
+        .map_err(CommandError::flag(format!("--csr {}", args.csr.display())))?;
     write_public(&args.out, &cert)?;
     println!(
         "Issued the client certificate {} for {} ({} days, keyUsage digitalSignature, extendedKeyUsage clientAuth).",

@@ -1,6 +1,7 @@
 //! `serve`: credentials on a local IMDSv2-compatible endpoint and a container-credentials
 //! endpoint, refreshed in the background (without the official tool's refresh bugs).
 
+use crate::commands::error::CommandError;
 use std::net::IpAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
@@ -238,7 +239,7 @@ impl Signals {
 /// Runs the command until SIGINT/SIGTERM.
 pub fn run(args: &ServeArgs) -> Result<()> {
     let role = Arn::parse_flag(&args.credentials.role_arn, "role", "--role-arn")
-        .map_err(|e| e.context("invalid role ARN"))?;
+        .map_err(CommandError::RoleArn)?;
     let role_name = role.resource_name().to_string();
     if role_name.is_empty() {
         return Err(Error::new(format!(

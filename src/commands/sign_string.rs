@@ -6,6 +6,7 @@
 //! `RSAPublicKey` DER). D is empty for ML-DSA keys and for signers that do not know their public
 //! key (a token key without a token certificate).
 
+use crate::commands::error::CommandError;
 use std::io::Write;
 
 use crate::cli::{SignFormat, SignStringArgs};
@@ -54,7 +55,7 @@ pub fn run(args: &SignStringArgs) -> Result<()> {
     let signature = identity
         .signer
         .sign(&message, args.digest)
-        .map_err(|e| e.context("unable to sign the digest"))?;
+        .map_err(CommandError::SignDigest)?;
     let mut out = std::io::stdout().lock();
     out.write_all(&render(&signature, args.format))
         .and_then(|_| out.flush())

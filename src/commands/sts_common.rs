@@ -10,7 +10,7 @@ use aws_signing_helper::credentials::output::Meta;
 use aws_signing_helper::protocol::rolesanywhere::ClientConfig;
 use aws_signing_helper::sts::session::{CacheOptions, ClientOptions, Mfa, Sts};
 use aws_signing_helper::sts::source::{self, RolesAnywhereSource, SourceKind as Kind, SourceSpec};
-use aws_signing_helper::{Error, Result};
+use aws_signing_helper::{keystore, Error, Result};
 
 /// Where and how STS is called.
 #[derive(Debug, Clone, Args)]
@@ -97,6 +97,51 @@ pub struct SourceArgs {
     /// aws-sts-helpers' credential directory (NAME.access_key, NAME.secret_key), read after the AWS files [default: $AWS_SIGNING_HELPER_CREDS_DIR, else ~/aws-creds]
     #[arg(long)]
     pub creds_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub key_store: KeyStoreArgs,
+}
+
+/// The key store backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyStoreKind {
+    /// The Linux kernel's persistent keyring (per user; expires after days unused)
+    Keyring,
+    /// The desktop Secret Service (GNOME Keyring, KWallet) over D-Bus
+    SecretService,
+    /// An age-encrypted file (scrypt passphrase), for servers and CI
+    File,
+}
+
+/// Where long-term keys are kept out of plaintext.
+#[derive(Debug, Clone, Args, Default)]
+pub struct KeyStoreArgs {
+    /// Key store asked first for a profile's long-term keys [default: $AWS_SIGNING_HELPER_KEY_STORE, else none]
+    #[arg(long, value_enum)]
+    pub key_store: Option<KeyStoreKind>,
+    /// The file store's file [default: $AWS_SIGNING_HELPER_KEY_STORE_FILE, else ~/.config/aws-signing-helper/keys.age]
+    #[arg(long)]
+    pub key_store_file: Option<PathBuf>,
+}
+
+impl KeyStoreArgs {
+    /// The store these flags name, else the environment's; `None` when neither names one.
+    pub fn config(&self) -> Result<Option<keystore::Config>> {
+        let kind = match self.key_store {
+            Some(KeyStoreKind::Keyring) => keystore::Kind::Keyring,
+            Some(KeyStoreKind::SecretService) => keystore::Kind::SecretService,
+            Some(KeyStoreKind::File) => keystore::Kind::File,
+            None => {
+                return Ok(keystore::Config::from_env()?.map(|c| keystore::Config {
+                    file: self.key_store_file.clone(),
+                    ..c
+                }))
+            }
+        };
+        Ok(Some(keystore::Config {
+            kind,
+            file: self.key_store_file.clone(),
+        }))
+    }
 }
 
 /// Roles Anywhere as the source of an AssumeRole (the credential-process flags; the ones that
@@ -259,6 +304,7 @@ impl SourceArgs {
             profile: self.profile.clone(),
             rolesanywhere,
             creds_dir: self.creds_dir.clone(),
+            key_store: self.key_store.config()?,
         })
     }
 }

@@ -300,11 +300,10 @@ mod tests {
             classify(&service(503, "ServiceUnavailable")),
             Failure::Other
         );
-        // Context added on top keeps the cause reachable.
-        assert_eq!(
-            classify(&service(400, "ThrottlingException").context("refresh")),
-            Failure::Throttled
-        );
+        // A typed error wrapping it (serve's first fetch) keeps the cause reachable.
+        let wrapped: Error =
+            crate::serve::ServeError::FirstCredentials(service(400, "ThrottlingException")).into();
+        assert_eq!(classify(&wrapped), Failure::Throttled);
         // Text only.
         assert_eq!(
             classify(&Error::new(

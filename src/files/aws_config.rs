@@ -87,6 +87,13 @@ impl Ini {
     pub fn section(&self, name: &str) -> Option<&HashMap<String, String>> {
         self.sections.get(name)
     }
+
+    /// The section names, sorted.
+    pub fn section_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.sections.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
+    }
 }
 
 fn env(name: &str) -> Option<String> {
@@ -201,6 +208,66 @@ pub fn load_for(profile: Option<&str>) -> Result<Settings> {
             env("AWS_ENDPOINT_URL_IAM").or_else(|| services_endpoint("iam"))
         },
         ignore_endpoint_urls: ignore_endpoints,
+    })
+}
+
+/// `$AWS_CONFIG_FILE`, else `~/.aws/config`.
+pub fn config_path() -> Result<PathBuf> {
+    env("AWS_CONFIG_FILE")
+        .map(PathBuf::from)
+        .or_else(|| home_dir().map(|h| h.join(".aws").join("config")))
+        .ok_or_else(|| {
+            Error::new("unable to locate the home directory").hint("set HOME or AWS_CONFIG_FILE")
+        })
+}
+
+/// The config file's section of `profile`: `default`, else `profile NAME`.
+pub fn profile_section(profile: &str) -> String {
+    if profile == "default" {
+        "default".to_string()
+    } else {
+        format!("profile {profile}")
+    }
+}
+
+const WRITE_CONFIG: &str = "unable to write to AWS config file";
+
+/// Sets keys of `profile` in the config file at `path` through the safe-file layer (see
+/// [`crate::files::credentials_file`]: every other line kept). Returns whether it changed.
+pub fn write_profile_keys(
+    path: &std::path::Path,
+    profile: &str,
+    pairs: &[(&str, &str)],
+) -> Result<bool> {
+    crate::files::credentials_file::check_profile_name(profile)?;
+    let section = profile_section(profile);
+    crate::files::credentials_file::edit_file(path, "AWS config file", WRITE_CONFIG, |old| {
+        Ok(Some(zeroize::Zeroizing::new(
+            crate::files::credentials_file::set_keys(old, &section, pairs),
+        )))
+    })
+}
+
+/// Removes `profile` from the config file at `path` when `keep` says it is ours to remove
+/// (given the profile's `key` value, `None` when the profile or key is missing). Returns
+/// whether the file changed.
+pub fn remove_profile(
+    path: &std::path::Path,
+    profile: &str,
+    key: &str,
+    ours: impl FnOnce(Option<&str>) -> bool,
+) -> Result<bool> {
+    let section = profile_section(profile);
+    if !path.exists() {
+        return Ok(false);
+    }
+    crate::files::credentials_file::edit_file(path, "AWS config file", WRITE_CONFIG, |old| {
+        let value = crate::files::credentials_file::get_key(old, &section, key);
+        Ok(ours(value.as_deref()).then(|| {
+            zeroize::Zeroizing::new(crate::files::credentials_file::remove_section(
+                old, &section,
+            ))
+        }))
     })
 }
 

@@ -129,13 +129,13 @@ const HINT: &str = "pass --cache-dir (or AWS_SIGNING_HELPER_CACHE_DIR) naming a 
 
 /// The one-line error for a cache directory that cannot be used.
 fn dir_error(e: FilesError) -> Error {
-    match e {
-        FilesError::UnsafeDir { path, reason } => Error::new(format!(
+    match e.untrusted_dir() {
+        Some((path, reason)) => Error::new(format!(
             "refusing to use the cache directory {}: {reason}",
             path.display()
         ))
         .hint(HINT),
-        other => Error::new(format!("cannot use the cache directory: {other}")).hint(HINT),
+        None => Error::new(format!("cannot use the cache directory: {e}")).hint(HINT),
     }
 }
 

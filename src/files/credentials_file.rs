@@ -79,21 +79,29 @@ pub fn check_profile_name_as(profile: &str, what: &str) -> Result<()> {
 /// `profile` must pass [`check_profile_name`] (otherwise the result is still text, but a second
 /// call may not find the section the first one wrote).
 pub fn set_profile(text: &str, profile: &str, creds: &Credentials) -> String {
-    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let values = [
         creds.access_key_id.as_str(),
         creds.secret_access_key.as_str(),
         creds.session_token.as_str(),
     ];
-    let line_for = |i: usize| format!("{} = {}", KEYS[i], values[i]);
+    let pairs: Vec<(&str, &str)> = KEYS.iter().copied().zip(values).collect();
+    set_keys(text, profile, &pairs)
+}
+
+/// Returns `text` with the keys `pairs` of section `[section]` set (the first line of each key
+/// rewritten in place, repeats dropped, missing ones added after the section's last line; the
+/// section is appended when missing), every other byte unchanged. Keys are matched
+/// case-insensitively; give them in lower case.
+pub fn set_keys(text: &str, section: &str, pairs: &[(&str, &str)]) -> String {
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let line_for = |i: usize| format!("{} = {}", pairs[i].0, pairs[i].1);
     // Lines with their endings, so that untouched lines are copied byte for byte.
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let split = |raw: &str| -> (String, String) {
         let body = raw.trim_end_matches(['\n', '\r']);
         (body.to_string(), raw[body.len()..].to_string())
     };
-    let start = lines.iter().position(|l| header_name(l) == Some(profile));
-    let Some(start) = start else {
+    let Some((start, end)) = section_range(&lines, section) else {
         let mut out = text.to_string();
         if !out.is_empty() && !out.ends_with('\n') {
             out.push_str(eol);
@@ -101,56 +109,93 @@ pub fn set_profile(text: &str, profile: &str, creds: &Credentials) -> String {
         if !out.is_empty() && !out.ends_with(&format!("{eol}{eol}")) {
             out.push_str(eol);
         }
-        out.push_str(&format!("[{profile}]{eol}"));
-        for i in 0..3 {
+        out.push_str(&format!("[{section}]{eol}"));
+        for i in 0..pairs.len() {
             out.push_str(&line_for(i));
             out.push_str(eol);
         }
         return out;
     };
-    let end = lines[start + 1..]
-        .iter()
-        .position(|l| header_name(l).is_some())
-        .map_or(lines.len(), |p| start + 1 + p);
     let mut out = String::with_capacity(text.len() + 256);
     for l in &lines[..=start] {
         out.push_str(l);
     }
-    let mut seen = [false; 3];
-    let mut section: Vec<String> = Vec::new();
+    let mut seen = vec![false; pairs.len()];
+    let mut body_lines: Vec<String> = Vec::new();
     for raw in &lines[start + 1..end] {
         let (body, ending) = split(raw);
-        match key_of(&body).and_then(|k| KEYS.iter().position(|x| *x == k)) {
+        match key_of(&body).and_then(|k| pairs.iter().position(|(x, _)| *x == k)) {
             Some(i) if !seen[i] => {
                 seen[i] = true;
                 let indent = &body[..body.len() - body.trim_start().len()];
-                section.push(format!("{indent}{}{ending}", line_for(i)));
+                body_lines.push(format!("{indent}{}{ending}", line_for(i)));
             }
             Some(_) => {} // a repeated key line: drop it, the first one now holds the value
-            None => section.push(raw.to_string()),
+            None => body_lines.push(raw.to_string()),
         }
     }
     // Missing keys go after the section's last non-blank line.
-    let last_content = section.iter().rposition(|l| !l.trim().is_empty());
+    let last_content = body_lines.iter().rposition(|l| !l.trim().is_empty());
     let insert_at = last_content.map_or(0, |i| i + 1);
     if let Some(i) = last_content {
-        if !section[i].ends_with('\n') {
-            section[i].push_str(eol);
+        if !body_lines[i].ends_with('\n') {
+            body_lines[i].push_str(eol);
         }
     } else if !out.ends_with('\n') {
         out.push_str(eol);
     }
-    let missing: Vec<String> = (0..3)
+    let missing: Vec<String> = (0..pairs.len())
         .filter(|i| !seen[*i])
         .map(|i| format!("{}{eol}", line_for(i)))
         .collect();
-    section.splice(insert_at..insert_at, missing);
-    for l in &section {
+    body_lines.splice(insert_at..insert_at, missing);
+    for l in &body_lines {
         out.push_str(l);
     }
     for l in &lines[end..] {
         out.push_str(l);
     }
+    out
+}
+
+/// The first `[section]`'s header line index and the index of the line after its last line.
+fn section_range(lines: &[&str], section: &str) -> Option<(usize, usize)> {
+    let start = lines.iter().position(|l| header_name(l) == Some(section))?;
+    let end = lines[start + 1..]
+        .iter()
+        .position(|l| header_name(l).is_some())
+        .map_or(lines.len(), |p| start + 1 + p);
+    Some((start, end))
+}
+
+/// The value of `key` (lower case) in the first `[section]` of `text`, if any.
+pub fn get_key(text: &str, section: &str, key: &str) -> Option<String> {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let (start, end) = section_range(&lines, section)?;
+    lines[start + 1..end].iter().find_map(|l| {
+        let body = l.trim_end_matches(['\n', '\r']);
+        (key_of(body).as_deref() == Some(key)).then(|| {
+            body.split_once('=')
+                .map_or("", |(_, v)| v)
+                .trim()
+                .to_string()
+        })
+    })
+}
+
+/// Returns `text` without its first `[section]` (header and lines up to the next header),
+/// everything else unchanged.
+pub fn remove_section(text: &str, section: &str) -> String {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let Some((mut start, end)) = section_range(&lines, section) else {
+        return text.to_string();
+    };
+    // A last section takes the blank line before it along (a middle one ends with its own).
+    if end == lines.len() && start > 0 && lines[start - 1].trim().is_empty() {
+        start -= 1;
+    }
+    let mut out: String = lines[..start].concat();
+    out.push_str(&lines[end..].concat());
     out
 }
 
@@ -169,20 +214,69 @@ pub fn default_path() -> Result<PathBuf> {
 
 const WRITE: &str = "unable to write to AWS credentials file";
 
+/// Why the credentials file could not be written (the official tool's prefix, then why).
+#[derive(Debug)]
+pub enum WriteError {
+    /// The safe-file layer refused or failed; `context` names the file being written.
+    Files {
+        context: &'static str,
+        error: crate::files::Error,
+    },
+    /// The path names a directory.
+    NamesDirectory {
+        context: &'static str,
+        path: PathBuf,
+    },
+}
+
+impl WriteError {
+    /// What the user can do about it, if anything.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            WriteError::Files { error, .. } => error.hint(),
+            WriteError::NamesDirectory { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteError::Files { context, error } => write!(f, "{context}: {error}"),
+            WriteError::NamesDirectory { context, path } => write!(
+                f,
+                "{context}: {} names a directory, not a file",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for WriteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            WriteError::Files { error, .. } => Some(error),
+            WriteError::NamesDirectory { .. } => None,
+        }
+    }
+}
+
+crate::error::typed_error!(WriteError);
+
 /// The file to write for `path`: `path` itself, or the target of a symbolic link that the user
 /// owns and that points at a file of the same owner.
-fn resolve_link(path: &Path) -> Result<PathBuf> {
+fn resolve_link(path: &Path, write_ctx: &str) -> Result<PathBuf> {
     let link = match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => m,
         _ => return Ok(path.to_path_buf()),
     };
     let refuse = |why: String| {
         Error::new(format!(
-            "{WRITE}: refusing to write through the symbolic link {}: {why}",
+            "{write_ctx}: refusing to write through the symbolic link {}: {why}",
             path.display()
         ))
         .hint(
-            "replace the link with the file, or point AWS_SHARED_CREDENTIALS_FILE at the real file",
+            "replace the link with the file, or point AWS_SHARED_CREDENTIALS_FILE (AWS_CONFIG_FILE) at the real file",
         )
     };
     let target = std::fs::canonicalize(path).map_err(|e| {
@@ -255,7 +349,13 @@ pub fn check_overwrite(path: &Path, profile: &str) -> Result<()> {
         Err(e) if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound) => {
             return Ok(())
         }
-        Err(e) => return Err(Error::from(e).context(WRITE)),
+        Err(error) => {
+            return Err(WriteError::Files {
+                context: WRITE,
+                error,
+            }
+            .into())
+        }
     };
     match long_term_keys(&text, profile) {
         Some(why) => Err(long_term_keys_error(path, profile, why)),
@@ -271,12 +371,37 @@ pub fn write_profile(
     long_term: LongTermKeys,
 ) -> Result<()> {
     check_profile_name(profile)?;
-    let path = resolve_link(path)?;
+    edit_file(path, "credentials file", WRITE, |old| {
+        if long_term == LongTermKeys::Refuse {
+            if let Some(why) = long_term_keys(old, profile) {
+                return Err(long_term_keys_error(path, profile, why));
+            }
+        }
+        Ok(Some(zeroize::Zeroizing::new(set_profile(
+            old, profile, creds,
+        ))))
+    })
+    .map(|_| ())
+}
+
+/// Edits the INI file at `path` by the rules of the module doc (trusted directory, lock
+/// beside it, bounded read, atomic 0600 write, a link followed only to the user's own file):
+/// `edit` gets the old text (empty when there is no file) and returns the new one, or `None`
+/// to leave the file as it is. `what` names the file in read errors, `write_ctx` prefixes write
+/// errors. Returns whether the file was written.
+pub fn edit_file(
+    path: &Path,
+    what: &'static str,
+    write_ctx: &'static str,
+    edit: impl FnOnce(&str) -> Result<Option<zeroize::Zeroizing<String>>>,
+) -> Result<bool> {
+    let path = resolve_link(path, write_ctx)?;
     let Some(name) = path.file_name().map(|n| n.to_os_string()) else {
-        return Err(Error::new(format!(
-            "{WRITE}: {} names a directory, not a file",
-            path.display()
-        )));
+        return Err(WriteError::NamesDirectory {
+            context: write_ctx,
+            path,
+        }
+        .into());
     };
     // Root updating a user's existing file trusts that user's directory too (and keeps the
     // file theirs); nobody else's directory is ever trusted.
@@ -284,16 +409,18 @@ pub fn write_profile(
         Ok(m) if m.is_file() && euid() == 0 => Some(m.uid()),
         _ => None,
     };
-    let dir = Dir::create_private_with(&parent_of(&path), also)
-        .map_err(|e| Error::from(e).context(WRITE))?;
+    let files = |error| WriteError::Files {
+        context: write_ctx,
+        error,
+    };
+    let dir = Dir::create_private_with(&parent_of(&path), also).map_err(files)?;
     // Refused before anything (even the lock file) is created beside it.
-    dir.check_target(&name)
-        .map_err(|e| Error::from(e).context(WRITE))?;
-    let lock = dir.lock(&name).map_err(|e| Error::from(e).context(WRITE))?;
-    let old = match dir.read(&name, CAP_CONFIG, "credentials file") {
+    dir.check_target(&name).map_err(files)?;
+    let lock = dir.lock(&name).map_err(files)?;
+    let old = match dir.read(&name, CAP_CONFIG, what) {
         Ok(bytes) => String::from_utf8(bytes.to_vec()).map_err(|_| {
             Error::new(format!(
-                "unable to get credentials file contents: {} is not UTF-8 text",
+                "unable to get {what} contents: {} is not UTF-8 text",
                 path.display()
             ))
             .hint("fix or move the file; it was left unchanged")
@@ -301,18 +428,19 @@ pub fn write_profile(
         Err(e) if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound) => {
             String::new()
         }
-        Err(e) => return Err(Error::from(e).context(WRITE)),
+        Err(e) => return Err(files(e).into()),
     };
     let old = zeroize::Zeroizing::new(old);
-    if long_term == LongTermKeys::Refuse {
-        if let Some(why) = long_term_keys(&old, profile) {
-            return Err(long_term_keys_error(&path, profile, why));
-        }
+    let Some(new) = edit(&old)? else {
+        return Ok(false);
+    };
+    if *new == *old {
+        return Ok(false);
     }
-    let new = zeroize::Zeroizing::new(set_profile(&old, profile, creds));
     dir.write(&name, new.as_bytes(), PRIVATE, Some(&lock))
-        .map_err(|e| Error::from(e).context(WRITE))
+        .map_err(files)?;
     // The lock is released when `lock` is dropped, also on error.
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -329,6 +457,38 @@ mod tests {
             expiration: "2030-01-01T00:00:00Z".into(),
             account_id: None,
         }
+    }
+
+    #[test]
+    fn config_sections_are_set_read_and_removed_keeping_the_rest() {
+        let text = "# mine\n[default]\nregion = eu-west-1\n\n[profile dev]\noutput = json\ncredential_process = old\n\n[profile other]\nregion = x\n";
+        let out = set_keys(
+            text,
+            "profile dev",
+            &[
+                ("credential_process", "/bin/a \"b c\""),
+                ("region", "us-east-1"),
+            ],
+        );
+        assert_eq!(
+            out,
+            "# mine\n[default]\nregion = eu-west-1\n\n[profile dev]\noutput = json\ncredential_process = /bin/a \"b c\"\nregion = us-east-1\n\n[profile other]\nregion = x\n"
+        );
+        assert_eq!(
+            get_key(&out, "profile dev", "credential_process").as_deref(),
+            Some("/bin/a \"b c\"")
+        );
+        assert_eq!(get_key(&out, "profile dev", "missing"), None);
+        assert_eq!(get_key(&out, "profile nope", "region"), None);
+        let removed = remove_section(&out, "profile dev");
+        assert_eq!(
+            removed,
+            "# mine\n[default]\nregion = eu-west-1\n\n[profile other]\nregion = x\n"
+        );
+        assert_eq!(remove_section(&removed, "profile dev"), removed);
+        let fresh = set_keys("", "profile dev", &[("region", "r")]);
+        assert_eq!(fresh, "[profile dev]\nregion = r\n");
+        assert_eq!(remove_section(&fresh, "profile dev"), "");
     }
 
     #[test]

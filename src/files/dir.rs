@@ -8,7 +8,12 @@
 //! - is owned by the effective user, or by root (or, for root updating a user's file, by the
 //!   owner of that file);
 //! - is writable by nobody else: neither group- nor world-writable. Sticky shared directories
-//!   such as `/tmp` are refused too: anyone may create names in them.
+//!   such as `/tmp` are refused too: anyone may create names in them;
+//! - sits below directories that are all trusted too, checked from the root down (as OpenSSH's
+//!   `safe_path` does): each is owned by us or root and writable by nobody else, except that a
+//!   sticky one (`/tmp`) may be shared, since others cannot rename or remove what we make in it.
+//!   The path is checked as written (a symbolic link on the way must be ours or root's, so
+//!   nobody else can repoint it) and as resolved (the directories the links lead to).
 //!
 //! A missing directory is created mode 0700 (and its missing parents too, each checked), then
 //! verified. We only ever chmod a directory we have just created; one we were given and that
@@ -83,11 +88,90 @@ fn distrust(uid: u32, mode: u32, also: Option<u32>) -> Option<String> {
     None
 }
 
+/// Why a directory above the one we use, with this owner and mode, is not trusted, if it is
+/// not. A sticky shared directory (`/tmp`) lets others add names, not take ours.
+fn distrust_above(uid: u32, mode: u32, also: Option<u32>) -> Option<String> {
+    let mode = if mode & 0o1000 != 0 {
+        mode & !0o022
+    } else {
+        mode
+    };
+    distrust(uid, mode, also)
+}
+
+/// Checks every directory above `path` from the root down (see the module doc). Stops at the
+/// first one missing: what is created there is checked as it is made.
+fn check_ancestors(path: &Path, also: Option<u32>) -> Result<(), Error> {
+    let abs = std::path::absolute(path).map_err(|e| Error::io(path, "resolve", e))?;
+    let refuse = |ancestor: &Path, reason: String| Error::UnsafeAncestor {
+        path: path.to_path_buf(),
+        ancestor: ancestor.to_path_buf(),
+        reason,
+    };
+    let stat = |p: &Path, follow: bool| {
+        let m = if follow {
+            std::fs::metadata(p)
+        } else {
+            std::fs::symlink_metadata(p)
+        };
+        match m {
+            Ok(m) => Ok(Some(m)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(p, "inspect", e)),
+        }
+    };
+    // Every directory `p` resolves to, and every one above those.
+    let check_resolved = |p: &Path| -> Result<(), Error> {
+        let real = std::fs::canonicalize(p).map_err(|e| Error::io(p, "resolve", e))?;
+        let resolved: Vec<&Path> = real.ancestors().collect();
+        for ancestor in resolved.into_iter().rev() {
+            let Some(meta) = stat(ancestor, false)? else {
+                break;
+            };
+            if let Some(reason) = distrust_above(meta.uid(), meta.mode(), also) {
+                return Err(refuse(ancestor, reason));
+            }
+        }
+        Ok(())
+    };
+    let written: Vec<&Path> = abs.ancestors().skip(1).collect();
+    let mut deepest = None;
+    for ancestor in written.into_iter().rev() {
+        let Some(mut meta) = stat(ancestor, false)? else {
+            break;
+        };
+        if meta.file_type().is_symlink() {
+            let (uid, me) = (meta.uid(), euid());
+            if uid != me && uid != 0 && Some(uid) != also {
+                return Err(refuse(
+                    ancestor,
+                    format!("it is a symbolic link owned by user id {uid}, not by you (user id {me}) or root"),
+                ));
+            }
+            let Some(target) = stat(ancestor, true)? else {
+                break;
+            };
+            // Where it leads, and everything above that (another link's directory included).
+            check_resolved(ancestor)?;
+            meta = target;
+        }
+        if let Some(reason) = distrust_above(meta.uid(), meta.mode(), also) {
+            return Err(refuse(ancestor, reason));
+        }
+        deepest = Some(ancestor);
+    }
+    match deepest {
+        Some(deepest) => check_resolved(deepest),
+        None => Ok(()),
+    }
+}
+
 impl Dir {
-    /// Opens the existing directory `path` and checks it. `also` is one more owner accepted
-    /// besides the effective user and root.
+    /// Opens the existing directory `path` and checks it (and every directory above it). `also`
+    /// is one more owner accepted besides the effective user and root.
     pub fn open(path: &Path, also: Option<u32>) -> Result<Dir, Error> {
         let path = normalized(path);
+        check_ancestors(&path, also)?;
         let fd = rustix::fs::openat(
             CWD,
             &path,
@@ -266,6 +350,7 @@ impl Dir {
 /// sticky shared directory (`/tmp/mine` is fine: others cannot rename or remove what we make in
 /// it), and it may be reached through symbolic links (`/var/run` → `/run`).
 fn open_parent(parent: &Path, also: Option<u32>) -> Result<OwnedFd, Error> {
+    check_ancestors(parent, also)?;
     let open = || {
         rustix::fs::openat(
             CWD,
@@ -288,14 +373,7 @@ fn open_parent(parent: &Path, also: Option<u32>) -> Result<OwnedFd, Error> {
     )
     .metadata()
     .map_err(|e| Error::io(parent.to_path_buf(), "inspect", e))?;
-    // A sticky shared parent (/tmp) lets others add names, not take ours.
-    let mode = if meta.mode() & 0o1000 != 0 {
-        meta.mode() & !0o022
-    } else {
-        meta.mode()
-    };
-    let reason = distrust(meta.uid(), mode, also);
-    match reason {
+    match distrust_above(meta.uid(), meta.mode(), also) {
         Some(reason) => Err(Error::UnsafeDir {
             path: parent.to_path_buf(),
             reason: format!("{reason}, so a directory created in it cannot be trusted"),
@@ -376,6 +454,74 @@ mod tests {
         let e = Dir::create_private(&open.join("mine")).unwrap_err();
         assert!(e.to_string().contains("cannot be trusted"), "{e}");
         assert!(!open.join("mine").exists());
+    }
+
+    #[test]
+    fn every_directory_above_is_checked_from_the_root_down() {
+        let tmp = tempfile::tempdir().unwrap();
+        // A private directory two levels below a group-writable one: refused, untouched.
+        let deep = tmp.path().join("team/a/cache");
+        std::fs::create_dir_all(&deep).unwrap();
+        let team = tmp.path().join("team");
+        std::fs::set_permissions(&team, std::fs::Permissions::from_mode(0o775)).unwrap();
+        for e in [
+            Dir::open(&deep, None).unwrap_err(),
+            Dir::create_private(&deep.join("new")).unwrap_err(),
+        ] {
+            assert!(
+                matches!(&e, Error::UnsafeAncestor { ancestor, .. } if *ancestor == team),
+                "{e}"
+            );
+            assert!(e.to_string().contains("(mode 0775)"), "{e}");
+            assert!(
+                e.hint().unwrap().contains(&team.display().to_string()),
+                "{e}"
+            );
+        }
+        assert!(!deep.join("new").exists());
+        // Relative paths are checked as absolute ones.
+        let cwd = std::env::current_dir().unwrap();
+        let rel = pathdiff(&deep, &cwd);
+        assert!(matches!(
+            Dir::open(&rel, None),
+            Err(Error::UnsafeAncestor { .. })
+        ));
+        // Sticky and shared above us (a /tmp): fine.
+        std::fs::set_permissions(&team, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        Dir::open(&deep, None).unwrap();
+        // A link of ours on the way is followed, and where it leads is checked too.
+        std::fs::set_permissions(&team, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let alias = tmp.path().join("alias");
+        std::os::unix::fs::symlink(tmp.path().join("team/a"), &alias).unwrap();
+        Dir::open(&alias.join("cache"), None).unwrap();
+        // A chain of links: the directory above the second link's home is checked too.
+        let hub = tmp.path().join("hub");
+        std::fs::create_dir_all(hub.join("inner")).unwrap();
+        std::os::unix::fs::symlink(&alias, hub.join("inner/to-a")).unwrap();
+        let front = tmp.path().join("front");
+        std::os::unix::fs::symlink(hub.join("inner"), &front).unwrap();
+        Dir::open(&front.join("to-a/cache"), None).unwrap();
+        std::fs::set_permissions(&hub, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = Dir::open(&front.join("to-a/cache"), None).unwrap_err();
+        assert!(
+            matches!(&e, Error::UnsafeAncestor { ancestor, .. } if *ancestor == hub),
+            "{e}"
+        );
+        std::fs::set_permissions(&hub, std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::fs::set_permissions(&team, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = Dir::open(&alias.join("cache"), None).unwrap_err();
+        assert!(
+            matches!(&e, Error::UnsafeAncestor { ancestor, .. } if *ancestor == team),
+            "{e}"
+        );
+    }
+
+    /// `to` relative to `from` (`../../x`), for a test of relative paths.
+    fn pathdiff(to: &Path, from: &Path) -> PathBuf {
+        let up = from.components().count() - 1;
+        let mut p: PathBuf = std::iter::repeat_n("..", up).collect();
+        p.push(to.strip_prefix("/").unwrap());
+        p
     }
 
     #[test]

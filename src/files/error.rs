@@ -29,6 +29,13 @@ pub enum Error {
     Symlink { path: PathBuf },
     /// The directory `path` cannot be trusted (`reason` says why: owner, mode, link).
     UnsafeDir { path: PathBuf, reason: String },
+    /// The directory `path` sits below `ancestor`, which cannot be trusted (`reason`): whoever
+    /// can write there can swap what is below it.
+    UnsafeAncestor {
+        path: PathBuf,
+        ancestor: PathBuf,
+        reason: String,
+    },
 }
 
 impl Error {
@@ -71,6 +78,30 @@ impl Error {
                 "use a directory that only you can write to (chmod go-w {}; chown it to yourself), or name another one",
                 path.display()
             )),
+            Error::UnsafeAncestor { ancestor, .. } => Some(format!(
+                "make {} writable only by you or root (chmod go-w; chown), or name a directory elsewhere",
+                ancestor.display()
+            )),
+        }
+    }
+
+    /// For a directory that cannot be trusted (itself or one above it): the directory given, and
+    /// why it is refused.
+    pub fn untrusted_dir(&self) -> Option<(&std::path::Path, String)> {
+        match self {
+            Error::UnsafeDir { path, reason } => Some((path, reason.clone())),
+            Error::UnsafeAncestor {
+                path,
+                ancestor,
+                reason,
+            } => Some((
+                path,
+                format!(
+                    "{}, above it, cannot be trusted: {reason}",
+                    ancestor.display()
+                ),
+            )),
+            _ => None,
         }
     }
 }
@@ -122,6 +153,16 @@ impl fmt::Display for Error {
             Error::UnsafeDir { path, reason } => {
                 write!(f, "refusing to use directory {}: {reason}", path.display())
             }
+            Error::UnsafeAncestor {
+                path,
+                ancestor,
+                reason,
+            } => write!(
+                f,
+                "refusing to use directory {}: {}, above it, cannot be trusted: {reason}",
+                path.display(),
+                ancestor.display()
+            ),
         }
     }
 }

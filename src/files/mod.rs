@@ -20,4 +20,6 @@ pub mod read;
 pub use dir::Dir;
 pub use error::{io_reason, Error};
 pub use private::{write_private, write_public, Lock};
-pub use read::{read_file, read_text, CAP_CACHE_ENTRY, CAP_CA_BUNDLE, CAP_CONFIG, CAP_PEM};
+pub use read::{
+    read_file, read_private_file, read_text, CAP_CACHE_ENTRY, CAP_CA_BUNDLE, CAP_CONFIG, CAP_PEM,
+};

@@ -75,6 +75,74 @@ pub fn read_text(path: &Path, cap: u64, what: &'static str) -> Result<Zeroizing<
     }
 }
 
+/// Like [`read_file`], for a file holding a secret we are told to trust (a key store's
+/// passphrase file): it must not be a symbolic link, must be ours and must be readable by
+/// nobody else (mode 0600 or stricter), checked on the opened descriptor. `/dev/fd/N` (or
+/// `/proc/self/fd/N`) names a descriptor we inherited, e.g. a pipe from the shell
+/// (`3< <(pass show aws)`): it is reopened, and may be a pipe, with the same owner and mode
+/// checks (a pipe is 0600 and its creator's).
+pub fn read_private_file(
+    path: &Path,
+    cap: u64,
+    what: &'static str,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    use std::os::unix::fs::MetadataExt;
+    let inherited = inherited_fd(path);
+    let flags = match inherited {
+        // A pipe is read to its end, blocking; the magic link is followed on purpose.
+        Some(_) => rustix::fs::OFlags::empty(),
+        None => rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOFOLLOW,
+    };
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits() as i32)
+        .open(inherited.as_deref().unwrap_or(path))
+        .map_err(|e| match e.raw_os_error() {
+            Some(code) if code == rustix::io::Errno::LOOP.raw_os_error() => Error::io(
+                path,
+                "open",
+                std::io::Error::other("it is a symbolic link, which we do not follow"),
+            ),
+            _ => Error::io(path, "open", e),
+        })?;
+    let meta = file.metadata().map_err(|e| Error::io(path, "inspect", e))?;
+    if meta.uid() != super::dir::euid() || meta.mode() & 0o077 != 0 {
+        return Err(Error::io(
+            path,
+            "trust",
+            std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!("the {what} must be yours and mode 0600 (chmod 600 it)"),
+            ),
+        ));
+    }
+    if inherited.is_some() && meta.file_type().is_fifo() {
+        let mut data = Zeroizing::new(Vec::with_capacity(cap as usize + 1));
+        file.take(cap + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| Error::io(path, "read", e))?;
+        if data.len() as u64 > cap {
+            return Err(Error::TooLarge {
+                path: path.to_path_buf(),
+                what,
+                cap,
+            });
+        }
+        return Ok(data);
+    }
+    read_opened(file, path, cap, what)
+}
+
+/// `/proc/self/fd/N` for `/dev/fd/N` and `/proc/self/fd/N`.
+fn inherited_fd(path: &Path) -> Option<std::path::PathBuf> {
+    let s = path.to_str()?;
+    let n = s
+        .strip_prefix("/dev/fd/")
+        .or_else(|| s.strip_prefix("/proc/self/fd/"))?;
+    (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| std::path::PathBuf::from(format!("/proc/self/fd/{n}")))
+}
+
 /// The bounded read of an already opened file (shared with [`super::dir::Dir::read`]).
 pub(crate) fn read_opened(
     file: File,

@@ -4,7 +4,6 @@ use der::{Decode, Encode};
 use jiff::Timestamp;
 
 use super::{Curve, KeyType, MlDsaLevel};
-use crate::error::Error;
 
 /// Object identifiers of the key types we know.
 pub mod oid {
@@ -81,11 +80,14 @@ impl std::error::Error for CertificateError {
     }
 }
 
-impl From<CertificateError> for Error {
-    fn from(e: CertificateError) -> Error {
-        Error::new(e.to_string()).with_source(e)
+impl CertificateError {
+    /// Nothing to add to the parser's reason.
+    pub fn hint(&self) -> Option<&'static str> {
+        None
     }
 }
+
+crate::error::typed_error!(CertificateError);
 
 impl Certificate {
     /// Parses a DER certificate.

@@ -114,10 +114,10 @@ pub fn append_intermediates(
 /// `doctor` reports it (the service answers only "Untrusted certificate").
 pub fn refuse_ca_as_leaf(cert: &Certificate, cert_file: &str) -> crate::error::Result<()> {
     if cert.is_ca() {
-        return Err(crate::error::Error::new(format!(
-            "the certificate in {cert_file} is a CA certificate (basicConstraints CA:TRUE), not a client certificate"
-        ))
-        .hint("pass the client certificate the CA issued (aws_signing_helper pki issue makes one); the CA belongs in the trust anchor"));
+        return Err(super::FileError::CaAsLeaf {
+            cert: cert_file.to_string(),
+        }
+        .into());
     }
     Ok(())
 }

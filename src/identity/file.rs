@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
+use super::file_error::FileError;
 use super::keys::{self, DecryptProblem, KeyProblem};
 use super::{pem, pkcs12, Certificate, Identity, Signer};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 pub use super::keys::signer_from_pkcs8_der;
 
@@ -80,7 +81,6 @@ pub fn ask_password(
     prompter: &mut dyn Prompter,
     mut try_password: impl FnMut(&str) -> bool,
 ) -> Result<()> {
-    let file = path.display();
     // update and serve re-load the key at every refresh: ask once per process.
     let memory_key = format!("{} {}", prompts.what, path.display());
     if let Some(password) = super::remembered::get(&memory_key) {
@@ -95,21 +95,24 @@ pub fn ask_password(
             prompts.retry
         };
         let Some(password) = prompter.ask(prompt) else {
-            return Err(Error::new(format!(
-                "unable to read your {} password for {file}",
-                prompts.what
-            ))
-            .hint("pass the password with --pkcs8-password"));
+            return Err(FileError::NoPassword {
+                path: path.to_path_buf(),
+                what: prompts.what,
+            }
+            .into());
         };
         if try_password(&password) {
             super::remembered::put(&memory_key, &password);
             return Ok(());
         }
     }
-    Err(
-        Error::new(format!("incorrect {} password for {file}", prompts.what))
-            .hint("gave up after 3 attempts; pass the password with --pkcs8-password"),
-    )
+    Err(FileError::WrongPassword {
+        path: path.to_path_buf(),
+        what: prompts.what,
+        given: false,
+        prompted: true,
+    }
+    .into())
 }
 
 /// Loads the certificate, its chain and the signer. Prompts on the terminal for the password of
@@ -121,42 +124,41 @@ pub fn load(src: &FileSource) -> Result<Identity> {
 /// [`load`] with a chosen way of asking for passwords.
 pub fn load_with(src: &FileSource, prompter: &mut dyn Prompter) -> Result<Identity> {
     let Some(cert_path) = src.certificate.as_deref() else {
-        return Err(Error::new("undefined certificate value").hint("pass --certificate"));
+        return Err(FileError::NoCertificate.into());
     };
     let data = read(cert_path, "certificate")?;
-    let file = cert_path.display();
+    let pem_error = |why: String| FileError::Pem {
+        path: cert_path.to_path_buf(),
+        why,
+    };
     if data.is_empty() {
-        return Err(Error::new(format!(
-            "could not parse PEM data in {file}: the file is empty"
-        )));
+        return Err(pem_error("the file is empty".into()).into());
     }
 
     let (leaf, mut chain, signer) = if pem::is_pem(&data) {
-        let blocks = pem::parse(&data)
-            .map_err(|e| Error::new(format!("could not parse PEM data in {file}: {e}")))?;
+        let blocks = pem::parse(&data).map_err(pem_error)?;
         let mut certs = certificates_from_blocks(cert_path, &blocks, "")?;
         if certs.is_empty() {
             if let Some(key_path) = src.private_key.as_deref() {
                 if blocks.iter().any(|b| is_key_label(&b.label)) && holds_certificate(key_path) {
-                    return Err(Error::new(format!(
-                        "--certificate {file} holds a private key and --private-key {} a certificate: they look swapped",
-                        key_path.display()
-                    ))
-                    .hint("swap the values of --certificate and --private-key"));
+                    return Err(FileError::Swapped {
+                        cert: cert_path.to_path_buf(),
+                        key: key_path.to_path_buf(),
+                    }
+                    .into());
                 }
             }
-            return Err(Error::new(format!(
-                "could not parse PEM data in {file}: no CERTIFICATE block found"
-            )));
+            return Err(pem_error("no CERTIFICATE block found".into()).into());
         }
         let signer = match src.private_key.as_deref() {
             Some(key_path) => load_private_key_with(key_path, src.password.as_ref(), prompter)?,
             None => {
                 if !blocks.iter().any(|b| is_key_label(&b.label)) {
-                    return Err(Error::new(format!(
-                        "unable to parse private key: no --private-key given and {file} contains no private key"
-                    ))
-                    .hint("pass --private-key"));
+                    return Err(FileError::NoKey {
+                        path: cert_path.to_path_buf(),
+                        why: "contains no private key",
+                    }
+                    .into());
                 }
                 key_from_blocks(cert_path, &blocks, src.password.as_ref(), prompter)?
             }
@@ -165,31 +167,31 @@ pub fn load_with(src: &FileSource, prompter: &mut dyn Prompter) -> Result<Identi
         (leaf, certs, signer)
     } else if let Ok(cert) = Certificate::from_der(&data) {
         let Some(key_path) = src.private_key.as_deref() else {
-            return Err(Error::new(format!(
-                "unable to parse private key: no --private-key given and {file} is a DER certificate without a key"
-            ))
-            .hint("pass --private-key"));
+            return Err(FileError::NoKey {
+                path: cert_path.to_path_buf(),
+                why: "is a DER certificate without a key",
+            }
+            .into());
         };
         let signer = load_private_key_with(key_path, src.password.as_ref(), prompter)?;
         (cert, Vec::new(), signer)
     } else if pkcs12::looks_like_pfx(&data) {
         if src.private_key.is_some() {
-            return Err(Error::new(format!(
-                "could not parse certificate in {file}: it is a PKCS#12 file, which cannot be combined with --private-key"
-            ))
-            .hint("drop --private-key; the key is read from the PKCS#12 file"));
+            return Err(FileError::Pkcs12WithKey {
+                path: cert_path.to_path_buf(),
+            }
+            .into());
         }
         if src.intermediates.is_some() {
-            return Err(Error::new(
-                "can't specify certificate chain when using PKCS#12 files; certificate bundle should be provided within the PKCS#12 file",
-            ));
+            return Err(FileError::Pkcs12WithChain.into());
         }
         let contents = pkcs12::load(cert_path, &data, src.password.as_ref(), prompter)?;
         (contents.leaf, contents.chain, contents.signer)
     } else {
-        return Err(Error::new(format!(
-            "could not parse certificate in {file}: neither PEM, a DER certificate nor PKCS#12"
-        )));
+        return Err(FileError::NotCertificate {
+            path: cert_path.to_path_buf(),
+        }
+        .into());
     };
 
     if let Some(int_path) = src.intermediates.as_deref() {
@@ -237,18 +239,16 @@ pub fn private_key_from_bytes(
     password: Option<&Zeroizing<String>>,
     prompter: &mut dyn Prompter,
 ) -> Result<Box<dyn Signer>> {
-    let file = path.display();
+    let bad = |why: String| FileError::BadKey {
+        path: path.to_path_buf(),
+        why,
+    };
     if data.is_empty() {
-        return Err(Error::new(format!(
-            "unable to parse private key in {file}: the file is empty"
-        )));
+        return Err(bad("the file is empty".into()).into());
     }
     if pem::is_pem(data) {
-        let blocks = pem::parse(data).map_err(|e| {
-            Error::new(format!(
-                "unable to parse private key in {file}: could not parse PEM data ({e})"
-            ))
-        })?;
+        let blocks =
+            pem::parse(data).map_err(|e| bad(format!("could not parse PEM data ({e})")))?;
         return key_from_blocks(path, &blocks, password, prompter);
     }
     // DER: PKCS#8, then encrypted PKCS#8, SEC1, PKCS#1.
@@ -297,19 +297,16 @@ fn key_from_blocks(
     password: Option<&Zeroizing<String>>,
     prompter: &mut dyn Prompter,
 ) -> Result<Box<dyn Signer>> {
-    let file = path.display();
+    let path_buf = || path.to_path_buf();
     let Some(block) = blocks.iter().find(|b| is_key_label(&b.label)) else {
-        return Err(Error::new(format!(
-            "unable to parse private key in {file}: no PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY block found"
-        )));
+        return Err(FileError::BadKey {
+            path: path_buf(),
+            why: "no PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY block found".into(),
+        }
+        .into());
     };
     if block.has_headers {
-        return Err(Error::new(format!(
-            "unable to parse private key in {file}: legacy OpenSSL-encrypted PEM keys (Proc-Type: 4,ENCRYPTED) are not supported"
-        ))
-        .hint(format!(
-            "convert it to encrypted PKCS#8: openssl pkcs8 -topk8 -v2 aes-256-cbc -in {file} -out key.p8.pem"
-        )));
+        return Err(FileError::LegacyEncryptedPem { path: path_buf() }.into());
     }
     let result = match block.label.as_str() {
         "PRIVATE KEY" => keys::from_pkcs8(&block.der),
@@ -321,15 +318,14 @@ fn key_from_blocks(
         "RSA PRIVATE KEY" => keys::from_pkcs1(&block.der),
         "DSA PRIVATE KEY" => Err(KeyProblem::Unsupported("DSA key".into())),
         "OPENSSH PRIVATE KEY" => {
-            return Err(Error::new(format!(
-                "unable to parse private key in {file}: OpenSSH private keys are not supported"
-            ))
-            .hint("convert it to PKCS#8: ssh-keygen -p -m PKCS8 -f <copy of the key>"))
+            return Err(FileError::OpenSsh { path: path_buf() }.into())
         }
         "TSS2 PRIVATE KEY" => {
-            return Err(Error::new(format!(
-                "unable to parse private key in {file}: TPM key files (TSS2 PRIVATE KEY) are not software keys"
-            )))
+            return Err(FileError::BadKey {
+                path: path_buf(),
+                why: "TPM key files (TSS2 PRIVATE KEY) are not software keys".into(),
+            }
+            .into())
         }
         other => Err(KeyProblem::Invalid(format!(
             "{other} blocks are not supported; no PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY block found"
@@ -338,17 +334,13 @@ fn key_from_blocks(
     result.map_err(|p| key_error(path, p))
 }
 
-fn key_error(path: &Path, problem: KeyProblem) -> Error {
-    let file = path.display();
-    match problem {
-        KeyProblem::Unsupported(what) => {
-            { Error::new(format!("unsupported algorithm: {what} in {file}")) }
-                .hint("use an RSA, ECDSA P-256/P-384/P-521 or ML-DSA key")
-        }
-        KeyProblem::Invalid(why) => {
-            Error::new(format!("unable to parse private key in {file}: {why}"))
-        }
+fn key_error(path: &Path, problem: KeyProblem) -> crate::Error {
+    FileError::Key {
+        path: path.to_path_buf(),
+        problem,
+        in_parens: false,
     }
+    .into()
 }
 
 /// Decrypts an `EncryptedPrivateKeyInfo` with the given password or, failing that, a prompt.
@@ -358,15 +350,22 @@ fn decrypt(
     password: Option<&Zeroizing<String>>,
     prompter: &mut dyn Prompter,
 ) -> Result<Zeroizing<Vec<u8>>> {
-    let file = path.display();
-    let problem = |p: DecryptProblem| match p {
-        DecryptProblem::WrongPassword => {
-            Error::new(format!("incorrect PKCS#8 private key password for {file}"))
-                .hint("check the --pkcs8-password value")
+    let problem = |p: DecryptProblem| -> crate::Error {
+        match p {
+            DecryptProblem::WrongPassword => FileError::WrongPassword {
+                path: path.to_path_buf(),
+                what: PKCS8_PROMPTS.what,
+                given: true,
+                prompted: false,
+            },
+            DecryptProblem::Unsupported(why) | DecryptProblem::Malformed(why) => {
+                FileError::BadKey {
+                    path: path.to_path_buf(),
+                    why,
+                }
+            }
         }
-        DecryptProblem::Unsupported(why) | DecryptProblem::Malformed(why) => {
-            Error::new(format!("unable to parse private key in {file}: {why}"))
-        }
+        .into()
     };
     // Refuse unsupported schemes before asking for a password that could never work.
     keys::check_encrypted_pkcs8(der).map_err(problem)?;
@@ -407,26 +406,29 @@ pub fn load_certificates(path: &Path) -> Result<Vec<Certificate>> {
 /// [`load_certificates`] on the bytes of a file already read; `path` only names the file in
 /// messages.
 pub fn certificates_from_bytes(path: &Path, data: &[u8]) -> Result<Vec<Certificate>> {
-    let file = path.display();
+    let pem_error = |why: String| FileError::Pem {
+        path: path.to_path_buf(),
+        why,
+    };
     if data.is_empty() {
-        return Err(Error::new(format!(
-            "could not parse PEM data in {file}: the file is empty"
-        )));
+        return Err(pem_error("the file is empty".into()).into());
     }
     if pem::is_pem(data) {
-        let blocks = pem::parse(data)
-            .map_err(|e| Error::new(format!("could not parse PEM data in {file}: {e}")))?;
+        let blocks = pem::parse(data).map_err(pem_error)?;
         let certs = certificates_from_blocks(path, &blocks, "")?;
         if certs.is_empty() {
-            return Err(Error::new(format!(
-                "could not parse PEM data in {file}: no CERTIFICATE block found"
-            )));
+            return Err(pem_error("no CERTIFICATE block found".into()).into());
         }
         return Ok(certs);
     }
-    Certificate::from_der(data)
-        .map(|c| vec![c])
-        .map_err(|e| Error::new(format!("{e} in {file}")).with_source(e))
+    Certificate::from_der(data).map(|c| vec![c]).map_err(|e| {
+        FileError::Certificate {
+            path: path.to_path_buf(),
+            prefix: "",
+            source: e,
+        }
+        .into()
+    })
 }
 
 /// Every `CERTIFICATE` block parsed; `prefix` starts the message of a failure, which then
@@ -434,14 +436,19 @@ pub fn certificates_from_bytes(path: &Path, data: &[u8]) -> Result<Vec<Certifica
 fn certificates_from_blocks(
     path: &Path,
     blocks: &[pem::Block],
-    prefix: &str,
+    prefix: &'static str,
 ) -> Result<Vec<Certificate>> {
     blocks
         .iter()
         .filter(|b| b.label == "CERTIFICATE")
         .map(|b| {
             Certificate::from_der(&b.der).map_err(|e| {
-                Error::new(format!("{prefix}{e} in {}", path.display())).with_source(e)
+                FileError::Certificate {
+                    path: path.to_path_buf(),
+                    prefix,
+                    source: e,
+                }
+                .into()
             })
         })
         .collect()
@@ -456,24 +463,26 @@ pub(crate) fn load_intermediates(path: &Path) -> Result<Vec<Certificate>> {
 /// The `--intermediates` rules on the bytes of a file already read; `path` only names the file
 /// in messages.
 pub fn intermediates_from_bytes(path: &Path, data: &[u8]) -> Result<Vec<Certificate>> {
-    let file = path.display();
     if pem::is_pem(data) {
-        let blocks = pem::parse(data)
-            .map_err(|e| Error::new(format!("invalid certificate chain in {file}: {e}")))?;
+        let blocks = pem::parse(data).map_err(|why| FileError::ChainPem {
+            path: path.to_path_buf(),
+            why,
+        })?;
         if let Some(other) = blocks.iter().find(|b| b.label != "CERTIFICATE") {
-            return Err(Error::new(format!(
-                "invalid certificate chain in {file}: it contains a {} block",
-                other.label
-            ))
-            .hint("--intermediates must hold only CERTIFICATE blocks"));
+            return Err(FileError::ChainBlock {
+                path: path.to_path_buf(),
+                label: other.label.clone(),
+            }
+            .into());
         }
         return certificates_from_blocks(path, &blocks, "invalid certificate chain: ");
     }
     Certificate::from_der(data).map(|c| vec![c]).map_err(|e| {
-        Error::new(format!(
-            "invalid certificate chain in {file}: neither PEM nor a DER certificate ({e})"
-        ))
-        .with_source(e)
+        FileError::ChainNotCertificate {
+            path: path.to_path_buf(),
+            source: e,
+        }
+        .into()
     })
 }
 
@@ -481,7 +490,7 @@ pub fn intermediates_from_bytes(path: &Path, data: &[u8]) -> Result<Vec<Certific
 /// lies within the certificate's validity period.
 pub fn check_identity(identity: &Identity, src: &FileSource, now: jiff::Timestamp) -> Result<()> {
     let Some(cert) = identity.certificate.as_ref() else {
-        return Err(Error::new("undefined certificate value").hint("pass --certificate"));
+        return Err(FileError::NoCertificate.into());
     };
     let cert_file = src.certificate.as_deref().map_or_else(
         || "the certificate".to_string(),
@@ -493,24 +502,25 @@ pub fn check_identity(identity: &Identity, src: &FileSource, now: jiff::Timestam
         .or(src.certificate.as_deref())
         .map_or_else(|| "the key".to_string(), |p| p.display().to_string());
     if !pkcs12::key_matches(identity.signer.as_ref(), cert) {
-        return Err(Error::new(format!(
-            "the private key in {key_file} does not match the certificate in {cert_file}"
-        ))
-        .hint("pass the private key that was used to create the certificate"));
+        return Err(FileError::KeyMismatch {
+            key: key_file,
+            cert: cert_file,
+        }
+        .into());
     }
     if now < cert.not_before() {
-        return Err(Error::new(format!(
-            "the certificate in {cert_file} is not valid before {}",
-            cert.not_before()
-        ))
-        .hint("check the system clock, or wait until the certificate becomes valid"));
+        return Err(FileError::NotYetValid {
+            cert: cert_file,
+            at: cert.not_before(),
+        }
+        .into());
     }
     if now > cert.not_after() {
-        return Err(Error::new(format!(
-            "the certificate in {cert_file} expired at {}",
-            cert.not_after()
-        ))
-        .hint("renew the certificate"));
+        return Err(FileError::Expired {
+            cert: cert_file,
+            at: cert.not_after(),
+        }
+        .into());
     }
     Ok(())
 }
@@ -519,24 +529,7 @@ pub fn check_identity(identity: &Identity, src: &FileSource, now: jiff::Timestam
 fn read(path: &Path, what: &'static str) -> Result<Vec<u8>> {
     crate::files::read_file(path, crate::files::CAP_PEM, what)
         .map(|data| data.to_vec())
-        .map_err(|e| {
-            e.or_io(|e| {
-                Error::new(format!(
-                    "cannot read {what} file {}: {}",
-                    path.display(),
-                    io_reason(e)
-                ))
-            })
-        })
-}
-
-/// `No such file or directory` rather than `No such file or directory (os error 2)`.
-fn io_reason(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error ") {
-        Some(i) => text[..i].to_string(),
-        None => text,
-    }
+        .map_err(|e| FileError::read(path, what, e).into())
 }
 
 #[cfg(test)]

@@ -43,19 +43,61 @@ impl KeyProblem {
         }
     }
 
-    /// The error shown to the user, with `suffix` after the message (e.g. the file).
-    pub fn into_error_with(self, suffix: &str) -> Error {
-        let e = Error::new(format!("{self}{suffix}"));
-        let e = match self.hint() {
-            Some(h) => e.hint(h),
-            None => e,
-        };
-        e.with_source(self)
-    }
-
     /// The error shown to the user.
     pub fn into_error(self) -> Error {
-        self.into_error_with("")
+        self.into()
+    }
+}
+
+crate::error::typed_error!(KeyProblem, KeyError);
+
+/// Why a software key could not sign, or an ML-DSA key could not be made.
+#[derive(Debug)]
+pub enum KeyError {
+    /// The `alg` (ECDSA, ML-DSA-65, …) signature computation failed.
+    SignFailed { alg: &'static str },
+    /// The RSA key's parts do not belong together.
+    RsaInconsistent,
+    /// The `level` seed is not one (`why`).
+    Seed { level: &'static str, why: String },
+    /// The `level` key could not be expanded from its seed.
+    Expand { level: &'static str },
+    /// The ML-DSA private key does not encode.
+    Encode(der::Error),
+}
+
+impl KeyError {
+    /// What to do about it, if anything.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            KeyError::RsaInconsistent => {
+                Some("regenerate or re-export the key; it does not match itself")
+            }
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for KeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyError::SignFailed { alg } => write!(f, "{alg} signing failed"),
+            KeyError::RsaInconsistent => f.write_str(
+                "RSA signing failed: the private key is inconsistent (its parts do not belong together)",
+            ),
+            KeyError::Seed { level, why } => write!(f, "invalid {level} seed ({why})"),
+            KeyError::Expand { level } => write!(f, "cannot expand the {level} key"),
+            KeyError::Encode(e) => write!(f, "cannot encode the ML-DSA private key: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for KeyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            KeyError::Encode(e) => Some(e),
+            _ => None,
+        }
     }
 }
 
@@ -308,7 +350,7 @@ impl Signer for EcSigner {
 
     fn sign(&self, message: &[u8], digest: Digest) -> Result<Vec<u8>> {
         let prehash = digest.hash(message);
-        let fail = |_| Error::new("ECDSA signing failed");
+        let fail = |_| KeyError::SignFailed { alg: "ECDSA" };
         Ok(match self {
             EcSigner::P256(k) => {
                 let sig: p256::ecdsa::DerSignature = k.sign_prehash(&prehash).map_err(fail)?;

@@ -19,8 +19,9 @@ use der::{Encode, Header, Tag};
 use zeroize::Zeroizing;
 
 use super::certificate::oid;
+use super::keys::KeyError;
 use super::MlDsaLevel;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The length of an ML-DSA seed (all levels).
 pub const SEED_LEN: usize = 32;
@@ -34,24 +35,24 @@ pub fn signing_alg(level: MlDsaLevel) -> &'static lc::PqdsaSigningAlgorithm {
     }
 }
 
-fn der_err(e: der::Error) -> Error {
-    Error::new(format!("cannot encode the ML-DSA private key: {e}"))
+fn der_err(e: der::Error) -> KeyError {
+    KeyError::Encode(e)
 }
 
 /// The PKCS#8 `PrivateKeyInfo` DER of the key with `seed`, its `privateKey` in the `both` form
 /// (the seed and the expanded key it gives), as OpenSSL 3.5 writes it.
 pub fn both_form_pkcs8(level: MlDsaLevel, seed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-    let pair = lc::PqdsaKeyPair::from_seed(signing_alg(level), seed).map_err(|e| {
-        Error::new(format!(
-            "invalid {} seed ({})",
-            level.name(),
-            e.description_()
-        ))
-    })?;
+    let pair =
+        lc::PqdsaKeyPair::from_seed(signing_alg(level), seed).map_err(|e| KeyError::Seed {
+            level: level.name(),
+            why: e.description_().to_string(),
+        })?;
     let expanded = pair
         .private_key()
         .as_raw_bytes()
-        .map_err(|_| Error::new(format!("cannot expand the {} key", level.name())))?;
+        .map_err(|_| KeyError::Expand {
+            level: level.name(),
+        })?;
     let mut content = Zeroizing::new(Vec::new());
     OctetStringRef::new(seed)
         .and_then(|s| s.encode_to_vec(&mut content))
@@ -163,7 +164,10 @@ impl MlDsaKey {
             )
         };
         if ok != 1 || len != sig.len() {
-            return Err(Error::new(format!("{} signing failed", self.level.name())));
+            return Err(KeyError::SignFailed {
+                alg: self.level.name(),
+            }
+            .into());
         }
         Ok(sig)
     }

@@ -6,6 +6,7 @@
 pub(crate) mod certificate;
 pub mod chain;
 pub mod file;
+pub mod file_error;
 pub mod keys;
 pub mod mldsa;
 pub mod pem;
@@ -19,6 +20,7 @@ pub(crate) mod spec;
 pub mod tpm;
 
 pub use certificate::Certificate;
+pub use file_error::FileError;
 pub use spec::KeySpec;
 
 use crate::error::Result;

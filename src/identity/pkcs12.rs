@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use super::file::{ask_password, PasswordPrompts, Prompter};
 use super::keys::{self, same_ec_point};
-use super::{Certificate, KeyType, Signer};
+use super::{Certificate, FileError, KeyType, Signer};
 use crate::error::{Error, Result};
 
 /// Whether `data` has the outer shape of a PFX: `SEQUENCE { INTEGER 3, SEQUENCE {…}, … }`.
@@ -47,14 +47,19 @@ pub fn load(
     password: Option<&Zeroizing<String>>,
     prompter: &mut dyn Prompter,
 ) -> Result<Contents> {
-    let file = path.display();
+    let wrong = |given: bool| -> crate::Error {
+        FileError::WrongPassword {
+            path: path.to_path_buf(),
+            what: PROMPTS.what,
+            given,
+            prompted: false,
+        }
+        .into()
+    };
     let archive = match password.filter(|p| !p.is_empty()) {
         Some(pw) => match open(data, pw) {
             Opened::Ok(a) => a,
-            Opened::WrongPassword => {
-                return Err(Error::new(format!("incorrect PKCS#12 password for {file}"))
-                    .hint("check the --pkcs8-password value"))
-            }
+            Opened::WrongPassword => return Err(wrong(true)),
             Opened::Broken(e) => return Err(e.context_file(path)),
         },
         None => match open(data, "") {
@@ -76,9 +81,7 @@ pub fn load(
                 match result {
                     Some(r) => r?,
                     // ask_password returns Ok only once the closure accepted a password.
-                    None => {
-                        return Err(Error::new(format!("incorrect PKCS#12 password for {file}")))
-                    }
+                    None => return Err(wrong(false)),
                 }
             }
         },
@@ -90,11 +93,11 @@ struct Broken(String);
 
 impl Broken {
     fn context_file(self, path: &Path) -> Error {
-        Error::new(format!(
-            "could not parse PKCS#12 file {}: {}",
-            path.display(),
-            self.0
-        ))
+        FileError::Pkcs12 {
+            path: path.to_path_buf(),
+            why: self.0,
+        }
+        .into()
     }
 }
 
@@ -149,27 +152,31 @@ fn open(data: &[u8], password: &str) -> Opened {
 }
 
 fn contents(path: &Path, archive: p12_keystore::Pkcs12Archive) -> Result<Contents> {
-    let file = path.display();
     let mut certs = Vec::new();
     for bag in &archive.certs {
-        let cert = Certificate::from_der(bag.cert.as_der())
-            .map_err(|e| Error::new(format!("{e} in {file}")).with_source(e))?;
+        let cert =
+            Certificate::from_der(bag.cert.as_der()).map_err(|e| FileError::Certificate {
+                path: path.to_path_buf(),
+                prefix: "",
+                source: e,
+            })?;
         if !certs.contains(&cert) {
             certs.push(cert);
         }
     }
     if archive.keys.is_empty() {
-        return Err(
-            Error::new(format!("the PKCS#12 file {file} contains no private key")).hint(
-                "export the certificate together with its private key, or pass --private-key",
-            ),
-        );
+        return Err(FileError::Pkcs12Lacks {
+            path: path.to_path_buf(),
+            key: true,
+        }
+        .into());
     }
     if certs.is_empty() {
-        return Err(
-            Error::new(format!("the PKCS#12 file {file} contains no certificate"))
-                .hint("export the private key together with its certificate"),
-        );
+        return Err(FileError::Pkcs12Lacks {
+            path: path.to_path_buf(),
+            key: false,
+        }
+        .into());
     }
     let mut first_error = None;
     for bag in &archive.keys {
@@ -190,11 +197,16 @@ fn contents(path: &Path, archive: p12_keystore::Pkcs12Archive) -> Result<Content
         }
     }
     match first_error {
-        Some(problem) => Err(problem.into_error_with(&format!(" (in {file})"))),
-        None => Err(Error::new(format!(
-            "the private key in {file} does not match any certificate in it"
-        ))
-        .hint("export the certificate that belongs to the private key")),
+        Some(problem) => Err(FileError::Key {
+            path: path.to_path_buf(),
+            problem,
+            in_parens: true,
+        }
+        .into()),
+        None => Err(FileError::Pkcs12NoMatch {
+            path: path.to_path_buf(),
+        }
+        .into()),
     }
 }
 

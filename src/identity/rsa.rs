@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 
 use super::keys::KeyProblem;
 use super::{Digest, KeyType, Signer};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The smallest modulus we accept (the official tool's tests use 1024-bit keys).
 pub const MIN_BITS: u32 = 1024;
@@ -205,8 +205,7 @@ impl Signer for RsaKey {
             )
         };
         if ok != 1 {
-            return Err(Error::new("RSA signing failed: the private key is inconsistent (its parts do not belong together)")
-                .hint("regenerate or re-export the key; it does not match itself"));
+            return Err(super::keys::KeyError::RsaInconsistent.into());
         }
         sig.truncate(sig_len as usize);
         Ok(sig)

@@ -12,6 +12,99 @@ use x509_cert::name::Name;
 use super::Certificate;
 use crate::error::{Error, Result};
 
+/// Why a `--cert-selector` cannot be used.
+#[derive(Debug)]
+pub enum SelectorError {
+    /// The inline form does not parse.
+    Unparsable,
+    /// `key` appears more than once.
+    Duplicate { key: String },
+    /// `key` is not one of the three we know.
+    InvalidKey { key: String },
+    /// The selector is valid, but Linux has no OS certificate store.
+    NoStore,
+    /// The `file://` selector `path` is too large to be one.
+    TooLarge { path: String },
+    /// The OS could not read the selector file `path`.
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    /// The safe-file layer refused the selector file.
+    Refused(crate::files::Error),
+    /// The selector file `path` is not the JSON array of Key/Value objects.
+    BadJson { path: String },
+}
+
+impl SelectorError {
+    /// What the user can do about it, if anything.
+    pub fn hint(&self) -> Option<String> {
+        let h = match self {
+            SelectorError::Unparsable => HINT,
+            SelectorError::Duplicate { .. } => "give each key at most once",
+            SelectorError::InvalidKey { .. } => {
+                "the keys are x509Subject, x509Issuer and x509Serial (case-sensitive)"
+            }
+            SelectorError::NoStore => {
+                "pass --certificate and --private-key (files, pkcs11: URIs or a TPM key) instead of --cert-selector"
+            }
+            SelectorError::TooLarge { .. } => {
+                "--cert-selector file://PATH must name a small JSON file"
+            }
+            SelectorError::Read { .. } => return None,
+            SelectorError::Refused(e) => return e.hint(),
+            SelectorError::BadJson { .. } => {
+                "the file must hold a JSON array of {\"Key\": \"x509Subject\", \"Value\": \"CN=...\"} objects"
+            }
+        };
+        Some(h.to_string())
+    }
+}
+
+impl std::fmt::Display for SelectorError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SelectorError::Unparsable => {
+                f.write_str("unable to parse cert selector string in --cert-selector")
+            }
+            SelectorError::Duplicate { key } => {
+                write!(f, "duplicate {key} keys can't be present in cert selector")
+            }
+            SelectorError::InvalidKey { key } => {
+                write!(f, "cert selector contained invalid key {key:?}")
+            }
+            SelectorError::NoStore => f.write_str(
+                "unable to use cert store signer on linux: OS certificate stores are not available on Linux",
+            ),
+            SelectorError::TooLarge { path } => {
+                write!(f, "cert selector file {path} is larger than 1 MiB")
+            }
+            SelectorError::Read { path, source } => write!(
+                f,
+                "unable to read cert selector file {path}: {}",
+                source.kind()
+            ),
+            SelectorError::Refused(e) => e.fmt(f),
+            SelectorError::BadJson { path } => write!(
+                f,
+                "unable to parse JSON map entries in cert selector file {path}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SelectorError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SelectorError::Read { source, .. } => Some(source),
+            SelectorError::Refused(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+crate::error::typed_error!(SelectorError);
+
 /// A parsed certificate selector.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CertSelector {
@@ -39,18 +132,11 @@ impl CertSelector {
     ) -> Result<CertSelector> {
         let pairs = match text.strip_prefix("file://") {
             Some(path) => parse_file(path, &read(path)?)?,
-            None => parse_inline(text).ok_or_else(|| {
-                Error::new("unable to parse cert selector string in --cert-selector").hint(HINT)
-            })?,
+            None => parse_inline(text).ok_or(SelectorError::Unparsable)?,
         };
         let mut selector = CertSelector::default();
         for (key, value) in pairs {
-            let duplicate = || {
-                Error::new(format!(
-                    "duplicate {key} keys can't be present in cert selector"
-                ))
-                .hint("give each key at most once")
-            };
+            let duplicate = || Error::from(SelectorError::Duplicate { key: key.clone() });
             match key.as_str() {
                 "x509Subject" => {
                     if selector.subject.replace(value).is_some() {
@@ -67,13 +153,7 @@ impl CertSelector {
                         return Err(duplicate());
                     }
                 }
-                _ => {
-                    return Err(
-                        Error::new(format!("cert selector contained invalid key {key:?}")).hint(
-                            "the keys are x509Subject, x509Issuer and x509Serial (case-sensitive)",
-                        ),
-                    )
-                }
+                _ => return Err(SelectorError::InvalidKey { key }.into()),
             }
         }
         Ok(selector)
@@ -98,8 +178,7 @@ impl CertSelector {
 
 /// The error every store operation gives on Linux, after the selector was validated.
 pub fn no_store_on_linux() -> Error {
-    Error::new("unable to use cert store signer on linux: OS certificate stores are not available on Linux")
-        .hint("pass --certificate and --private-key (files, pkcs11: URIs or a TPM key) instead of --cert-selector")
+    SelectorError::NoStore.into()
 }
 
 /// Hex without `0x`; invalid hex matches nothing (like the official tool, it is not reported).
@@ -130,23 +209,24 @@ fn read_selector_file(path: &str) -> Result<Vec<u8>> {
         "cert selector file",
     ) {
         Ok(data) => Ok(data.to_vec()),
-        Err(crate::files::Error::TooLarge { .. }) => Err(Error::new(format!(
-            "cert selector file {path} is larger than 1 MiB"
-        ))
-        .hint("--cert-selector file://PATH must name a small JSON file")),
-        Err(e) => Err(e.or_io(|e| {
-            Error::new(format!(
-                "unable to read cert selector file {path}: {}",
-                e.kind()
-            ))
-        })),
+        Err(crate::files::Error::TooLarge { .. }) => Err(SelectorError::TooLarge {
+            path: path.to_string(),
+        }
+        .into()),
+        Err(crate::files::Error::Io { source, .. }) => Err(SelectorError::Read {
+            path: path.to_string(),
+            source,
+        }
+        .into()),
+        Err(e) => Err(SelectorError::Refused(e).into()),
     }
 }
 
 fn parse_file(path: &str, data: &[u8]) -> Result<Vec<(String, String)>> {
     let bad = || {
-        Error::new(format!("unable to parse JSON map entries in cert selector file {path}"))
-            .hint("the file must hold a JSON array of {\"Key\": \"x509Subject\", \"Value\": \"CN=...\"} objects")
+        Error::from(SelectorError::BadJson {
+            path: path.to_string(),
+        })
     };
     let value: serde_json::Value = serde_json::from_slice(data).map_err(|_| bad())?;
     let entries = value.as_array().ok_or_else(bad)?;

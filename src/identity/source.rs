@@ -10,8 +10,61 @@ use std::path::{Path, PathBuf};
 use super::file::{self, FileSource};
 use super::selector::{self, CertSelector};
 use super::{pkcs11, tpm, Identity};
-use crate::error::{Error, Result};
-use crate::identity::KeySpec;
+use crate::error::Result;
+use crate::identity::{FileError, KeySpec};
+
+/// Why the flags do not lead to a key source, or the source's certificate cannot be used.
+#[derive(Debug)]
+pub enum SourceError {
+    /// Neither `--certificate` nor `--private-key`.
+    NoFlags,
+    /// `--certificate` is a `pkcs11:` URI and `--private-key` (this) is not.
+    MixedPkcs11 { private_key: String },
+    /// A token or TPM key without the certificate CreateSession needs.
+    NoCertificate,
+    /// The certificate is not valid before `at`.
+    NotYetValid { at: jiff::Timestamp },
+    /// The certificate expired at `at`.
+    Expired { at: jiff::Timestamp },
+}
+
+impl SourceError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self {
+            SourceError::NoFlags => "pass --certificate and --private-key (OS certificate stores exist only on macOS and Windows)",
+            SourceError::MixedPkcs11 { .. } => "give the key as a pkcs11: URI too, or drop --private-key to use the key of the token certificate",
+            SourceError::NoCertificate => "pass --certificate (a PEM file or a pkcs11: URI of the certificate on the token)",
+            SourceError::NotYetValid { .. } => "check the system clock, or wait until the certificate becomes valid",
+            SourceError::Expired { .. } => "renew the certificate",
+        })
+    }
+}
+
+impl std::fmt::Display for SourceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SourceError::NoFlags => f.write_str(
+                "unable to use cert store signer on linux: no --certificate or --private-key given",
+            ),
+            SourceError::MixedPkcs11 { private_key } => write!(
+                f,
+                "--certificate is a PKCS#11 URI but --private-key {private_key} is not"
+            ),
+            SourceError::NoCertificate => f.write_str(
+                "unable to find certificate: CreateSession needs the certificate of the private key",
+            ),
+            SourceError::NotYetValid { at } => {
+                write!(f, "the certificate is not valid before {at}")
+            }
+            SourceError::Expired { at } => write!(f, "the certificate expired at {at}"),
+        }
+    }
+}
+
+impl std::error::Error for SourceError {}
+
+crate::error::typed_error!(SourceError);
 
 /// What the identity is for: credential commands need a valid certificate; `sign-string` only
 /// needs a key.
@@ -44,18 +97,16 @@ pub fn load_for(spec: &KeySpec, purpose: Purpose) -> Result<Identity> {
         return Err(selector::no_store_on_linux());
     }
     if spec.certificate.is_empty() && spec.private_key.is_empty() {
-        return Err(Error::new("unable to use cert store signer on linux: no --certificate or --private-key given")
-            .hint("pass --certificate and --private-key (OS certificate stores exist only on macOS and Windows)"));
+        return Err(SourceError::NoFlags.into());
     }
     let key_ref = spec.key_ref();
     let identity = if key_ref.starts_with("pkcs11:") {
         pkcs11::load(spec, purpose)?
     } else if spec.certificate.starts_with("pkcs11:") {
-        return Err(Error::new(format!(
-            "--certificate is a PKCS#11 URI but --private-key {} is not",
-            spec.private_key
-        ))
-        .hint("give the key as a pkcs11: URI too, or drop --private-key to use the key of the token certificate"));
+        return Err(SourceError::MixedPkcs11 {
+            private_key: spec.private_key.clone(),
+        }
+        .into());
     } else if key_ref.starts_with("handle:") || is_tpm_key_file(Path::new(key_ref)) {
         tpm::load(spec, purpose)?
     } else {
@@ -93,11 +144,11 @@ fn load_files(spec: &KeySpec, purpose: Purpose) -> Result<Identity> {
         Purpose::SignString => {
             if let Some(cert) = &identity.certificate {
                 if !super::pkcs12::key_matches(identity.signer.as_ref(), cert) {
-                    return Err(Error::new(format!(
-                        "the private key in {} does not match the certificate in {}",
-                        spec.private_key, spec.certificate
-                    ))
-                    .hint("pass the private key that was used to create the certificate"));
+                    return Err(FileError::KeyMismatch {
+                        key: spec.private_key.clone(),
+                        cert: spec.certificate.clone(),
+                    }
+                    .into());
                 }
             }
         }
@@ -119,23 +170,19 @@ pub fn is_tpm_key_file(path: &Path) -> bool {
 /// Credential commands need the certificate of a token or TPM key, valid now.
 pub fn check_certificate(identity: &Identity, now: jiff::Timestamp) -> Result<()> {
     let Some(cert) = identity.certificate.as_ref() else {
-        return Err(Error::new(
-            "unable to find certificate: CreateSession needs the certificate of the private key",
-        )
-        .hint("pass --certificate (a PEM file or a pkcs11: URI of the certificate on the token)"));
+        return Err(SourceError::NoCertificate.into());
     };
     if now < cert.not_before() {
-        return Err(Error::new(format!(
-            "the certificate is not valid before {}",
-            cert.not_before()
-        ))
-        .hint("check the system clock, or wait until the certificate becomes valid"));
+        return Err(SourceError::NotYetValid {
+            at: cert.not_before(),
+        }
+        .into());
     }
     if now > cert.not_after() {
-        return Err(
-            Error::new(format!("the certificate expired at {}", cert.not_after()))
-                .hint("renew the certificate"),
-        );
+        return Err(SourceError::Expired {
+            at: cert.not_after(),
+        }
+        .into());
     }
     Ok(())
 }

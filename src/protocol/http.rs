@@ -151,6 +151,36 @@ impl HttpClient {
         read_response(req.send_empty().map_err(transport_error)?)
     }
 
+    /// Sends a request with any method (`DELETE`, `PATCH`, ... for REST APIs); an empty body
+    /// is sent as none.
+    pub fn send(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> std::result::Result<HttpResponse, TransportError> {
+        let method =
+            ureq::http::Method::from_bytes(method.as_bytes()).map_err(|_| TransportError {
+                message: format!("invalid HTTP method {method:?}"),
+                kind: TransportKind::Protocol,
+            })?;
+        let mut req = ureq::http::Request::builder().method(method).uri(url);
+        for (name, value) in headers {
+            req = req.header(name.as_str(), value.as_str());
+        }
+        let bad = |e: ureq::http::Error| TransportError {
+            message: e.to_string(),
+            kind: TransportKind::Protocol,
+        };
+        let resp = if body.is_empty() {
+            self.agent.run(req.body(()).map_err(bad)?)
+        } else {
+            self.agent.run(req.body(body).map_err(bad)?)
+        };
+        read_response(resp.map_err(transport_error)?)
+    }
+
     /// Sends a GET.
     pub fn get(
         &self,
@@ -297,6 +327,17 @@ pub enum SendError<E> {
 pub fn send_with_retries<E: ServiceFailure>(
     client: &HttpClient,
     policy: RetryPolicy,
+    build: impl FnMut(jiff::Timestamp, u32, u32) -> Result<Outgoing>,
+    parse_error: impl Fn(&HttpResponse) -> E,
+) -> std::result::Result<HttpResponse, SendError<E>> {
+    send_with_retries_as(client, "POST", policy, build, parse_error)
+}
+
+/// [`send_with_retries`] with another HTTP method (REST APIs: `GET`, `PATCH`, `DELETE`).
+pub fn send_with_retries_as<E: ServiceFailure>(
+    client: &HttpClient,
+    method: &str,
+    policy: RetryPolicy,
     mut build: impl FnMut(jiff::Timestamp, u32, u32) -> Result<Outgoing>,
     parse_error: impl Fn(&HttpResponse) -> E,
 ) -> std::result::Result<HttpResponse, SendError<E>> {
@@ -306,7 +347,12 @@ pub fn send_with_retries<E: ServiceFailure>(
     loop {
         attempt += 1;
         let req = build(clock.now(), attempt, max).map_err(SendError::Build)?;
-        let failure = match client.post(&req.url, &req.headers, &req.body) {
+        let sent = if method == "POST" {
+            client.post(&req.url, &req.headers, &req.body)
+        } else {
+            client.send(method, &req.url, &req.headers, &req.body)
+        };
+        let failure = match sent {
             Ok(resp) if (200..300).contains(&resp.status) => return Ok(resp),
             Ok(resp) => {
                 let error = parse_error(&resp);

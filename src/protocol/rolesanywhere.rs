@@ -176,6 +176,31 @@ pub struct SignedRequest {
     pub string_to_sign: String,
 }
 
+/// The key could not sign the request: the signer's error, kept whole as the cause.
+#[derive(Debug)]
+pub struct SignFailed(pub Error);
+
+impl SignFailed {
+    /// The signer's hint.
+    pub fn hint(&self) -> Option<&str> {
+        self.0.hint_text()
+    }
+}
+
+impl std::fmt::Display for SignFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "could not sign request: {}", self.0.message())
+    }
+}
+
+impl std::error::Error for SignFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+crate::error::typed_error!(SignFailed);
+
 /// Builds and signs the CreateSession request at time `now`.
 pub fn sign_request(
     identity: &Identity,
@@ -222,7 +247,7 @@ pub fn sign_request(
     let signature = identity
         .signer
         .sign(string_to_sign.as_bytes(), Digest::Sha256)
-        .map_err(|e| e.context("could not sign request"))?;
+        .map_err(SignFailed)?;
     headers.push((
         "Authorization".into(),
         sigv4::authorization(

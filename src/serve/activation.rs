@@ -3,7 +3,8 @@
 
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
-use crate::error::{Error, Result};
+use super::ServeError;
+use crate::error::Result;
 
 /// The first descriptor systemd passes.
 pub const LISTEN_FDS_START: RawFd = 3;
@@ -18,11 +19,10 @@ pub fn passed(listen_pid: Option<&str>, listen_fds: Option<&str>, pid: u32) -> R
         return Ok(0);
     }
     let bad = || {
-        Error::new(format!(
-            "LISTEN_FDS={:?} is not a number of sockets",
-            listen_fds.unwrap_or("")
-        ))
-        .hint("start serve from a systemd .socket unit, or unset LISTEN_PID and LISTEN_FDS")
+        ServeError::ListenFds {
+            value: listen_fds.unwrap_or("").to_string(),
+        }
+        .into()
     };
     listen_fds
         .ok_or_else(bad)?
@@ -44,17 +44,9 @@ pub fn take_listener() -> Result<Option<std::net::TcpListener>> {
     match n {
         0 => return Ok(None),
         1 => {}
-        n => {
-            return Err(Error::new(format!(
-                "systemd passed {n} sockets; serve listens on exactly one"
-            ))
-            .hint("give the .socket unit a single ListenStream="))
-        }
+        n => return Err(ServeError::SocketCount { n }.into()),
     }
-    let not_ours = |why: String| {
-        Error::new(format!("the socket systemd passed (descriptor 3) {why}"))
-            .hint("use ListenStream=127.0.0.1:PORT in the .socket unit")
-    };
+    let not_ours = |why: String| crate::Error::from(ServeError::NotOurs { why });
     // Refuse a closed descriptor before taking ownership of it.
     // SAFETY: fd 3 is only borrowed for this call; fcntl(F_GETFD) has no effect on it.
     let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(LISTEN_FDS_START) };

@@ -15,9 +15,10 @@ use jiff::{Timestamp, Zoned};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+use super::ServeError;
 use crate::credentials::refresh::{self, Backoff, SERVE_BACKOFF};
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Fetches a fresh set of credentials (one CreateSession in the real command).
 pub type Refresher = Box<dyn Fn() -> Result<Credentials> + Send + Sync>;
@@ -67,8 +68,7 @@ struct ContainerBody<'a> {
 /// smaller buffers) that is zeroized when the last `Bytes` sharing it is dropped.
 fn secret_json<T: Serialize>(value: &T, size_hint: usize, newline: bool) -> Result<Bytes> {
     let mut buf = Zeroizing::new(Vec::with_capacity(size_hint));
-    serde_json::to_writer(&mut *buf, value)
-        .map_err(|_| Error::new("failed to encode credentials"))?;
+    serde_json::to_writer(&mut *buf, value).map_err(|_| ServeError::Encode)?;
     if newline {
         buf.push(b'\n');
     }
@@ -78,12 +78,11 @@ fn secret_json<T: Serialize>(value: &T, size_hint: usize, newline: bool) -> Resu
 /// Renders both bodies. `now` is the refresh time (its zone gives `LastUpdated`'s offset).
 /// Fails if the expiration is not an RFC 3339 time.
 pub fn render(creds: &Credentials, now: &Zoned) -> Result<Rendered> {
-    let expires: Timestamp = creds.expiration_time().ok_or_else(|| {
-        Error::new(format!(
-            "the credentials' Expiration {:?} is not an RFC 3339 time",
-            creds.expiration
-        ))
-    })?;
+    let expires: Timestamp = creds
+        .expiration_time()
+        .ok_or_else(|| ServeError::Expiration {
+            value: creds.expiration.to_string(),
+        })?;
     let expiration = expires.to_string();
     // Go's RFC 3339 layout writes a zero offset as `Z`.
     let last_updated = if now.offset() == jiff::tz::Offset::UTC {
@@ -164,14 +163,14 @@ impl CredentialCache {
 /// Calls the refresher, turning a panic into an error, and renders the result.
 pub fn fetch_and_render(refresher: &Refresher) -> Result<Rendered> {
     let creds = std::panic::catch_unwind(AssertUnwindSafe(refresher))
-        .map_err(|_| Error::new("the credential refresher panicked"))??;
+        .map_err(|_| ServeError::RefresherPanicked)??;
     let now = Zoned::now();
     let rendered = render(&creds, &now)?;
     if rendered.expires <= now.timestamp() {
-        return Err(Error::new(format!(
-            "the new credentials already expired at {}",
-            rendered.expires
-        )));
+        return Err(ServeError::AlreadyExpired {
+            at: rendered.expires,
+        }
+        .into());
     }
     Ok(rendered)
 }

@@ -8,6 +8,7 @@
 pub mod activation;
 pub mod cache;
 mod conns;
+pub mod error;
 pub mod peer;
 pub mod routes;
 pub mod tokens;
@@ -24,9 +25,10 @@ use tokio::sync::watch;
 use zeroize::Zeroizing;
 
 use crate::credentials::refresh;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use cache::CredentialCache;
 pub use cache::Refresher;
+pub use error::ServeError;
 use routes::State;
 
 /// What to serve and where.
@@ -167,8 +169,7 @@ impl Drop for ServerHandle {
 /// A random bearer token for the container route (256 bits, base64url).
 fn container_token() -> Result<Zeroizing<String>> {
     let mut raw = Zeroizing::new([0u8; 32]);
-    aws_lc_rs::rand::fill(&mut raw[..])
-        .map_err(|_| Error::new("unable to generate the container authorization token"))?;
+    aws_lc_rs::rand::fill(&mut raw[..]).map_err(|_| ServeError::Token)?;
     let mut text = Zeroizing::new(String::with_capacity(44));
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(&raw[..], &mut text);
     Ok(text)
@@ -178,19 +179,17 @@ fn container_token() -> Result<Zeroizing<String>> {
 /// directory must be a trusted one (ours or root's, writable by nobody else, not a link), and
 /// `path` itself must not be a link or a non-regular file.
 pub fn write_secret_file(path: &Path, content: &[u8]) -> Result<()> {
-    let fail = |e: crate::files::Error| {
-        Error::new(format!("cannot write the container token file: {e}"))
-            .hint("pass --container-token-file with a path in a private directory you own")
-    };
-    let name = path.file_name().ok_or_else(|| {
-        Error::new(format!(
-            "cannot write the container token file {}: it names a directory",
-            path.display()
-        ))
+    Ok(write_secret(path, content)?)
+}
+
+fn write_secret(path: &Path, content: &[u8]) -> Result<(), ServeError> {
+    let name = path.file_name().ok_or_else(|| ServeError::TokenFileDir {
+        path: path.to_path_buf(),
     })?;
-    let dir = crate::files::Dir::open(&crate::files::dir::parent_of(path), None).map_err(fail)?;
+    let dir = crate::files::Dir::open(&crate::files::dir::parent_of(path), None)
+        .map_err(ServeError::TokenFile)?;
     dir.write(name, content, crate::files::private::PRIVATE, None)
-        .map_err(fail)
+        .map_err(ServeError::TokenFile)
 }
 
 /// Fetches credentials once, binds, and starts serving. Fails (without serving anything) if the
@@ -213,19 +212,23 @@ fn check_bindings(config: &ServeConfig, bindings: &[Binding]) -> Result<()> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
         if !ok {
-            return Err(Error::new(format!("invalid binding name {:?}", b.name))
-                .hint("use letters, digits, '.', '_' and '-' (it becomes /v1/credentials/NAME)"));
+            return Err(ServeError::BindingName {
+                name: b.name.clone(),
+            }
+            .into());
         }
         if !names.insert(b.name.as_str()) {
-            return Err(Error::new(format!("binding {:?} is defined twice", b.name)));
+            return Err(ServeError::BindingTwice {
+                name: b.name.clone(),
+            }
+            .into());
         }
         if !files.insert(b.container_token_file.clone()) {
-            return Err(Error::new(format!(
-                "binding {:?}: its token file {} is already used by another route",
-                b.name,
-                b.container_token_file.display()
-            ))
-            .hint("give every binding its own container-token-file"));
+            return Err(ServeError::BindingFile {
+                name: b.name.clone(),
+                path: b.container_token_file.clone(),
+            }
+            .into());
         }
     }
     Ok(())
@@ -241,37 +244,41 @@ pub fn start_with_bindings(
 ) -> Result<ServerHandle> {
     check_bindings(&config, &bindings)?;
     if config.hop_limit == 0 {
-        return Err(Error::new("--hop-limit 0 is out of range").hint("use a value from 1 to 255"));
+        return Err(ServeError::HopLimit.into());
     }
     if config.role_name.is_empty() || config.role_name.contains('/') {
-        return Err(Error::new(format!(
-            "invalid role name {:?} for the metadata routes",
-            config.role_name
-        )));
+        return Err(ServeError::RoleName {
+            name: config.role_name.clone(),
+        }
+        .into());
     }
     let first = refresh::retry_while_throttled(refresh::SERVE_BACKOFF, || {
         cache::fetch_and_render(&refresher)
     })
-    .map_err(|e| e.context("unable to obtain the first credentials"))?;
+    .map_err(ServeError::FirstCredentials)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::new(format!("cannot start the server runtime: {e}")))?;
+        .map_err(ServeError::Runtime)?;
     let wanted = SocketAddr::new(config.bind, config.port);
     let listener = match config.listener {
         Some(passed) => {
             let _guard = runtime.enter();
-            TcpListener::from_std(passed)
-                .map_err(|e| Error::new(format!("cannot use the socket systemd passed: {e}")))?
+            TcpListener::from_std(passed).map_err(ServeError::PassedSocket)?
         }
-        None => runtime.block_on(TcpListener::bind(wanted)).map_err(|e| {
-            Error::new(format!("failed to create listener on {wanted}: {e}"))
-                .hint("pick another --port (0 picks a free one) or --bind address")
-        })?,
+        None => runtime
+            .block_on(TcpListener::bind(wanted))
+            .map_err(|source| ServeError::Listen {
+                addr: wanted,
+                bind: true,
+                source,
+            })?,
     };
-    let addr = listener
-        .local_addr()
-        .map_err(|e| Error::new(format!("failed to create listener on {wanted}: {e}")))?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Listen {
+        addr: wanted,
+        bind: false,
+        source,
+    })?;
     let token = container_token()?;
     write_secret_file(&config.container_token_file, token.as_bytes())?;
 
@@ -286,8 +293,12 @@ pub fn start_with_bindings(
     let mut binding_refreshers = Vec::with_capacity(bindings.len());
     for b in bindings {
         let token = container_token()?;
-        write_secret_file(&b.container_token_file, token.as_bytes())
-            .map_err(|e| e.context(format!("binding {:?}", b.name)))?;
+        write_secret(&b.container_token_file, token.as_bytes()).map_err(|e| {
+            ServeError::Binding {
+                name: b.name.clone(),
+                source: Box::new(e),
+            }
+        })?;
         let cache = Arc::new(CredentialCache::new());
         routes_for_bindings.push((b.name.clone(), token, cache.clone()));
         binding_token_files.push((b.name.clone(), b.container_token_file));
@@ -305,7 +316,10 @@ pub fn start_with_bindings(
     std::thread::Builder::new()
         .name("serve-refresher".into())
         .spawn(move || cache::refresh_loop("", cache, refresher, first_refresh, stop_rx))
-        .map_err(|e| Error::new(format!("cannot start the refresher thread: {e}")))?;
+        .map_err(|source| ServeError::Thread {
+            what: "refresher thread",
+            source,
+        })?;
     for (name, cache, refresher) in binding_refreshers {
         let (stop_refresher, stop_rx) = mpsc::channel();
         stop_refreshers.push(stop_refresher);
@@ -315,7 +329,10 @@ pub fn start_with_bindings(
         std::thread::Builder::new()
             .name(format!("serve-binding-{name}"))
             .spawn(move || cache::refresh_loop(&label, cache, refresher, now, stop_rx))
-            .map_err(|e| Error::new(format!("cannot start the refresher thread: {e}")))?;
+            .map_err(|source| ServeError::Thread {
+                what: "refresher thread",
+                source,
+            })?;
     }
 
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -328,7 +345,10 @@ pub fn start_with_bindings(
     let server = std::thread::Builder::new()
         .name("serve-http".into())
         .spawn(move || runtime.block_on(conns::serve_loop(listener, state, limits, shutdown_rx)))
-        .map_err(|e| Error::new(format!("cannot start the server thread: {e}")))?;
+        .map_err(|source| ServeError::Thread {
+            what: "server thread",
+            source,
+        })?;
 
     Ok(ServerHandle {
         addr,

@@ -71,9 +71,13 @@ pub fn from_profile(name: &str) -> Result<AccessKeys> {
     find_in_profile(name, None)?.ok_or_else(|| missing_keys(name, false))
 }
 
-/// Keys from profile `name`, or `None` when no file gives the profile both keys;
-/// `creds_dir` is the aws-creds directory (`None`: its default).
+/// Keys from profile `name`, or `None` when no file gives the profile both keys. A configured
+/// key store (`--key-store`, `$AWS_SIGNING_HELPER_KEY_STORE`) is asked first; `creds_dir` is
+/// the aws-creds directory, asked last (`None`: its default).
 pub fn find_in_profile(name: &str, creds_dir: Option<&Path>) -> Result<Option<AccessKeys>> {
+    if let Some(keys) = crate::keystore::find(name)? {
+        return Ok(Some(keys));
+    }
     let sources = [
         (read_ini(&credentials_path())?, name.to_string()),
         (

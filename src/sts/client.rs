@@ -249,7 +249,8 @@ pub fn send(
     }
 }
 
-fn redact_token(canonical_request: &str) -> String {
+/// The canonical request with the session token's value hidden (for `--debug`).
+pub(crate) fn redact_token(canonical_request: &str) -> String {
     canonical_request
         .lines()
         .map(|l| {

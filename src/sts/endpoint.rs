@@ -36,7 +36,7 @@ pub fn resolve_endpoint(
     endpoint_flag: &str,
     settings: &aws_config::Settings,
 ) -> Result<Endpoint> {
-    let region = region(region_flag, settings)?;
+    let region = resolve_region(region_flag, settings)?;
     // The SDKs' order: the flag, the environment (service, then global), then the shared
     // config (service, then global); the settings already drop ignored ones.
     let from_env = || {
@@ -73,7 +73,7 @@ pub fn resolve_iam_endpoint(
     endpoint_flag: &str,
     settings: &aws_config::Settings,
 ) -> Result<Endpoint> {
-    let region = region(region_flag, settings)?.unwrap_or_default();
+    let region = resolve_region(region_flag, settings)?.unwrap_or_default();
     let (global, signing_region) = if region.starts_with("cn-") {
         ("https://iam.cn-north-1.amazonaws.com.cn", "cn-north-1")
     } else if region.starts_with("us-gov-") {
@@ -101,7 +101,10 @@ pub fn resolve_iam_endpoint(
 }
 
 /// The region from the flag, the environment or the profile, checked.
-fn region(region_flag: &str, settings: &aws_config::Settings) -> Result<Option<String>> {
+pub fn resolve_region(
+    region_flag: &str,
+    settings: &aws_config::Settings,
+) -> Result<Option<String>> {
     let region = Some(region_flag.to_string())
         .filter(|r| !r.is_empty())
         .or_else(|| env("AWS_REGION"))

@@ -29,6 +29,7 @@ pub mod creds_dir;
 pub(crate) mod endpoint;
 pub(crate) mod error;
 pub mod federation_token;
+pub mod handoff;
 pub mod mfa;
 pub mod profile;
 pub mod seed;

@@ -42,6 +42,9 @@ pub struct SourceSpec {
     /// aws-sts-helpers' credential directory (`None`: `$AWS_SIGNING_HELPER_CREDS_DIR`, else
     /// `~/aws-creds`), the last place a profile's keys are looked for.
     pub creds_dir: Option<std::path::PathBuf>,
+    /// The key store asked first for a profile's keys (`None`: `$AWS_SIGNING_HELPER_KEY_STORE`'s,
+    /// if set).
+    pub key_store: Option<crate::keystore::Config>,
 }
 
 /// The source of the keys, resolved.
@@ -57,6 +60,9 @@ pub enum Source {
 
 /// Resolves the source.
 pub fn resolve(spec: &SourceSpec) -> Result<Source> {
+    if let Some(store) = &spec.key_store {
+        crate::keystore::select(store.clone());
+    }
     let ra_given = matches!(spec.rolesanywhere, RolesAnywhereSource::Given(_));
     let kind = match spec.kind {
         SourceKind::Auto if ra_given => SourceKind::RolesAnywhere,

@@ -37,11 +37,38 @@ pub fn xml_values(
     body: &[u8],
     paths: &[&str],
 ) -> std::result::Result<Vec<Option<Zeroizing<String>>>, XmlError> {
+    let mut out: Vec<Option<Zeroizing<String>>> = vec![None; paths.len()];
+    walk(body, paths, &mut |i, text| {
+        if out[i].is_none() {
+            out[i] = Some(Zeroizing::new(text.to_string()));
+        }
+    })?;
+    Ok(out)
+}
+
+/// Every element's text at each path (lists such as `…/AttachedPolicies/member/PolicyArn`),
+/// in document order.
+pub fn xml_lists(
+    body: &[u8],
+    paths: &[&str],
+) -> std::result::Result<Vec<Vec<Zeroizing<String>>>, XmlError> {
+    let mut out: Vec<Vec<Zeroizing<String>>> = vec![Vec::new(); paths.len()];
+    walk(body, paths, &mut |i, text| {
+        out[i].push(Zeroizing::new(text.to_string()));
+    })?;
+    Ok(out)
+}
+
+/// Calls `found(i, text)` for every element at `paths[i]`, text trimmed.
+fn walk(
+    body: &[u8],
+    paths: &[&str],
+    found: &mut dyn FnMut(usize, &str),
+) -> std::result::Result<(), XmlError> {
     use quick_xml::events::Event;
     let text = std::str::from_utf8(body).map_err(|_| XmlError::NotUtf8)?;
     let mut reader = quick_xml::Reader::from_str(text);
     let mut stack: Vec<String> = Vec::new();
-    let mut out: Vec<Option<Zeroizing<String>>> = vec![None; paths.len()];
     let mut current = Zeroizing::new(String::new());
     let bad = |e: &dyn std::fmt::Display| XmlError::Malformed(e.to_string());
     loop {
@@ -52,7 +79,7 @@ pub fn xml_values(
             }
             Event::Empty(e) => {
                 stack.push(e.local_name().into_inner().to_string());
-                store(&stack, paths, &mut out, "");
+                store(&stack, paths, found, "");
                 stack.pop();
             }
             Event::Text(t) => current.push_str(&t.xml10_content()),
@@ -68,7 +95,7 @@ pub fn xml_values(
                 }
             }
             Event::End(_) => {
-                store(&stack, paths, &mut out, &current);
+                store(&stack, paths, found, &current);
                 current.clear();
                 stack.pop();
             }
@@ -77,19 +104,16 @@ pub fn xml_values(
         }
     }
     if stack.is_empty() {
-        Ok(out)
+        Ok(())
     } else {
         Err(bad(&"unexpected end of document"))
     }
 }
 
-fn store(stack: &[String], paths: &[&str], out: &mut [Option<Zeroizing<String>>], text: &str) {
+fn store(stack: &[String], paths: &[&str], found: &mut dyn FnMut(usize, &str), text: &str) {
     for (i, p) in paths.iter().enumerate() {
-        if out[i].is_none()
-            && p.split('/').count() == stack.len()
-            && p.split('/').zip(stack).all(|(a, b)| a == b)
-        {
-            out[i] = Some(Zeroizing::new(text.trim().to_string()));
+        if p.split('/').count() == stack.len() && p.split('/').zip(stack).all(|(a, b)| a == b) {
+            found(i, text.trim());
         }
     }
 }

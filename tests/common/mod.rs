@@ -677,3 +677,92 @@ pub fn run_in_pty(args: &[String], env: &[(&str, &str)], answers: &[&str]) -> Pt
         stdout: std::fs::read_to_string(&out_file).unwrap_or_default(),
     }
 }
+
+/// An emulator started with `emulator --background --state STATE` (control plane and
+/// CreateSession); killed (by its pid) when dropped.
+pub struct Background {
+    pub url: String,
+    pub pid: u32,
+    pub server_ca: PathBuf,
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.pid.to_string()).status();
+    }
+}
+
+pub fn start_background(pki: &Pki, state: &Path) -> Background {
+    let server_ca = pki.path("server-ca.pem");
+    let out = Command::new(bin())
+        .args(["emulator", "--background", "--state"])
+        .arg(state)
+        .arg("--server-ca-out")
+        .arg(&server_ca)
+        .output()
+        .expect("binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "emulator did not start: {stderr}");
+    let pid = stderr
+        .split("pid ")
+        .nth(1)
+        .and_then(|s| s.split(';').next())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no pid in {stderr:?}"));
+    let url = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    Background {
+        url,
+        pid,
+        server_ca,
+    }
+}
+
+pub fn have_aws_cli() -> bool {
+    let ok = Command::new("aws")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the AWS CLI is required in CI (.ci/requirements.txt: awscli)"
+        );
+        eprintln!("skipping: the AWS CLI is not installed (pip install -r .ci/requirements.txt)");
+    }
+    ok
+}
+
+/// Runs `aws ARGS --region us-east-1 --output json` with only `PATH`, `HOME`, example keys and
+/// `env` in its environment: (exit code, stdout JSON, stderr).
+pub fn aws_cli(
+    home: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (i32, serde_json::Value, String) {
+    let out = Command::new("aws")
+        .args(args)
+        .args(["--region", "us-east-1", "--output", "json"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        )
+        .envs(env.iter().copied())
+        .output()
+        .expect("aws runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = if stdout.trim().is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    };
+    (
+        out.status.code().unwrap_or(-1),
+        json,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

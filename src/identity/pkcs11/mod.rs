@@ -16,6 +16,7 @@
 //! re-insertion. RSA uses CKM_SHA*_RSA_PKCS when the token has it, else CKM_RSA_PKCS over a
 //! DigestInfo; EC hashes locally and uses CKM_ECDSA, converting r‖s to DER.
 
+pub mod error;
 mod ffi;
 pub mod uri;
 
@@ -33,8 +34,10 @@ use zeroize::Zeroizing;
 
 use super::file::{PasswordPrompts, Prompter, TerminalPrompter};
 use super::{chain, Certificate, Curve, Digest, Identity, KeyType, Signer};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::identity::KeySpec;
+use error::ck;
+pub use error::Pkcs11Error;
 pub use uri::Pkcs11Uri;
 
 /// The environment variable that may hold the user PIN.
@@ -48,26 +51,6 @@ const USER_PIN_PROMPTS: PasswordPrompts = PasswordPrompts {
     retry: "Incorrect user PIN. Please re-enter your user PIN:",
     what: "PKCS#11 user PIN",
 };
-
-fn ck(what: &str, e: CkError) -> Error {
-    match e {
-        CkError::Pkcs11(rv, _) => Error::new(format!("{what}: CKR_{}", rv_name(rv))),
-        other => Error::new(format!("{what}: {other}")),
-    }
-}
-
-/// `PinIncorrect` → `PIN_INCORRECT`.
-fn rv_name(rv: RvError) -> String {
-    let debug = format!("{rv:?}");
-    let mut out = String::new();
-    for (i, c) in debug.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.push(c.to_ascii_uppercase());
-    }
-    out
-}
 
 /// A loaded, initialised module.
 #[derive(Clone)]
@@ -84,13 +67,13 @@ fn open_module(lib: &str, uri: &Pkcs11Uri) -> Result<Module> {
             .clone()
             .unwrap_or_else(|| DEFAULT_MODULE.to_string())
     };
-    let ctx = Pkcs11::new(&path).map_err(|e| {
-        Error::new(format!("Failed to load provider library {path}: {e}"))
-            .hint("pass the token's PKCS#11 module with --pkcs11-lib, e.g. /usr/lib/softhsm/libsofthsm2.so or /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so")
+    let ctx = Pkcs11::new(&path).map_err(|source| Pkcs11Error::Module {
+        path: path.clone(),
+        source,
     })?;
     match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
         Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
-        Err(e) => return Err(ck(&format!("cannot initialise PKCS#11 module {path}"), e)),
+        Err(e) => return Err(ck(format!("cannot initialise PKCS#11 module {path}"), e).into()),
     }
     Ok(Module { ctx, path })
 }
@@ -214,7 +197,7 @@ fn certs_in_session(
         .find_objects(&search_template(ObjectClass::CERTIFICATE, id, label))
         .map_err(|e| {
             ck(
-                &format!("cannot search token {:?} for certificates", slot.label),
+                format!("cannot search token {:?} for certificates", slot.label),
                 e,
             )
         })?;
@@ -276,30 +259,22 @@ impl Pins {
     }
 }
 
-fn pin_hint() -> String {
-    format!(
-        "give the PIN with pin-source=file:/path in the URI, or the {PIN_ENV} environment variable"
-    )
-}
-
 /// Logs the session in as the user, prompting if no PIN was given. Remembers a prompted PIN.
 fn login_user(session: &Session, slot: &TokenSlot, pins: &mut Pins) -> Result<()> {
     let token = &slot.label;
     if let Some(pin) = &pins.user {
         return match do_login(session, UserType::User, pin) {
             Ok(()) => Ok(()),
-            Err(RvError::PinIncorrect) => Err(Error::new(format!(
-                "user authentication failed for token {token:?}: incorrect PIN (CKR_PIN_INCORRECT)"
-            ))
-            .hint(if pins.given {
-                "check the PIN in the URI or in AWS_SIGNING_HELPER_PKCS11_PIN; it is not retried, so the token is not locked by this".to_string()
-            } else {
-                pin_hint()
-            })),
-            Err(rv) => Err(Error::new(format!(
-                "user authentication failed for token {token:?}: CKR_{}",
-                rv_name(rv)
-            ))),
+            Err(RvError::PinIncorrect) => Err(Pkcs11Error::PinIncorrect {
+                token: token.clone(),
+                given: pins.given,
+            }
+            .into()),
+            Err(rv) => Err(Pkcs11Error::Login {
+                token: token.clone(),
+                rv,
+            }
+            .into()),
         };
     }
     let mut prompter = TerminalPrompter;
@@ -311,10 +286,11 @@ fn login_user(session: &Session, slot: &TokenSlot, pins: &mut Pins) -> Result<()
             USER_PIN_PROMPTS.retry
         };
         let Some(pin) = prompter.ask(prompt) else {
-            return Err(Error::new(format!(
-                "one matching slot, but no user PIN provided for token {token:?}"
-            ))
-            .hint(pin_hint()));
+            return Err(Pkcs11Error::NoPin {
+                token: token.clone(),
+                at_login: true,
+            }
+            .into());
         };
         match do_login(session, UserType::User, &pin) {
             Ok(()) => {
@@ -323,10 +299,11 @@ fn login_user(session: &Session, slot: &TokenSlot, pins: &mut Pins) -> Result<()
             }
             Err(RvError::PinIncorrect) => continue,
             Err(rv) => {
-                result = Some(Err(Error::new(format!(
-                    "user authentication failed for token {token:?}: CKR_{}",
-                    rv_name(rv)
-                ))));
+                result = Some(Err(Pkcs11Error::Login {
+                    token: token.clone(),
+                    rv,
+                }
+                .into()));
                 break;
             }
         }
@@ -337,9 +314,10 @@ fn login_user(session: &Session, slot: &TokenSlot, pins: &mut Pins) -> Result<()
             Ok(())
         }
         Some(Err(e)) => Err(e),
-        None => Err(Error::new(format!(
-            "user authentication failed for token {token:?}: incorrect PIN after 3 attempts"
-        ))),
+        None => Err(Pkcs11Error::PinGaveUp {
+            token: token.clone(),
+        }
+        .into()),
     }
 }
 
@@ -358,7 +336,7 @@ fn public_certs(module: &Module, slots: &[TokenSlot], uri: &Pkcs11Uri) -> Result
     for slot in slots {
         let session = module.ctx.open_ro_session(slot.slot).map_err(|e| {
             ck(
-                &format!("cannot open a session on token {:?}", slot.label),
+                format!("cannot open a session on token {:?}", slot.label),
                 e,
             )
         })?;
@@ -384,32 +362,23 @@ pub fn list_certificates(uri_text: &str, lib: &str) -> Result<Vec<(Certificate, 
     if found.is_empty() {
         let shown = display_uri(uri_text);
         match slots.len() {
-            0 => {
-                return Err(Error::new(format!("no matching slots for {shown}")).hint(
-                    "check the token/slot attributes of the URI; list tokens with p11tool --list-tokens or pkcs11-tool -L",
-                ))
-            }
+            0 => return Err(Pkcs11Error::NoSlots { what: shown }.into()),
             1 => {}
-            n => {
-                return Err(Error::new(format!(
-                    "multiple matching slots ({n}) and no certificate matches {shown} without logging in"
-                ))
-                .hint("add token= to the URI so that one token matches"))
-            }
+            n => return Err(Pkcs11Error::ManySlots { n, uri: shown }.into()),
         }
         let mut pins = Pins::resolve(None, Some(&uri))?;
         if pins.user.is_none() {
-            return Err(Error::new(format!(
-                "one matching slot, but no user PIN provided: no certificate of token {:?} matches {shown} without logging in",
-                slots[0].label
-            ))
-            .hint(pin_hint()));
+            return Err(Pkcs11Error::NoPinToList {
+                token: slots[0].label.clone(),
+                uri: shown,
+            }
+            .into());
         }
         {
             let slot = &slots[0];
             let session = module.ctx.open_ro_session(slot.slot).map_err(|e| {
                 ck(
-                    &format!("cannot open a session on token {:?}", slot.label),
+                    format!("cannot open a session on token {:?}", slot.label),
                     e,
                 )
             })?;
@@ -454,23 +423,24 @@ pub fn load(spec: &KeySpec, purpose: super::source::Purpose) -> Result<Identity>
     if let Some(uri) = &cert_uri {
         let slots = matching_slots(&module, uri)?;
         if slots.is_empty() {
-            return Err(Error::new(format!("no matching slots for {}", display_uri(&spec.certificate)))
-                .hint("check the token/slot attributes of the URI; list tokens with p11tool --list-tokens or pkcs11-tool -L"));
+            return Err(Pkcs11Error::NoSlots {
+                what: display_uri(&spec.certificate),
+            }
+            .into());
         }
         let mut found = public_certs(&module, &slots, uri)?;
         if found.is_empty() {
             if slots.len() > 1 {
-                return Err(Error::new(format!(
-                    "no matching certificates for --certificate {} (searched {} tokens without logging in)",
-                    display_uri(&spec.certificate),
-                    slots.len()
-                ))
-                .hint("add token= to the URI so that one token matches"));
+                return Err(Pkcs11Error::NoCertsOnTokens {
+                    uri: display_uri(&spec.certificate),
+                    n: slots.len(),
+                }
+                .into());
             }
             let slot = &slots[0];
             let session = module.ctx.open_ro_session(slot.slot).map_err(|e| {
                 ck(
-                    &format!("cannot open a session on token {:?}", slot.label),
+                    format!("cannot open a session on token {:?}", slot.label),
                     e,
                 )
             })?;
@@ -480,19 +450,18 @@ pub fn load(spec: &KeySpec, purpose: super::source::Purpose) -> Result<Identity>
         }
         match found.len() {
             0 => {
-                return Err(Error::new(format!(
-                    "no matching certificates for --certificate {}",
-                    display_uri(&spec.certificate)
-                ))
-                .hint("list the token's certificates with: aws_signing_helper read-certificate-data --certificate 'pkcs11:token=...'"))
+                return Err(Pkcs11Error::NoCerts {
+                    uri: display_uri(&spec.certificate),
+                }
+                .into())
             }
             1 => {}
             n => {
-                return Err(Error::new(format!(
-                    "multiple matching certificates ({n}) for --certificate {}",
-                    display_uri(&spec.certificate)
-                ))
-                .hint("add object= or id= to the URI; read-certificate-data lists each certificate's URI"))
+                return Err(Pkcs11Error::ManyCerts {
+                    n,
+                    uri: display_uri(&spec.certificate),
+                }
+                .into())
             }
         }
         let tc = found.remove(0);
@@ -530,41 +499,31 @@ pub fn load(spec: &KeySpec, purpose: super::source::Purpose) -> Result<Identity>
             k.object_type = None;
             (k, true)
         }
-        (None, None) => {
-            return Err(Error::new("no PKCS#11 private key: --private-key is not a pkcs11: URI and --certificate names no token certificate"))
-        }
+        (None, None) => return Err(Pkcs11Error::NoKeyUri.into()),
     };
     let slots = matching_slots(&module, &key_search)?;
     let slot = match (&slots[..], &token_cert) {
         ([], _) => {
-            return Err(Error::new(format!(
-                "no matching slots for the PKCS#11 key {}",
-                key_search.to_uri_string()
-            ))
-            .hint("check the token/slot attributes of the URI; list tokens with p11tool --list-tokens or pkcs11-tool -L"))
+            return Err(Pkcs11Error::NoSlots {
+                what: format!("the PKCS#11 key {}", key_search.to_uri_string()),
+            }
+            .into())
         }
         ([one], _) => one.clone(),
         (many, Some(tc)) => match many.iter().find(|s| s.slot == tc.slot.slot) {
             Some(s) => s.clone(),
-            None => {
-                return Err(Error::new(
-                    "Could not identify unique slot for PKCS#11 key",
-                )
-                .hint("add token= to the --private-key URI"))
-            }
+            None => return Err(Pkcs11Error::KeySlot { uri: None }.into()),
         },
         (_, None) => {
-            return Err(Error::new(format!(
-                "Could not identify unique slot for PKCS#11 key {}: {} tokens match",
-                key_search.to_uri_string(),
-                slots.len()
-            ))
-            .hint("add token= to the --private-key URI"))
+            return Err(Pkcs11Error::KeySlot {
+                uri: Some((key_search.to_uri_string(), slots.len())),
+            }
+            .into())
         }
     };
     let session = module.ctx.open_ro_session(slot.slot).map_err(|e| {
         ck(
-            &format!("cannot open a session on token {:?}", slot.label),
+            format!("cannot open a session on token {:?}", slot.label),
             e,
         )
     })?;
@@ -597,7 +556,7 @@ pub fn load(spec: &KeySpec, purpose: super::source::Purpose) -> Result<Identity>
             ))
             .map_err(|e| {
                 ck(
-                    &format!("cannot search token {:?} for private keys", slot.label),
+                    format!("cannot search token {:?} for private keys", slot.label),
                     e,
                 )
             })?;
@@ -606,11 +565,7 @@ pub fn load(spec: &KeySpec, purpose: super::source::Purpose) -> Result<Identity>
         }
         seen_any = true;
         if certificate.is_none() && handles.len() > 1 {
-            return Err(Error::new(format!(
-                "multiple matching private keys ({}), but no certificate provided to match with",
-                handles.len()
-            ))
-            .hint("add object= or id= to the --private-key URI, or pass --certificate"));
+            return Err(Pkcs11Error::ManyKeys { n: handles.len() }.into());
         }
         for handle in handles {
             let candidate = match Pkcs11Signer::describe(
@@ -663,11 +618,11 @@ pub fn load(spec: &KeySpec, purpose: super::source::Purpose) -> Result<Identity>
         } else {
             "the matching private keys are of unsupported types".to_string()
         };
-        return Err(Error::new(format!(
-            "unable to find matching private key on token {:?}: {what}",
-            slot.label
-        ))
-        .hint("check object=/id= of the key URI; pkcs11-tool --list-objects --login shows the token's keys"));
+        return Err(Pkcs11Error::NoMatchingKey {
+            token: slot.label.clone(),
+            why: what,
+        }
+        .into());
     };
     let _ = purpose;
     Ok(Identity {
@@ -785,7 +740,7 @@ impl Pkcs11Signer {
         let mut remembered = self
             .context_pin
             .lock()
-            .map_err(|_| Error::new("PKCS#11 context PIN lock poisoned"))?;
+            .map_err(|_| Pkcs11Error::LockPoisoned)?;
         let pin = match (remembered.as_ref(), self.reuse_pin, &self.user_pin) {
             (Some(p), _, _) => p.clone(),
             (None, true, Some(user)) => user.clone(),
@@ -794,13 +749,11 @@ impl Pkcs11Signer {
                     "Please enter your context-specific PIN for private key object ({}):",
                     self.key_uri()
                 );
-                TerminalPrompter.ask(&prompt).ok_or_else(|| {
-                    Error::new(format!(
-                        "the key {} needs its PIN for every signature (CKA_ALWAYS_AUTHENTICATE) and no terminal is available to ask for it",
-                        self.key_uri()
-                    ))
-                    .hint("pass --reuse-pin to use the user PIN as the context-specific PIN")
-                })?
+                TerminalPrompter
+                    .ask(&prompt)
+                    .ok_or_else(|| Pkcs11Error::NoContextPin {
+                        key: self.key_uri(),
+                    })?
             }
         };
         match do_login(session, UserType::ContextSpecific, &pin) {
@@ -808,33 +761,32 @@ impl Pkcs11Signer {
                 *remembered = Some(pin);
                 Ok(())
             }
-            Err(rv) => Err(Error::new(format!(
-                "user re-authentication failed for {}: CKR_{}",
-                self.key_uri(),
-                rv_name(rv)
-            ))),
+            Err(rv) => Err(Pkcs11Error::ContextLogin {
+                key: self.key_uri(),
+                rv,
+            }
+            .into()),
         }
     }
 
     fn raw_sign(&self, mechanism: &Mechanism, data: &[u8]) -> Result<Vec<u8>> {
         let session = self.module.ctx.open_ro_session(self.slot).map_err(|e| {
             ck(
-                &format!("cannot open a session on token {:?}", self.token),
+                format!("cannot open a session on token {:?}", self.token),
                 e,
             )
         })?;
         if self.login_required {
             let Some(pin) = &self.user_pin else {
-                return Err(
-                    Error::new(format!("no user PIN for token {:?}", self.token)).hint(pin_hint()),
-                );
+                return Err(Pkcs11Error::NoPin {
+                    token: self.token.clone(),
+                    at_login: false,
+                }
+                .into());
             };
-            do_login(&session, UserType::User, pin).map_err(|rv| {
-                Error::new(format!(
-                    "user authentication failed for token {:?}: CKR_{}",
-                    self.token,
-                    rv_name(rv)
-                ))
+            do_login(&session, UserType::User, pin).map_err(|rv| Pkcs11Error::Login {
+                token: self.token.clone(),
+                rv,
             })?;
         }
         let template = search_template(
@@ -846,10 +798,10 @@ impl Pkcs11Signer {
             .find_objects(&template)
             .map_err(|e| ck("cannot search for the private key", e))?;
         let [key] = handles[..] else {
-            return Err(Error::new(format!(
-                "the private key {} is no longer on the token (or no longer unique)",
-                self.key_uri()
-            )));
+            return Err(Pkcs11Error::KeyGone {
+                key: self.key_uri(),
+            }
+            .into());
         };
         if self.always_authenticate {
             session
@@ -857,11 +809,11 @@ impl Pkcs11Signer {
                 .map_err(|e| ck("C_SignInit failed", e))?;
             self.context_login(&session)?;
             return ffi::sign_after_init(&self.module.path, session.handle(), data)
-                .map_err(|rv| Error::new(format!("C_Sign failed: {rv}")));
+                .map_err(|why| Pkcs11Error::Sign { why }.into());
         }
         session
             .sign(mechanism, key, data)
-            .map_err(|e| ck(&format!("signing with {} failed", self.key_uri()), e))
+            .map_err(|e| ck(format!("signing with {} failed", self.key_uri()), e).into())
     }
 }
 
@@ -895,25 +847,17 @@ fn digest_info_prefix(digest: Digest) -> &'static [u8] {
 }
 
 /// Converts a raw `r‖s` ECDSA signature to DER.
-pub fn ecdsa_raw_to_der(curve: Curve, raw: &[u8]) -> Result<Vec<u8>> {
-    let bad = |e: ecdsa::Error| {
-        Error::new(format!(
-            "the token returned a malformed ECDSA signature: {e}"
-        ))
-    };
+pub fn ecdsa_raw_to_der(curve: Curve, raw: &[u8]) -> std::result::Result<Vec<u8>, ecdsa::Error> {
     Ok(match curve {
-        Curve::P256 => ecdsa::Signature::<p256::NistP256>::from_slice(raw)
-            .map_err(bad)?
+        Curve::P256 => ecdsa::Signature::<p256::NistP256>::from_slice(raw)?
             .to_der()
             .as_bytes()
             .to_vec(),
-        Curve::P384 => ecdsa::Signature::<p384::NistP384>::from_slice(raw)
-            .map_err(bad)?
+        Curve::P384 => ecdsa::Signature::<p384::NistP384>::from_slice(raw)?
             .to_der()
             .as_bytes()
             .to_vec(),
-        Curve::P521 => ecdsa::Signature::<p521::NistP521>::from_slice(raw)
-            .map_err(bad)?
+        Curve::P521 => ecdsa::Signature::<p521::NistP521>::from_slice(raw)?
             .to_der()
             .as_bytes()
             .to_vec(),
@@ -958,11 +902,9 @@ impl Signer for Pkcs11Signer {
                 let mut hash = digest.hash(message);
                 hash.truncate(curve_bytes(curve));
                 let raw = self.raw_sign(&Mechanism::Ecdsa, &hash)?;
-                ecdsa_raw_to_der(curve, &raw)
+                ecdsa_raw_to_der(curve, &raw).map_err(|e| Pkcs11Error::BadSignature(e).into())
             }
-            KeyType::MlDsa(_) => Err(Error::new(
-                "unsupported algorithm: ML-DSA keys on PKCS#11 tokens",
-            )),
+            KeyType::MlDsa(_) => Err(Pkcs11Error::MlDsa.into()),
         }
     }
 }

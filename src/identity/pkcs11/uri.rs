@@ -9,6 +9,7 @@
 
 use zeroize::Zeroizing;
 
+use super::Pkcs11Error;
 use crate::error::{Error, Result};
 
 /// A parsed PKCS#11 URI. The PIN is wiped on drop and never printed.
@@ -43,8 +44,12 @@ impl std::fmt::Debug for Pkcs11Uri {
 
 const KNOWN_TYPES: [&str; 5] = ["cert", "private", "public", "secret-key", "data"];
 
-fn malformed(what: &str, uri_hint: &str) -> Error {
-    Error::new(format!("Malformed pkcs11 URI: {what}")).hint(uri_hint.to_string())
+fn malformed(what: &str, hint: &'static str) -> Error {
+    Pkcs11Error::Malformed {
+        what: what.to_string(),
+        hint,
+    }
+    .into()
 }
 
 const URI_HINT: &str = "use RFC 7512 syntax, e.g. pkcs11:token=MyToken;object=my-key?pin-source=file:/path/to/pin (percent-encode ; ? & = % in values)";
@@ -111,8 +116,9 @@ impl Pkcs11Uri {
                 "slot-id" => {
                     let v = decode_text(value, name)?;
                     uri.slot_id = Some(v.parse().map_err(|_| {
-                        Error::new(format!("slot-id must be a number: {v}"))
-                            .hint("slot-id is the decimal slot number shown by p11tool --list-tokens or pkcs11-tool -L")
+                        Error::from(Pkcs11Error::SlotId {
+                            value: v.to_string(),
+                        })
                     })?);
                 }
                 "object" => uri.object = Some(decode_text(value, name)?),
@@ -186,27 +192,24 @@ impl Pkcs11Uri {
             .strip_prefix("file://")
             .or_else(|| source.strip_prefix("file:"))
             .or_else(|| source.starts_with('/').then_some(source.as_str()))
-            .ok_or_else(|| {
-                Error::new(format!(
-                    "unsupported pin-source {source:?} in the pkcs11 URI"
-                ))
-                .hint("use pin-source=file:/path/to/pin-file")
+            .ok_or_else(|| Pkcs11Error::PinSource {
+                source: source.clone(),
             })?;
         let data = crate::files::read_file(
             std::path::Path::new(path),
             crate::files::CAP_PEM,
             "PIN file",
         )
-        .map_err(|e| {
-            e.or_io(|e| {
-                Error::new(format!(
-                    "cannot read the PIN file {path} named by pin-source: {}",
-                    e.kind()
-                ))
-            })
+        .map_err(|e| match e {
+            crate::files::Error::Io { source, .. } => Pkcs11Error::PinFileRead {
+                path: path.to_string(),
+                source,
+            },
+            other => Pkcs11Error::PinFileRefused(other),
         })?;
-        let text = std::str::from_utf8(&data)
-            .map_err(|_| Error::new(format!("the PIN file {path} is not UTF-8 text")))?;
+        let text = std::str::from_utf8(&data).map_err(|_| Pkcs11Error::PinFileText {
+            path: path.to_string(),
+        })?;
         let line = text.lines().next().unwrap_or("");
         Ok(Some(Zeroizing::new(line.to_string())))
     }

@@ -7,8 +7,7 @@
 use zeroize::Zeroizing;
 
 use super::marshal::{self, cc, rc, Failure, Public, Response, Signature, Writer};
-use super::transport::{Connection, Target};
-use crate::error::Result;
+use super::transport::{Connection, Target, TransportError};
 
 /// How often a command is sent again when the TPM answers "retry" (`TPM_RC_RETRY`,
 /// `TPM_RC_YIELDED`, `TPM_RC_TESTING`).
@@ -22,7 +21,7 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn open(target: &Target) -> Result<Client> {
+    pub fn open(target: &Target) -> Result<Client, TransportError> {
         Ok(Client {
             conn: Connection::open(target)?,
             simulator: target.is_simulator(),

@@ -6,7 +6,75 @@
 
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+/// Why bytes to or from the TPM are not what the wire format says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WireError {
+    /// `what` ends before its end.
+    Truncated { what: String },
+    /// A `TPM2B_*` buffer over 65535 bytes.
+    TooLong,
+    /// `n` bytes follow the `what`.
+    Extra { n: usize, what: String },
+    /// The `what` names an algorithm we do not know.
+    UnknownScheme { what: String, alg: u16 },
+    /// A public area of a type other than RSA or ECC.
+    KeyType { alg: u16 },
+    /// A signature of a type other than RSASSA or ECDSA.
+    SignatureType { alg: u16 },
+    /// A command over 4 GiB.
+    CommandTooLarge,
+    /// A password over 65535 bytes.
+    PasswordTooLong,
+    /// The response header says `size` bytes; `got` arrived.
+    HeaderSize { size: u32, got: usize },
+    /// The response tag is neither of the two.
+    Tag { tag: u16 },
+}
+
+impl WireError {
+    /// Nothing the user can do about a malformed exchange.
+    pub fn hint(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+impl std::fmt::Display for WireError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WireError::Truncated { what } => write!(f, "malformed TPM data: {what} is truncated"),
+            WireError::TooLong => f.write_str("a TPM2B buffer is longer than 65535 bytes"),
+            WireError::Extra { n, what } => {
+                write!(f, "malformed TPM data: {n} extra bytes after the {what}")
+            }
+            WireError::UnknownScheme { what, alg } => {
+                write!(f, "malformed TPM data: unknown {what} {}", alg::name(*alg))
+            }
+            WireError::KeyType { alg } => write!(
+                f,
+                "unsupported TPMv2 key type: {} (neither RSA nor ECC)",
+                alg::name(*alg)
+            ),
+            WireError::SignatureType { alg } => write!(
+                f,
+                "the TPM returned a {} signature, not the RSASSA or ECDSA one asked for",
+                alg::name(*alg)
+            ),
+            WireError::CommandTooLarge => f.write_str("TPM command too large"),
+            WireError::PasswordTooLong => f.write_str("the TPM password is too long"),
+            WireError::HeaderSize { size, got } => write!(
+                f,
+                "malformed TPM response: header says {size} bytes, got {got}"
+            ),
+            WireError::Tag { tag } => write!(f, "malformed TPM response: tag 0x{tag:04x}"),
+        }
+    }
+}
+
+impl std::error::Error for WireError {}
+
+crate::error::typed_error!(WireError);
+
+type Result<T, E = WireError> = std::result::Result<T, E>;
 
 /// Structure tags (`TPM_ST_*`).
 pub const ST_NO_SESSIONS: u16 = 0x8001;
@@ -97,8 +165,10 @@ pub mod attr {
     pub const SIGN: u32 = 1 << 18;
 }
 
-fn truncated(what: &str) -> Error {
-    Error::new(format!("malformed TPM data: {what} is truncated"))
+fn truncated(what: &str) -> WireError {
+    WireError::Truncated {
+        what: what.to_string(),
+    }
 }
 
 /// Appends big-endian fields.
@@ -121,8 +191,7 @@ impl Writer {
     }
     /// A `TPM2B_*`: 2-byte size, then the bytes.
     pub fn tpm2b(&mut self, v: &[u8]) -> Result<&mut Self> {
-        let size = u16::try_from(v.len())
-            .map_err(|_| Error::new("a TPM2B buffer is longer than 65535 bytes"))?;
+        let size = u16::try_from(v.len()).map_err(|_| WireError::TooLong)?;
         self.u16(size);
         self.0.extend_from_slice(v);
         Ok(self)
@@ -156,10 +225,10 @@ impl<'a> Reader<'a> {
         if self.0.is_empty() {
             Ok(())
         } else {
-            Err(Error::new(format!(
-                "malformed TPM data: {} extra bytes after the {what}",
-                self.0.len()
-            )))
+            Err(WireError::Extra {
+                n: self.0.len(),
+                what: what.to_string(),
+            })
         }
     }
 }
@@ -213,10 +282,10 @@ impl Scheme {
                 s.count = r.u16(what)?;
             }
         } else if !matches!(alg, alg::NULL | alg::RSAES) {
-            return Err(Error::new(format!(
-                "malformed TPM data: unknown {what} {}",
-                alg::name(alg)
-            )));
+            return Err(WireError::UnknownScheme {
+                what: what.to_string(),
+                alg,
+            });
         }
         Ok(s)
     }
@@ -327,12 +396,7 @@ impl Public {
                     y,
                 }
             }
-            other => {
-                return Err(Error::new(format!(
-                    "unsupported TPMv2 key type: {} (neither RSA nor ECC)",
-                    alg::name(other)
-                )))
-            }
+            other => return Err(WireError::KeyType { alg: other }),
         };
         r.finish("public area")?;
         Ok(Public {
@@ -430,10 +494,7 @@ impl Signature {
                 r: r.tpm2b("ECDSA r")?.to_vec(),
                 s: r.tpm2b("ECDSA s")?.to_vec(),
             }),
-            other => Err(Error::new(format!(
-                "the TPM returned a {} signature, not the RSASSA or ECDSA one asked for",
-                alg::name(other)
-            ))),
+            other => Err(WireError::SignatureType { alg: other }),
         }
     }
 
@@ -464,7 +525,7 @@ pub fn command(
     // TPMS_AUTH_COMMAND: handle, empty nonce, attributes, hmac (the password).
     let session_len = password.map(|p| 4 + 2 + 1 + 2 + p.len());
     let total = 10 + 4 * handles.len() + session_len.map_or(0, |n| 4 + n) + params.len();
-    let size = u32::try_from(total).map_err(|_| Error::new("TPM command too large"))?;
+    let size = u32::try_from(total).map_err(|_| WireError::CommandTooLarge)?;
     let mut buf = Zeroizing::new(Vec::with_capacity(total));
     let tag = if password.is_some() {
         ST_SESSIONS
@@ -478,8 +539,7 @@ pub fn command(
         buf.extend_from_slice(&h.to_be_bytes());
     }
     if let (Some(p), Some(n)) = (password, session_len) {
-        let p_len =
-            u16::try_from(p.len()).map_err(|_| Error::new("the TPM password is too long"))?;
+        let p_len = u16::try_from(p.len()).map_err(|_| WireError::PasswordTooLong)?;
         // n <= total, which fits in u32 (checked above).
         buf.extend_from_slice(&(n as u32).to_be_bytes());
         buf.extend_from_slice(&RS_PW.to_be_bytes());
@@ -612,16 +672,44 @@ impl std::fmt::Display for Rc {
     }
 }
 
-/// Why a command failed: the TPM said no, or the reply was unusable.
+/// Why a command failed: the TPM said no, the exchange was malformed, or the TPM could not be
+/// reached.
 #[derive(Debug)]
 pub enum Failure {
     Tpm(Rc),
-    Other(Error),
+    Wire(WireError),
+    Transport(super::transport::TransportError),
 }
 
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Failure::Other(e)
+impl From<WireError> for Failure {
+    fn from(e: WireError) -> Self {
+        Failure::Wire(e)
+    }
+}
+
+impl From<super::transport::TransportError> for Failure {
+    fn from(e: super::transport::TransportError) -> Self {
+        Failure::Transport(e)
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Tpm(code) => code.fmt(f),
+            Failure::Wire(e) => e.fmt(f),
+            Failure::Transport(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Failure::Tpm(_) => None,
+            Failure::Wire(e) => Some(e),
+            Failure::Transport(e) => Some(e),
+        }
     }
 }
 
@@ -639,10 +727,10 @@ pub fn check_header(data: &[u8]) -> std::result::Result<u16, Failure> {
     let size = r.u32("response header")?;
     let code = r.u32("response header")?;
     if usize::try_from(size).ok() != Some(data.len()) {
-        return Err(Error::new(format!(
-            "malformed TPM response: header says {size} bytes, got {}",
-            data.len()
-        ))
+        return Err(WireError::HeaderSize {
+            size,
+            got: data.len(),
+        }
         .into());
     }
     if code != 0 {
@@ -668,9 +756,7 @@ pub fn response(data: &[u8], handles: usize) -> std::result::Result<Response<'_>
             Reader(r.take(n, "parameter area")?)
         }
         ST_NO_SESSIONS => r,
-        other => {
-            return Err(Error::new(format!("malformed TPM response: tag 0x{other:04x}")).into())
-        }
+        other => return Err(WireError::Tag { tag: other }.into()),
     };
     Ok(Response {
         handles: out,
@@ -808,9 +894,12 @@ mod tests {
             r.finish("signature").unwrap();
         }
         let hmac = [0x00, 0x05, 0x00, 0x0b];
-        assert!(Signature::decode(&mut Reader(&hmac))
-            .unwrap_err()
-            .message()
+        assert_eq!(
+            Signature::decode(&mut Reader(&hmac)).unwrap_err(),
+            WireError::SignatureType { alg: 0x0005 }
+        );
+        assert!(WireError::SignatureType { alg: 0x0005 }
+            .to_string()
             .contains("0x0005 signature"));
     }
 
@@ -874,8 +963,11 @@ mod tests {
         // A header whose size disagrees with the data.
         assert!(matches!(
             response(&[0x80, 0x01, 0, 0, 0, 11, 0, 0, 0, 0], 0),
-            Err(Failure::Other(_))
+            Err(Failure::Wire(WireError::HeaderSize { size: 11, got: 10 }))
         ));
-        assert!(matches!(response(&[0x80], 0), Err(Failure::Other(_))));
+        assert!(matches!(
+            response(&[0x80], 0),
+            Err(Failure::Wire(WireError::Truncated { .. }))
+        ));
     }
 }

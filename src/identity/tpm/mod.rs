@@ -8,6 +8,7 @@
 //! format), [`client`] (the commands) and [`signer`] (keys and signatures).
 
 mod client;
+pub mod error;
 pub mod marshal;
 pub(crate) mod signer;
 pub mod transport;
@@ -19,8 +20,9 @@ use zeroize::Zeroizing;
 use super::source::Purpose;
 use super::Digest;
 use super::{Certificate, Identity};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::identity::KeySpec;
+pub use error::TpmError;
 
 /// The PEM line that marks a TPM key file.
 pub const PEM_BEGIN: &str = "-----BEGIN TSS2 PRIVATE KEY-----";
@@ -35,16 +37,20 @@ const LOADABLE_KEY: &str = "2.23.133.10.1.3";
 pub fn parse_handle(text: &str) -> Result<u32> {
     let parts: Vec<&str> = text.split(':').collect();
     let [_, value] = parts[..] else {
-        return Err(Error::new(format!("invalid TPM handle format: {text}"))
-            .hint("use handle:0x81000001 (a persistent handle, in hex)"));
+        return Err(TpmError::HandleFormat {
+            text: text.to_string(),
+        }
+        .into());
     };
     let digits = value
         .strip_prefix("0x")
         .or_else(|| value.strip_prefix("0X"))
         .unwrap_or(value);
     u32::from_str_radix(digits, 16).map_err(|_| {
-        Error::new(format!("invalid hex TPM handle value: {value}"))
-            .hint("use handle:0x81000001 (a persistent handle, in hex)")
+        TpmError::HandleValue {
+            value: value.to_string(),
+        }
+        .into()
     })
 }
 
@@ -81,8 +87,8 @@ fn tlv(data: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     Some((tag, &rest[..len], &rest[len..]))
 }
 
-fn tpm2b(content: &[u8], what: &str) -> Result<Vec<u8>> {
-    let bad = || Error::new(format!("invalid length for TPMv2 {what} blob"));
+fn tpm2b(content: &[u8], what: &'static str) -> Result<Vec<u8>, TpmError> {
+    let bad = || TpmError::Blob { what };
     let (size, body) = content.split_at_checked(2).ok_or_else(bad)?;
     if usize::from(u16::from_be_bytes([size[0], size[1]])) != body.len() {
         return Err(bad());
@@ -93,7 +99,11 @@ fn tpm2b(content: &[u8], what: &str) -> Result<Vec<u8>> {
 impl TpmKeyFile {
     /// Parses the DER of a `TSS2 PRIVATE KEY` block.
     pub fn parse(der: &[u8]) -> Result<TpmKeyFile> {
-        let bad = |why: &str| Error::new(format!("could not parse TPMv2 key file: {why}"));
+        Ok(TpmKeyFile::parse_typed(der)?)
+    }
+
+    fn parse_typed(der: &[u8]) -> Result<TpmKeyFile, TpmError> {
+        let bad = |why: &'static str| TpmError::KeyFile { why };
         let (tag, seq, _) = tlv(der).ok_or_else(|| bad("not DER"))?;
         if tag != 0x30 {
             return Err(bad("not a SEQUENCE"));
@@ -106,8 +116,7 @@ impl TpmKeyFile {
             .map(|o| o.to_string())
             .map_err(|_| bad("bad type OID"))?;
         if oid != LOADABLE_KEY {
-            return Err(Error::new(format!("invalid OID for TPMv2 key:{oid}"))
-                .hint("only loadable keys (2.23.133.10.1.3) are supported; importable and sealed keys are not"));
+            return Err(TpmError::KeyOid { oid });
         }
         let mut empty_auth = false;
         let mut parent = None;
@@ -121,12 +130,8 @@ impl TpmKeyFile {
                     let (_, b, _) = tlv(content).ok_or_else(|| bad("bad emptyAuth"))?;
                     empty_auth = b.iter().any(|&x| x != 0);
                 }
-                0xa1 | 0xa3 => return Err(Error::new("TPMv2 policy not implemented yet")),
-                0xa2 => {
-                    return Err(Error::new(
-                        "TPMv2 key has 'secret' field which should not be set",
-                    ))
-                }
+                0xa1 | 0xa3 => return Err(TpmError::Policy),
+                0xa2 => return Err(TpmError::Secret),
                 0x02 => {
                     let v = content
                         .iter()
@@ -144,7 +149,7 @@ impl TpmKeyFile {
                 (0x8100_0000..=0x81ff_ffff).contains(p)
                     || [0x4000_0001, 0x4000_0007, 0x4000_000b, 0x4000_000c].contains(p)
             })
-            .ok_or_else(|| Error::new("invalid parent for TPMv2 key"))?;
+            .ok_or(TpmError::Parent)?;
         let [public, private] = octets[..] else {
             return Err(bad("expected pubkey and privkey"));
         };
@@ -158,29 +163,44 @@ impl TpmKeyFile {
 
     /// Reads the first `TSS2 PRIVATE KEY` block of a file.
     pub fn load(path: &Path) -> Result<TpmKeyFile> {
-        let data =
-            crate::files::read_file(path, crate::files::CAP_PEM, "TPM key file").map_err(|e| {
-                e.or_io(|e| {
-                    Error::new(format!(
-                        "cannot read TPM key file {}: {}",
-                        path.display(),
-                        e.kind()
-                    ))
-                })
-            })?;
+        let data = crate::files::read_file(path, crate::files::CAP_PEM, "TPM key file")
+            .map_err(|e| read_error("TPM key file", path, e))?;
         TpmKeyFile::from_pem(&data, &path.display().to_string())
     }
 
     /// Parses the first `TSS2 PRIVATE KEY` block of a file's contents; `origin` (the file name)
     /// goes into the errors.
     pub fn from_pem(data: &[u8], origin: &str) -> Result<TpmKeyFile> {
-        let blocks = super::pem::parse(data)
-            .map_err(|e| Error::new(format!("could not parse PEM data in {origin}: {e}")))?;
+        let blocks = super::pem::parse(data).map_err(|why| TpmError::Pem {
+            origin: origin.to_string(),
+            why,
+        })?;
         let block = blocks
             .iter()
             .find(|b| b.label == "TSS2 PRIVATE KEY")
-            .ok_or_else(|| Error::new(format!("no TSS2 PRIVATE KEY block in {origin}")))?;
-        TpmKeyFile::parse(&block.der).map_err(|e| e.context(origin))
+            .ok_or_else(|| TpmError::NoBlock {
+                origin: origin.to_string(),
+            })?;
+        TpmKeyFile::parse_typed(&block.der).map_err(|e| {
+            TpmError::InFile {
+                origin: origin.to_string(),
+                source: Box::new(e),
+            }
+            .into()
+        })
+    }
+}
+
+/// A failure of the safe-file layer reading the `what` file `path`: the OS reason, or the
+/// layer's own refusal.
+fn read_error(what: &'static str, path: &Path, e: crate::files::Error) -> TpmError {
+    match e {
+        crate::files::Error::Io { source, .. } => TpmError::Read {
+            what,
+            path: path.display().to_string(),
+            source,
+        },
+        other => TpmError::Refused(other),
     }
 }
 
@@ -193,12 +213,7 @@ pub fn password(spec: &KeySpec, empty_auth: Option<bool>) -> Result<Option<Zeroi
         .map(Zeroizing::new);
     let given = flag.or(env);
     if empty_auth == Some(true) && given.is_some() {
-        return Err(Error::new(
-            "password is provided but TPM key file indicates that one isn't required",
-        )
-        .hint(format!(
-            "drop --tpm-key-password (and unset {PASSWORD_ENV})"
-        )));
+        return Err(TpmError::PasswordNotNeeded.into());
     }
     if spec.no_tpm_key_password || empty_auth == Some(true) {
         return Ok(Some(Zeroizing::new(String::new())));
@@ -210,7 +225,7 @@ pub fn password(spec: &KeySpec, empty_auth: Option<bool>) -> Result<Option<Zeroi
 /// `swtpm:host=127.0.0.1,port=2321`, `swtpm:path=/run/swtpm.sock`, `mssim:…`, `device:…`), else
 /// `/dev/tpmrm0`, else `/dev/tpm0`. See [`transport::parse`].
 pub fn device() -> Result<transport::Target> {
-    transport::target()
+    Ok(transport::target()?)
 }
 
 /// The certificate and chain: from `--certificate` (which may be the combined file holding the
@@ -223,24 +238,17 @@ fn certificates(spec: &KeySpec) -> Result<(Option<Certificate>, Vec<Certificate>
         if !spec.certificate.starts_with("handle:") {
             let path = Path::new(&spec.certificate);
             let data = crate::files::read_file(path, crate::files::CAP_PEM, "certificate")
-                .map_err(|e| {
-                    e.or_io(|e| {
-                        Error::new(format!(
-                            "cannot read certificate {}: {}",
-                            path.display(),
-                            e.kind()
-                        ))
-                    })
-                })?;
-            let blocks = super::pem::parse(&data).map_err(|e| {
-                Error::new(format!(
-                    "could not parse PEM data in {}: {e}",
-                    path.display()
-                ))
+                .map_err(|e| read_error("certificate", path, e))?;
+            let blocks = super::pem::parse(&data).map_err(|why| TpmError::Pem {
+                origin: path.display().to_string(),
+                why,
             })?;
             for block in blocks.iter().filter(|b| b.label == "CERTIFICATE") {
-                let cert = Certificate::from_der(&block.der)
-                    .map_err(|e| Error::new(format!("{}: {e}", path.display())).with_source(e))?;
+                let cert =
+                    Certificate::from_der(&block.der).map_err(|source| TpmError::Certificate {
+                        path: path.display().to_string(),
+                        source,
+                    })?;
                 if leaf.is_none() {
                     leaf = Some(cert);
                 } else {
@@ -274,10 +282,10 @@ pub fn load(spec: &KeySpec, purpose: Purpose) -> Result<Identity> {
     };
     let (certificate, chain) = certificates(spec)?;
     if purpose == Purpose::Credentials && certificate.is_none() {
-        return Err(Error::new(format!(
-            "unable to find certificate: the TPM key {key_ref} needs its certificate for CreateSession"
-        ))
-        .hint("pass --certificate with the PEM certificate issued for this TPM key (sign-string works without one)"));
+        return Err(TpmError::NoCertificate {
+            key: key_ref.to_string(),
+        }
+        .into());
     }
     let given = password(spec, key_file.as_ref().map(|k| k.empty_auth))?;
     let target = device()?;
@@ -287,7 +295,7 @@ pub fn load(spec: &KeySpec, purpose: Purpose) -> Result<Identity> {
             path: key_ref.to_string(),
             key,
         },
-        (None, None) => return Err(Error::new("no TPM key given")),
+        (None, None) => return Err(TpmError::NoKey.into()),
     };
     let signer = open_signer(target, key, key_ref, given, certificate.as_ref(), spec)?;
     Ok(Identity {
@@ -338,30 +346,27 @@ fn open_signer(
     let mut signer = signer::TpmSigner::new(target, key, auth_bytes(&first))?;
     if let Some(cert) = certificate {
         if !super::pkcs12::key_matches(&signer, cert) {
-            return Err(Error::new(format!(
-                "the TPM key {key_ref} does not match the certificate in {}",
-                spec.certificate
-            ))
-            .hint("pass the certificate issued for this TPM key's public key (tpm2_readpublic -f pem shows it)"));
+            return Err(TpmError::Mismatch {
+                key: key_ref.to_string(),
+                cert: spec.certificate.clone(),
+            }
+            .into());
         }
     }
     let test = b"AWS Roles Anywhere Credential Helper TPM Test1";
     if let Some(password) = given.or(cached) {
         return match signer.try_sign(test, Digest::Sha256) {
             Ok(_) => Ok(signer),
-            Err(TpmFailure::BadAuth) if password.is_empty() => Err(Error::new(format!(
-                "incorrect TPM key password for {key_ref}: the key has a password"
-            ))
-            .hint(format!(
-                "pass it with --tpm-key-password or {PASSWORD_ENV}, or run interactively to be asked"
-            ))),
-            Err(TpmFailure::BadAuth) => Err(Error::new(format!(
-                "incorrect TPM key password for {key_ref}"
-            ))
-            .hint(format!(
-                "check --tpm-key-password (or {PASSWORD_ENV}); use --no-tpm-key-password for a key without one"
-            ))),
-            Err(TpmFailure::Other(e)) => Err(e),
+            Err(TpmFailure::BadAuth) if password.is_empty() => Err(TpmError::PasswordMissing {
+                key: key_ref.to_string(),
+            }
+            .into()),
+            Err(TpmFailure::BadAuth) => Err(TpmError::WrongPassword {
+                key: key_ref.to_string(),
+                prompted: false,
+            }
+            .into()),
+            Err(TpmFailure::Other(e)) => Err(e.into()),
         };
     }
     let mut prompter = TerminalPrompter;
@@ -372,12 +377,10 @@ fn open_signer(
             TPM_PROMPTS.retry
         };
         let Some(password) = prompter.ask(prompt) else {
-            return Err(Error::new(format!(
-                "unable to read your TPM key password for {key_ref}: no terminal to ask on"
-            ))
-            .hint(format!(
-                "pass --tpm-key-password, set {PASSWORD_ENV}, or give --no-tpm-key-password for a key without a password"
-            )));
+            return Err(TpmError::NoTerminal {
+                key: key_ref.to_string(),
+            }
+            .into());
         };
         signer.set_auth(auth_bytes(&password));
         match signer.try_sign(test, Digest::Sha256) {
@@ -386,14 +389,14 @@ fn open_signer(
                 return Ok(signer);
             }
             Err(TpmFailure::BadAuth) => continue,
-            Err(TpmFailure::Other(e)) => return Err(e),
+            Err(TpmFailure::Other(e)) => return Err(e.into()),
         }
     }
-    Err(Error::new(format!(
-        "incorrect {} password for {key_ref}",
-        TPM_PROMPTS.what
-    ))
-    .hint("gave up after 3 attempts; pass the password with --tpm-key-password"))
+    Err(TpmError::WrongPassword {
+        key: key_ref.to_string(),
+        prompted: true,
+    }
+    .into())
 }
 
 #[cfg(test)]

@@ -12,10 +12,11 @@
 use zeroize::Zeroizing;
 
 use super::client::Client;
+use super::error::{command as tpm_error, TpmError};
 use super::marshal::{alg, attr, rc, Failure, Params, Public, Signature};
-use super::transport::Target;
+use super::transport::{Target, TransportError};
 use super::TpmKeyFile;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::identity::pkcs11::{curve_bytes, ecdsa_raw_to_der};
 use crate::identity::{Curve, Digest, KeyType, Signer};
 
@@ -41,37 +42,18 @@ impl TpmKey {
 #[derive(Debug)]
 pub enum TpmFailure {
     BadAuth,
-    Other(Error),
+    Other(TpmError),
 }
 
-impl From<Error> for TpmFailure {
-    fn from(e: Error) -> Self {
+impl From<TpmError> for TpmFailure {
+    fn from(e: TpmError) -> Self {
         TpmFailure::Other(e)
     }
 }
 
-/// One line naming what failed and the TPM's response code, with a hint for the codes a user
-/// can do something about.
-fn tpm_error(what: &str, f: Failure) -> Error {
-    let code = match f {
-        Failure::Other(e) => return e.context(what),
-        Failure::Tpm(code) => code,
-    };
-    let err = Error::new(format!("{what}: {code}"));
-    match code.code() {
-        rc::LOCKOUT => err.hint(
-            "the TPM is in dictionary-attack lockout after wrong passwords; wait for it to recover or reset it with tpm2_dictionarylockout --clear-lockout",
-        ),
-        rc::HANDLE | rc::VALUE => err.hint(
-            "check that the key (or its parent) is present in this TPM: tpm2_getcap handles-persistent",
-        ),
-        rc::INITIALIZE => err.hint(
-            "the TPM was not started (TPM2_Startup): start it with tpm2_startup -c, or start swtpm with --flags startup-clear",
-        ),
-        rc::INTEGRITY => err.hint(
-            "the key file was not created under this parent (or this TPM); create it again with the TPM it is used on",
-        ),
-        _ => err,
+impl From<TransportError> for TpmFailure {
+    fn from(e: TransportError) -> Self {
+        TpmFailure::Other(e.into())
     }
 }
 
@@ -91,21 +73,22 @@ fn hierarchy_name(handle: u32) -> &'static str {
     }
 }
 
-fn persistent(client: &mut Client, handle: u32, what: &str) -> Result<Public> {
+fn persistent(client: &mut Client, handle: u32, what: &str) -> Result<Public, TpmError> {
     client.read_public(handle).map_err(|e| {
         let missing = matches!(&e, Failure::Tpm(c) if matches!(c.code(), rc::HANDLE | rc::VALUE));
-        let err = tpm_error(&format!("cannot find {what} 0x{handle:08x} in the TPM"), e);
-        if missing {
-            err.hint("list the persistent handles with tpm2_getcap handles-persistent (and check TPM_DEVICE)")
-        } else {
-            err
+        TpmError::Command {
+            what: format!("cannot find {what} 0x{handle:08x} in the TPM"),
+            failure: e,
+            hint: missing.then_some(
+                "list the persistent handles with tpm2_getcap handles-persistent (and check TPM_DEVICE)",
+            ),
         }
     })
 }
 
 /// Makes the key usable through `client`: the persistent object, or the file's key loaded under
 /// its parent (flushed when `client` is dropped).
-fn load_key(client: &mut Client, key: &TpmKey) -> Result<u32> {
+fn load_key(client: &mut Client, key: &TpmKey) -> Result<u32, TpmError> {
     match key {
         TpmKey::Persistent(h) => Ok(*h),
         TpmKey::File { path, key } => {
@@ -113,12 +96,10 @@ fn load_key(client: &mut Client, key: &TpmKey) -> Result<u32> {
                 let name = hierarchy_name(key.parent);
                 client
                     .create_primary(key.parent, &Public::storage_primary())
-                    .map_err(|e| {
-                        tpm_error(
-                            &format!("cannot create the primary key of the {name} hierarchy (parent of {path})"),
-                            e,
-                        )
-                        .hint("hierarchy passwords are not supported: the hierarchy must have an empty auth value")
+                    .map_err(|e| TpmError::Command {
+                        what: format!("cannot create the primary key of the {name} hierarchy (parent of {path})"),
+                        failure: e,
+                        hint: Some("hierarchy passwords are not supported: the hierarchy must have an empty auth value"),
                     })?
             } else {
                 persistent(client, key.parent, "the parent key")?;
@@ -126,7 +107,7 @@ fn load_key(client: &mut Client, key: &TpmKey) -> Result<u32> {
             };
             client
                 .load(parent, &key.private, &key.public)
-                .map_err(|e| tpm_error(&format!("cannot load the TPM key {path}"), e))
+                .map_err(|e| tpm_error(format!("cannot load the TPM key {path}"), e))
         }
     }
 }
@@ -153,20 +134,16 @@ impl std::fmt::Debug for TpmSigner {
 }
 
 /// The key type, its `subjectPublicKey` bits and fixed scheme hash, from a TPM public area.
-fn describe_public(public: &Public, what: &str) -> Result<(KeyType, Vec<u8>, Option<u16>)> {
+fn describe_public(
+    public: &Public,
+    what: &str,
+) -> Result<(KeyType, Vec<u8>, Option<u16>), TpmError> {
+    let key = || what.to_string();
     if public.attributes & attr::SIGN == 0 {
-        return Err(Error::new(format!(
-            "the TPM key {what} is not a signing key (its sign attribute is clear)"
-        ))
-        .hint(
-            "create the key with tpm2_create -a 'sign|...' (the default attributes include sign)",
-        ));
+        return Err(TpmError::NotSigning { key: key() });
     }
     if public.attributes & attr::RESTRICTED != 0 {
-        return Err(Error::new(format!(
-            "the TPM key {what} is a restricted signing key, which cannot sign external data"
-        ))
-        .hint("use an unrestricted signing key"));
+        return Err(TpmError::Restricted { key: key() });
     }
     match &public.params {
         Params::Rsa {
@@ -178,11 +155,7 @@ fn describe_public(public: &Public, what: &str) -> Result<(KeyType, Vec<u8>, Opt
             let fixed = match scheme.alg {
                 alg::NULL => None,
                 alg::RSASSA => Some(scheme.hash),
-                _ => {
-                    return Err(Error::new(format!(
-                        "unsupported TPMv2 key type: the RSA key {what} is not for RSASSA (PKCS#1 v1.5) signatures"
-                    )))
-                }
+                _ => return Err(TpmError::RsaScheme { key: key() }),
             };
             let exponent = match exponent {
                 0 => 65537u32,
@@ -197,11 +170,7 @@ fn describe_public(public: &Public, what: &str) -> Result<(KeyType, Vec<u8>, Opt
                 }
                 .to_der()
             };
-            let der = encode().map_err(|e| {
-                Error::new(format!(
-                    "the TPM key {what} has a malformed RSA public key: {e}"
-                ))
-            })?;
+            let der = encode().map_err(|source| TpmError::RsaPublic { key: key(), source })?;
             Ok((KeyType::Rsa, der, fixed))
         }
         Params::Ecc {
@@ -216,26 +185,20 @@ fn describe_public(public: &Public, what: &str) -> Result<(KeyType, Vec<u8>, Opt
                 alg::NIST_P384 => Curve::P384,
                 alg::NIST_P521 => Curve::P521,
                 other => {
-                    return Err(Error::new(format!(
-                        "unsupported TPMv2 key type: ECC curve 0x{other:04x} of {what}"
-                    ))
-                    .hint("use a NIST P-256, P-384 or P-521 key"))
+                    return Err(TpmError::Curve {
+                        key: key(),
+                        curve: other,
+                    })
                 }
             };
             let fixed = match scheme.alg {
                 alg::NULL => None,
                 alg::ECDSA => Some(scheme.hash),
-                _ => {
-                    return Err(Error::new(format!(
-                        "unsupported TPMv2 key type: the ECC key {what} is not for ECDSA signatures"
-                    )))
-                }
+                _ => return Err(TpmError::EcScheme { key: key() }),
             };
             let n = curve_bytes(curve);
             if x.len() > n || y.len() > n {
-                return Err(Error::new(format!(
-                    "the TPM key {what} has a malformed ECC public point"
-                )));
+                return Err(TpmError::EcPoint { key: key() });
             }
             let mut point = vec![0x04];
             for coord in [x, y] {
@@ -270,8 +233,12 @@ impl TpmSigner {
         let what = key.describe();
         let public = match &key {
             TpmKey::Persistent(h) => persistent(&mut Client::open(&target)?, *h, "the key")?,
-            TpmKey::File { path, key } => Public::decode(&key.public)
-                .map_err(|e| e.context(format!("invalid TPMv2 PUBLIC blob in {path}")))?,
+            TpmKey::File { path, key } => {
+                Public::decode(&key.public).map_err(|source| TpmError::PublicBlob {
+                    path: path.clone(),
+                    source,
+                })?
+            }
         };
         let (key_type, public_key, fixed_hash) = describe_public(&public, &what)?;
         Ok(TpmSigner {
@@ -300,11 +267,11 @@ impl TpmSigner {
             KeyType::Rsa => {
                 let hash = hashing_algorithm(digest);
                 if let Some(fixed) = self.fixed_hash.filter(|f| *f != hash) {
-                    return Err(Error::new(format!(
-                        "the TPM key {what} only signs with RSASSA-{}, not {digest:?}",
-                        alg::name(fixed)
-                    ))
-                    .hint("ask for the key's digest (sign-string --digest), or create the key without a fixed scheme")
+                    return Err(TpmError::FixedHash {
+                        key: what,
+                        fixed: alg::name(fixed),
+                        digest,
+                    }
                     .into());
                 }
                 (digest.hash(message), alg::RSASSA, hash)
@@ -320,11 +287,9 @@ impl TpmSigner {
                     Curve::P521 => alg::SHA512,
                 });
                 let size = hash_len(hash)
-                    .ok_or_else(|| {
-                        Error::new(format!(
-                            "the TPM key {what} fixes the ECDSA hash {}, which is not supported",
-                            alg::name(hash)
-                        ))
+                    .ok_or_else(|| TpmError::EcHash {
+                        key: what.clone(),
+                        hash: alg::name(hash),
                     })?
                     .min(curve_bytes(curve));
                 let mut hashed = digest.hash(message);
@@ -335,14 +300,11 @@ impl TpmSigner {
                 (hashed, alg::ECDSA, hash)
             }
             KeyType::MlDsa(_) => {
-                return Err(Error::new("unsupported TPMv2 key type").into());
+                return Err(TpmError::MlDsa.into());
             }
         };
         if self.auth.len() > 64 {
-            return Err(Error::new(format!(
-                "the TPM key password for {what} is too long (at most 64 bytes)"
-            ))
-            .into());
+            return Err(TpmError::PasswordTooLong { key: what }.into());
         }
 
         let mut client = Client::open(&self.target)?;
@@ -351,9 +313,7 @@ impl TpmSigner {
             .sign(key, &self.auth, &hashed, scheme, hash)
             .map_err(|e| match e {
                 Failure::Tpm(code) if code.is_bad_auth() => TpmFailure::BadAuth,
-                e => {
-                    TpmFailure::Other(tpm_error(&format!("the TPM could not sign with {what}"), e))
-                }
+                e => TpmFailure::Other(tpm_error(format!("the TPM could not sign with {what}"), e)),
             })?;
         drop(client);
         match (self.key_type, signature) {
@@ -361,16 +321,16 @@ impl TpmSigner {
             (KeyType::Ec(curve), Signature::EcDsa { r, s, .. }) => {
                 let n = curve_bytes(curve);
                 if r.len() > n || s.len() > n {
-                    return Err(Error::new("the TPM returned a malformed ECDSA signature").into());
+                    return Err(TpmError::BadSignature.into());
                 }
                 let mut raw = Vec::with_capacity(2 * n);
                 for part in [r, s] {
                     raw.extend(std::iter::repeat_n(0u8, n - part.len()));
                     raw.extend_from_slice(&part);
                 }
-                Ok(ecdsa_raw_to_der(curve, &raw)?)
+                Ok(ecdsa_raw_to_der(curve, &raw).map_err(TpmError::SignatureDer)?)
             }
-            _ => Err(Error::new("the TPM returned a signature of an unexpected type").into()),
+            _ => Err(TpmError::SignatureType.into()),
         }
     }
 }
@@ -385,16 +345,15 @@ impl Signer for TpmSigner {
     }
 
     fn sign(&self, message: &[u8], digest: Digest) -> Result<Vec<u8>> {
-        self.try_sign(message, digest).map_err(|f| match f {
-            TpmFailure::BadAuth => Error::new(format!(
-                "incorrect TPM key password for {}",
-                self.key.describe()
-            ))
-            .hint(format!(
-                "check --tpm-key-password (or {}); use --no-tpm-key-password for a key without one",
-                super::PASSWORD_ENV
-            )),
-            TpmFailure::Other(e) => e,
+        self.try_sign(message, digest).map_err(|f| {
+            match f {
+                TpmFailure::BadAuth => TpmError::WrongPassword {
+                    key: self.key.describe(),
+                    prompted: false,
+                },
+                TpmFailure::Other(e) => e,
+            }
+            .into()
         })
     }
 }

@@ -11,7 +11,79 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+/// Why the TPM could not be reached.
+#[derive(Debug)]
+pub enum TransportError {
+    /// `TPM_DEVICE=value` is not something we can use (`why`).
+    Unsupported { value: String, why: String },
+    /// `TPM_DEVICE=value` names tpm2-abrmd.
+    Tabrmd { value: String },
+    /// The device node does not exist.
+    Missing { path: PathBuf },
+    /// Opening the TPM at `origin` failed.
+    Open {
+        origin: String,
+        source: std::io::Error,
+    },
+    /// Sending to or reading from the TPM at `origin` failed.
+    Io {
+        origin: String,
+        source: std::io::Error,
+    },
+}
+
+impl TransportError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self {
+            TransportError::Unsupported { .. } => HINT,
+            TransportError::Tabrmd { .. } => {
+                "use the kernel's resource manager, which does the same job: TPM_DEVICE=/dev/tpmrm0"
+            }
+            TransportError::Missing { .. } => {
+                "check that this machine has a TPM (ls /dev/tpm*), or set TPM_DEVICE (e.g. swtpm:host=127.0.0.1,port=2321)"
+            }
+            TransportError::Open { .. } => {
+                "check that the TPM exists and is readable (group tss), or set TPM_DEVICE (e.g. /dev/tpmrm0, swtpm:host=127.0.0.1,port=2321 or swtpm:path=/run/swtpm.sock)"
+            }
+            TransportError::Io { .. } => "check that the TPM (or swtpm) is still running",
+        })
+    }
+}
+
+impl std::fmt::Display for TransportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TransportError::Unsupported { value, why } => write!(f, "TPM_DEVICE={value} {why}"),
+            TransportError::Tabrmd { value } => write!(
+                f,
+                "TPM_DEVICE={value} names tpm2-abrmd (D-Bus), which this build does not talk to"
+            ),
+            TransportError::Missing { path } => {
+                write!(f, "TPM device {} does not exist", path.display())
+            }
+            TransportError::Open { origin, source } => {
+                write!(f, "cannot open the TPM ({origin}): {}", io_why(source))
+            }
+            TransportError::Io { origin, source } => {
+                write!(f, "TPM I/O failed ({origin}): {}", io_why(source))
+            }
+        }
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TransportError::Open { source, .. } | TransportError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+crate::error::typed_error!(TransportError);
+
+type Result<T, E = TransportError> = std::result::Result<T, E>;
 
 /// `TPM_SEND_COMMAND` of the simulator protocol.
 const SEND_COMMAND: u32 = 8;
@@ -57,8 +129,11 @@ impl Target {
     }
 }
 
-fn unsupported(value: &str, why: &str) -> Error {
-    Error::new(format!("TPM_DEVICE={value} {why}")).hint(HINT)
+fn unsupported(value: &str, why: &str) -> TransportError {
+    TransportError::Unsupported {
+        value: value.to_string(),
+        why: why.to_string(),
+    }
 }
 
 /// Parses `TPM_DEVICE`: a device node or Unix socket path, or a TCTI string as the tpm2-tss
@@ -111,12 +186,9 @@ pub fn parse(value: &str) -> Result<Device> {
                 }),
             }
         }
-        "tabrmd" => Err(Error::new(format!(
-            "TPM_DEVICE={value} names tpm2-abrmd (D-Bus), which this build does not talk to"
-        ))
-        .hint(
-            "use the kernel's resource manager, which does the same job: TPM_DEVICE=/dev/tpmrm0",
-        )),
+        "tabrmd" => Err(TransportError::Tabrmd {
+            value: value.to_string(),
+        }),
         _ => Err(unsupported(
             value,
             "is not a TPM device or TCTI this build understands",
@@ -198,17 +270,14 @@ fn platform_power_on(host: &str, port: u16) -> std::io::Result<()> {
 impl Connection {
     pub fn open(target: &Target) -> Result<Connection> {
         let origin = &target.origin;
-        let cannot = |e: std::io::Error| {
-            Error::new(format!("cannot open the TPM ({origin}): {}", io_why(&e))).hint(
-                "check that the TPM exists and is readable (group tss), or set TPM_DEVICE (e.g. /dev/tpmrm0, swtpm:host=127.0.0.1,port=2321 or swtpm:path=/run/swtpm.sock)",
-            )
+        let cannot = |source: std::io::Error| TransportError::Open {
+            origin: origin.clone(),
+            source,
         };
         let stream = match &target.device {
             Device::Node(path) => {
                 if !path.exists() {
-                    return Err(Error::new(format!("TPM device {} does not exist", path.display())).hint(
-                        "check that this machine has a TPM (ls /dev/tpm*), or set TPM_DEVICE (e.g. swtpm:host=127.0.0.1,port=2321)",
-                    ));
+                    return Err(TransportError::Missing { path: path.clone() });
                 }
                 // A character device, not a file: files:: (bounded reads of regular files,
                 // atomic writes) does not apply.
@@ -248,9 +317,9 @@ impl Connection {
     /// Sends one command and returns its response (not yet checked).
     pub fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>> {
         let origin = self.origin.clone();
-        let failed = |e: std::io::Error| {
-            Error::new(format!("TPM I/O failed ({origin}): {}", io_why(&e)))
-                .hint("check that the TPM (or swtpm) is still running")
+        let failed = |source: std::io::Error| TransportError::Io {
+            origin: origin.clone(),
+            source,
         };
         match &mut self.stream {
             Stream::Node(file) => device_transmit(file, command).map_err(failed),
@@ -363,10 +432,11 @@ mod tests {
         ] {
             let e = parse(bad).unwrap_err();
             assert!(
-                e.message().starts_with(&format!("TPM_DEVICE={bad} ")),
+                e.to_string().starts_with(&format!("TPM_DEVICE={bad} ")),
                 "{e}"
             );
-            assert!(e.message().contains(why), "{bad}: {e}");
+            assert!(e.to_string().contains(why), "{bad}: {e}");
+            assert!(e.hint().is_some(), "{e}");
         }
     }
 
