@@ -37,9 +37,22 @@ pub struct AgeFile {
     passphrase: RefCell<Option<Zeroizing<String>>>,
 }
 
+/// What the file holds once decrypted: JSON `{"entries": [ENTRY…]}`.
 #[derive(Serialize, Deserialize, Default)]
-struct Contents {
-    entries: Vec<Entry>,
+pub struct Contents {
+    pub entries: Vec<Entry>,
+}
+
+impl Contents {
+    /// The decrypted file's entries; `None` when it is not that JSON.
+    pub fn parse(plain: &[u8]) -> Option<Contents> {
+        serde_json::from_slice(plain).ok()
+    }
+
+    /// The JSON to encrypt, in a buffer wiped on drop.
+    pub fn to_json(&self) -> Zeroizing<Vec<u8>> {
+        to_json(self)
+    }
 }
 
 /// `$XDG_CONFIG_HOME/aws-signing-helper/keys.age`, else `~/.config/aws-signing-helper/keys.age`.
@@ -178,7 +191,7 @@ impl AgeFile {
                 "check the passphrase (or its file); a damaged file can be restored from a backup",
             )
         })?;
-        let contents: Contents = serde_json::from_slice(&plain).map_err(|_| {
+        let contents = Contents::parse(&plain).ok_or_else(|| {
             Error::new(format!(
                 "cannot read key store {}: it decrypts, but not to aws-signing-helper entries",
                 self.path.display()

@@ -72,17 +72,7 @@ impl Roles {
             Err(e) if is_no_such_entity(&e) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let p = "GetRoleResponse/GetRoleResult/Role/";
-        let v = xml_values(
-            &answer,
-            &[&format!("{p}Arn"), &format!("{p}AssumeRolePolicyDocument")],
-        )
-        .map_err(xml_error("GetRole"))?;
-        let get = |i: usize| v[i].as_ref().map(|s| s.to_string()).unwrap_or_default();
-        Ok(Some(Role {
-            arn: get(0),
-            trust_policy: policy_document(&get(1)),
-        }))
+        parse_get_role(&answer).map(Some)
     }
 
     /// Creates the role with this trust policy and tags; returns its ARN.
@@ -100,11 +90,7 @@ impl Roles {
                 .param(format!("Tags.member.{}.Value", i + 1), *v);
         }
         let answer = self.send(&c)?;
-        let v = xml_values(&answer, &["CreateRoleResponse/CreateRoleResult/Role/Arn"])
-            .map_err(xml_error("CreateRole"))?;
-        v[0].as_ref().map(|s| s.to_string()).ok_or_else(|| {
-            Error::new("operation error IAM: CreateRole: the answer holds no role ARN")
-        })
+        parse_create_role(&answer)
     }
 
     pub fn update_assume_role_policy(&self, name: &str, policy: &str) -> Result<()> {
@@ -119,25 +105,13 @@ impl Roles {
     /// The role's tags.
     pub fn role_tags(&self, name: &str) -> Result<Vec<(String, String)>> {
         let answer = self.send(&call("ListRoleTags").param("RoleName", name))?;
-        let p = "ListRoleTagsResponse/ListRoleTagsResult/Tags/member/";
-        let lists = xml_lists(&answer, &[&format!("{p}Key"), &format!("{p}Value")])
-            .map_err(xml_error("ListRoleTags"))?;
-        Ok(lists[0]
-            .iter()
-            .zip(&lists[1])
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect())
+        parse_role_tags(&answer)
     }
 
     /// The ARNs of the managed policies attached to the role.
     pub fn attached_policies(&self, name: &str) -> Result<Vec<String>> {
         let answer = self.send(&call("ListAttachedRolePolicies").param("RoleName", name))?;
-        let lists = xml_lists(
-            &answer,
-            &["ListAttachedRolePoliciesResponse/ListAttachedRolePoliciesResult/AttachedPolicies/member/PolicyArn"],
-        )
-        .map_err(xml_error("ListAttachedRolePolicies"))?;
-        Ok(lists[0].iter().map(|s| s.to_string()).collect())
+        parse_attached_policies(&answer)
     }
 
     pub fn attach_policy(&self, name: &str, policy_arn: &str) -> Result<()> {
@@ -162,6 +136,52 @@ impl Roles {
         self.send(&call("DeleteRole").param("RoleName", name))
             .map(|_| ())
     }
+}
+
+/// A GetRole answer: the role's ARN and trust policy (empty when absent).
+pub fn parse_get_role(answer: &[u8]) -> Result<Role> {
+    let p = "GetRoleResponse/GetRoleResult/Role/";
+    let v = xml_values(
+        answer,
+        &[&format!("{p}Arn"), &format!("{p}AssumeRolePolicyDocument")],
+    )
+    .map_err(xml_error("GetRole"))?;
+    let get = |i: usize| v[i].as_ref().map(|s| s.to_string()).unwrap_or_default();
+    Ok(Role {
+        arn: get(0),
+        trust_policy: policy_document(&get(1)),
+    })
+}
+
+/// A CreateRole answer: the new role's ARN.
+pub fn parse_create_role(answer: &[u8]) -> Result<String> {
+    let v = xml_values(answer, &["CreateRoleResponse/CreateRoleResult/Role/Arn"])
+        .map_err(xml_error("CreateRole"))?;
+    v[0].as_ref()
+        .map(|s| s.to_string())
+        .ok_or_else(|| Error::new("operation error IAM: CreateRole: the answer holds no role ARN"))
+}
+
+/// A ListRoleTags answer: (key, value) in order.
+pub fn parse_role_tags(answer: &[u8]) -> Result<Vec<(String, String)>> {
+    let p = "ListRoleTagsResponse/ListRoleTagsResult/Tags/member/";
+    let lists = xml_lists(answer, &[&format!("{p}Key"), &format!("{p}Value")])
+        .map_err(xml_error("ListRoleTags"))?;
+    Ok(lists[0]
+        .iter()
+        .zip(&lists[1])
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect())
+}
+
+/// A ListAttachedRolePolicies answer: the policies' ARNs.
+pub fn parse_attached_policies(answer: &[u8]) -> Result<Vec<String>> {
+    let lists = xml_lists(
+        answer,
+        &["ListAttachedRolePoliciesResponse/ListAttachedRolePoliciesResult/AttachedPolicies/member/PolicyArn"],
+    )
+    .map_err(xml_error("ListAttachedRolePolicies"))?;
+    Ok(lists[0].iter().map(|s| s.to_string()).collect())
 }
 
 /// Whether an IAM error is `NoSuchEntity`.

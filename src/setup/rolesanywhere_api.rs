@@ -165,16 +165,7 @@ impl Client {
         match http::send_with_retries_as(&self.http, req.method, self.policy, build, parse_error) {
             Ok(resp) => {
                 log::debug!("RolesAnywhere {}: HTTP {}", req.operation, resp.status);
-                if resp.body.iter().all(u8::is_ascii_whitespace) {
-                    return Ok(json!({}));
-                }
-                serde_json::from_slice(&resp.body).map_err(|e| {
-                    Error::new(format!(
-                        "operation error RolesAnywhere: {}, the answer is not JSON: {e}",
-                        req.operation
-                    ))
-                    .hint("check the endpoint URL (--endpoint-url-rolesanywhere / AWS_ENDPOINT_URL_ROLESANYWHERE)")
-                })
+                parse_answer(req.operation, &resp.body)
             }
             Err(SendError::Build(e)) => Err(e),
             Err(SendError::Service { error, exhausted }) => {
@@ -255,20 +246,39 @@ impl Client {
             query: vec![("resourceArn", arn.to_string())],
             body: None,
         })?;
-        Ok(answer["tags"]
-            .as_array()
-            .map(|tags| {
-                tags.iter()
-                    .map(|t| {
-                        (
-                            t["key"].as_str().unwrap_or_default().to_string(),
-                            t["value"].as_str().unwrap_or_default().to_string(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default())
+        Ok(tags_of(&answer))
     }
+}
+
+/// A successful answer's JSON (an empty answer is `{}`).
+pub fn parse_answer(operation: &str, body: &[u8]) -> Result<Value> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        Error::new(format!(
+            "operation error RolesAnywhere: {operation}, the answer is not JSON: {e}"
+        ))
+        .hint("check the endpoint URL (--endpoint-url-rolesanywhere / AWS_ENDPOINT_URL_ROLESANYWHERE)")
+    })
+}
+
+/// The tags of a ListTagsForResource answer, as (key, value); a missing or non-text one is
+/// empty.
+pub fn tags_of(answer: &Value) -> Vec<(String, String)> {
+    answer["tags"]
+        .as_array()
+        .map(|tags| {
+            tags.iter()
+                .map(|t| {
+                    (
+                        t["key"].as_str().unwrap_or_default().to_string(),
+                        t["value"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -108,20 +108,34 @@ fn load(file: Option<&Path>) -> Result<Option<(PathBuf, BTreeMap<String, String>
                 .hint("pass --accounts-file naming a JSON file like {\"work\": \"arn:aws:iam::012123456789:\"}"))
             }
         };
-        let map: BTreeMap<String, String> = serde_json::from_str(&text).map_err(|e| {
-            Error::new(format!("invalid accounts file {}: {e}", p.display()))
-                .hint("it must be a JSON object of name to account ARN prefix, like {\"work\": \"arn:aws:iam::012123456789:\"}")
-        })?;
+        let map = parse_accounts(&text, &p)?;
         return Ok(Some((p, map)));
     }
     Ok(None)
+}
+
+/// Reads the accounts file's text (`file` names it in errors): name → value, the values
+/// checked only when used.
+pub fn parse_accounts(text: &str, file: &Path) -> Result<BTreeMap<String, String>> {
+    serde_json::from_str(text).map_err(|e| {
+        Error::new(format!("invalid accounts file {}: {e}", file.display()))
+            .hint("it must be a JSON object of name to account ARN prefix, like {\"work\": \"arn:aws:iam::012123456789:\"}")
+    })
 }
 
 /// The ARN prefix (`arn:PARTITION:iam::ID:`) of `--account`: a name of the accounts file
 /// (matched exactly, else ignoring case), a 12-digit id, or such a prefix itself.
 pub fn prefix(account: &str, file: Option<&Path>) -> Result<String> {
     let loaded = load(file)?;
-    if let Some((p, map)) = &loaded {
+    resolve(account, loaded.as_ref().map(|(p, map)| (p.as_path(), map)))
+}
+
+/// [`prefix`] of `account` in an accounts file already read (`None`: there is none).
+pub fn resolve(
+    account: &str,
+    loaded: Option<(&Path, &BTreeMap<String, String>)>,
+) -> Result<String> {
+    if let Some((p, map)) = loaded {
         let value = map.get(account).or_else(|| {
             map.iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case(account))
@@ -137,7 +151,7 @@ pub fn prefix(account: &str, file: Option<&Path>) -> Result<String> {
     if account.starts_with("arn:") {
         return prefix_of(account, account, Path::new("--account"));
     }
-    match &loaded {
+    match loaded {
         Some((p, map)) => {
             let known: Vec<&str> = map.keys().map(String::as_str).collect();
             Err(Error::new(format!(

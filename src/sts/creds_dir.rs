@@ -65,13 +65,34 @@ fn value(dir: &Dir, name: &str, suffix: &str) -> Result<Option<Zeroizing<String>
         }
         Err(e) => return Err(e.into()),
     };
-    let text = std::str::from_utf8(&bytes).map_err(|_| {
+    parse_value(&bytes).map_err(|_| {
         Error::new(format!(
             "cannot read {}: not UTF-8 text",
             dir.path().join(&file).display()
         ))
-    })?;
+    })
+}
+
+/// The value of a key or cache file: its text, surrounding white space removed; `None` when
+/// nothing is left.
+pub fn parse_value(
+    bytes: &[u8],
+) -> std::result::Result<Option<Zeroizing<String>>, std::str::Utf8Error> {
+    let text = std::str::from_utf8(bytes)?;
     Ok(Some(Zeroizing::new(text.trim().to_string())).filter(|v| !v.is_empty()))
+}
+
+/// When the seed tool's cached session ends: `minutes` (the `.expiration` file's value) after
+/// `modified` (that file's time); `None` when it is not a whole number of minutes, or the end
+/// is past what a credentials' expiration can show (year 9999).
+pub fn parse_cache_end(
+    minutes: &str,
+    modified: std::time::SystemTime,
+) -> Option<std::time::SystemTime> {
+    let seconds = minutes.parse::<u64>().ok()?.checked_mul(60)?;
+    let end = modified.checked_add(std::time::Duration::from_secs(seconds))?;
+    jiff::Timestamp::try_from(end).ok()?;
+    Some(end)
 }
 
 /// Whether `name` can be a file stem here (no path separators, no hidden files).
@@ -165,15 +186,14 @@ pub fn read_cache(dir: &Path, name: &str, now: std::time::SystemTime) -> Result<
     let Some(modified) = d.modified(OsStr::new(&expiration_file))? else {
         return Ok(SeedCache::Absent);
     };
-    let minutes = value(&d, &stem, "expiration")?.and_then(|m| m.parse::<u64>().ok());
-    let Some(minutes) = minutes else {
+    let until = value(&d, &stem, "expiration")?.and_then(|m| parse_cache_end(&m, modified));
+    let Some(until) = until else {
         log::debug!(
             "{}: not a number of minutes",
             d.path().join(&expiration_file).display()
         );
         return Ok(SeedCache::Invalid);
     };
-    let until = modified + std::time::Duration::from_secs(minutes.saturating_mul(60));
     if until <= now {
         return Ok(SeedCache::Invalid);
     }
@@ -262,6 +282,19 @@ mod tests {
             read_cache(&dir, "work", now).unwrap(),
             SeedCache::Invalid
         ));
+    }
+
+    /// Found by the `aws_creds_dir` fuzzer: an end past year 9999 gave credentials with no
+    /// expiration (never stale), and a larger one overflowed the time and panicked.
+    #[test]
+    fn a_cache_end_past_any_showable_time_is_invalid() {
+        let now = std::time::SystemTime::now();
+        assert!(parse_cache_end("120", now).is_some());
+        assert!(parse_cache_end("99999999999999", now).is_none());
+        assert!(parse_cache_end("18446744073709551615", now).is_none());
+        let far = std::time::UNIX_EPOCH + std::time::Duration::from_secs(253_402_300_000);
+        assert!(parse_cache_end("1", far).is_none());
+        assert!(parse_cache_end("-1", now).is_none());
     }
 
     #[test]

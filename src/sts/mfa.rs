@@ -124,11 +124,17 @@ pub fn from_process(command: &str, serial: &str, timeout: Duration) -> Result<Ze
         return Err(Error::new(format!("{what} failed ({status})"))
             .hint("run the command by hand to see why"));
     }
-    let text = String::from_utf8_lossy(&out);
+    code_from_output(&out, &what)
+}
+
+/// The MFA code an MFA command printed: its output, trimmed, if that is six digits. `what`
+/// (the command) starts the error, which never repeats the output: it may be (or hold) the
+/// code.
+pub fn code_from_output(out: &[u8], what: &str) -> Result<Zeroizing<String>> {
+    let text = String::from_utf8_lossy(out);
     let code = Zeroizing::new(text.trim().to_string());
     drop(text);
     if sts::check_token_code(&code).is_err() {
-        // The output is not repeated: it may be (or hold) the code.
         return Err(
             Error::new(format!("{what} did not print a 6-digit MFA code")).hint(
                 "the command must print only the code (e.g. ykman oath accounts code -s NAME)",

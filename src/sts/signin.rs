@@ -159,7 +159,12 @@ pub fn signin_token(
         };
         return Err(Error::new(format!("{what}: HTTP {}", resp.status)).hint(hint));
     }
-    let answer: SigninTokenAnswer = serde_json::from_slice(&body)
+    parse_signin_token(&body, &what)
+}
+
+/// The token of a getSigninToken answer (`{"SigninToken": "…"}`); `what` starts the errors.
+pub fn parse_signin_token(body: &[u8], what: &str) -> Result<Zeroizing<String>> {
+    let answer: SigninTokenAnswer = serde_json::from_slice(body)
         .map_err(|e| Error::new(format!("{what}: not a sign-in token answer: {e}")))?;
     answer
         .signin_token
