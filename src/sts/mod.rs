@@ -20,6 +20,7 @@
 //! logs or errors: `--debug` shows the canonical request with the body's hash only.
 
 pub mod accounts;
+pub mod accounts_error;
 pub mod assume_role;
 pub mod aws_keys;
 pub mod chain;
@@ -33,6 +34,7 @@ pub(crate) mod error;
 pub mod federation_token;
 pub mod handoff;
 pub mod mfa;
+pub mod mfa_error;
 pub mod profile;
 pub mod profile_error;
 pub mod seed;
@@ -42,11 +44,13 @@ pub mod signin;
 pub mod source;
 pub(crate) mod xml;
 
+pub use accounts_error::AccountsError;
 pub use chain_error::ChainError;
 pub use check_error::CheckError;
 pub use checks::*;
 pub use client::*;
 pub use endpoint::*;
 pub use error::ServiceError;
+pub use mfa_error::MfaError;
 pub use profile_error::ProfileError;
 pub use xml::*;
