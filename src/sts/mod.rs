@@ -42,6 +42,7 @@ pub mod session;
 pub mod session_token;
 pub mod signin;
 pub mod source;
+pub mod sts_error;
 pub(crate) mod xml;
 
 pub use accounts_error::AccountsError;
@@ -53,4 +54,5 @@ pub use endpoint::*;
 pub use error::ServiceError;
 pub use mfa_error::MfaError;
 pub use profile_error::ProfileError;
+pub use sts_error::StsError;
 pub use xml::*;
