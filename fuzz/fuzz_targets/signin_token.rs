@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
         Some(Value::Array(a)) => a.first().and_then(Value::as_str),
         _ => None,
     };
-    match parse_signin_token(body, WHAT) {
+    match parse_signin_token(body, ENDPOINT) {
         Ok(token) => {
             assert!(!token.is_empty());
             assert_eq!(Some(token.as_str()), token_in_value);

@@ -11,7 +11,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use super::accounts_error::AccountsError;
+use crate::error::Result;
 
 /// The environment variable naming the accounts file.
 pub const FILE_ENV: &str = "AWS_SIGNING_HELPER_ACCOUNTS";
@@ -59,11 +60,12 @@ fn prefix_of(name: &str, value: &str, file: &Path) -> Result<String> {
         && is_account_id(parts[4])
         && parts[5..].iter().all(|p| p.is_empty());
     if !ok {
-        return Err(Error::new(format!(
-            "invalid account {name:?} in {}: {value:?} is not an account ARN prefix",
-            file.display()
-        ))
-        .hint("write it like \"arn:aws:iam::012123456789:\""));
+        return Err(AccountsError::Prefix {
+            name: name.into(),
+            value: value.into(),
+            file: file.into(),
+        }
+        .into());
     }
     Ok(format!("arn:{}:iam::{}:", parts[1], parts[4]))
 }
@@ -71,8 +73,7 @@ fn prefix_of(name: &str, value: &str, file: &Path) -> Result<String> {
 /// The role ARN for `--account ACCOUNT --role ROLE`.
 pub fn role_arn(account: &str, role: &str, file: Option<&Path>) -> Result<String> {
     if role.is_empty() || role.starts_with('/') || role.starts_with("role/") {
-        return Err(Error::new(format!("invalid --role {role:?}"))
-            .hint("pass the role's name (optionally with its path), like Admin or team/Admin"));
+        return Err(AccountsError::Role { role: role.into() }.into());
     }
     Ok(format!("{}role/{role}", prefix(account, file)?))
 }
@@ -81,8 +82,7 @@ pub fn role_arn(account: &str, role: &str, file: Option<&Path>) -> Result<String
 /// `arn:aws:iam::ACCOUNT:mfa/USER`.
 pub fn mfa_arn(account: &str, user: &str, file: Option<&Path>) -> Result<String> {
     if user.is_empty() || user.contains(['/', ':']) {
-        return Err(Error::new(format!("invalid IAM user name {user:?} for the MFA device"))
-            .hint("write the IAM user name in NAME.user of the aws-creds directory, or pass --serial-number"));
+        return Err(AccountsError::MfaUser { user: user.into() }.into());
     }
     Ok(format!("{}mfa/{user}", prefix(account, file)?))
 }
@@ -103,10 +103,7 @@ fn load(file: Option<&Path>) -> Result<Option<(PathBuf, BTreeMap<String, String>
             {
                 continue
             }
-            Err(e) => {
-                return Err(Error::new(e.to_string())
-                .hint("pass --accounts-file naming a JSON file like {\"work\": \"arn:aws:iam::012123456789:\"}"))
-            }
+            Err(source) => return Err(AccountsError::File { source }.into()),
         };
         let map = parse_accounts(&text, &p)?;
         return Ok(Some((p, map)));
@@ -117,9 +114,12 @@ fn load(file: Option<&Path>) -> Result<Option<(PathBuf, BTreeMap<String, String>
 /// Reads the accounts file's text (`file` names it in errors): name → value, the values
 /// checked only when used.
 pub fn parse_accounts(text: &str, file: &Path) -> Result<BTreeMap<String, String>> {
-    serde_json::from_str(text).map_err(|e| {
-        Error::new(format!("invalid accounts file {}: {e}", file.display()))
-            .hint("it must be a JSON object of name to account ARN prefix, like {\"work\": \"arn:aws:iam::012123456789:\"}")
+    serde_json::from_str(text).map_err(|source| {
+        AccountsError::Json {
+            file: file.to_path_buf(),
+            source,
+        }
+        .into()
     })
 }
 
@@ -152,24 +152,17 @@ pub fn resolve(
         return prefix_of(account, account, Path::new("--account"));
     }
     match loaded {
-        Some((p, map)) => {
-            let known: Vec<&str> = map.keys().map(String::as_str).collect();
-            Err(Error::new(format!(
-                "unknown --account {account:?}: not in {} (known: {})",
-                p.display(),
-                known.join(", ")
-            ))
-            .hint("add it to the accounts file, or pass a 12-digit account id"))
+        Some((p, map)) => Err(AccountsError::Unknown {
+            account: account.into(),
+            file: p.to_path_buf(),
+            known: map.keys().cloned().collect(),
         }
-        None => Err(Error::new(format!(
-            "unknown --account {account:?}: no accounts file at {}",
-            default_paths()
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ))
-        .hint("create it as {\"NAME\": \"arn:aws:iam::012123456789:\"}, pass --accounts-file, or pass a 12-digit account id")),
+        .into()),
+        None => Err(AccountsError::NoFile {
+            account: account.into(),
+            paths: default_paths(),
+        }
+        .into()),
     }
 }
 

@@ -3,12 +3,13 @@
 
 use crate::credentials::output::Meta;
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::files::cache::Key;
 use crate::protocol::rolesanywhere;
 use crate::sts::session::{check_duration, Mfa, Sts};
 use crate::sts::session_token::session_token;
 use crate::sts::source::Source;
+use crate::sts::sts_error::StsError;
 use crate::sts::{self, AccessKeys, Call};
 
 /// The longest role session STS grants when the caller's credentials are temporary.
@@ -48,23 +49,17 @@ impl AssumeParams {
             sts::check_text("--source-identity", s, 2..=64, "")?;
         }
         if self.tags.len() > 50 {
-            return Err(Error::new(
-                "too many --tag: STS accepts at most 50 session tags",
-            ));
+            return Err(StsError::TooManyTags.into());
         }
         for (k, v) in &self.tags {
             sts::check_text("--tag key", k, 1..=128, ":/ ")?;
             if v.chars().count() > 256 {
-                return Err(Error::new(format!(
-                    "--tag {k}: the value is longer than 256 characters"
-                )));
+                return Err(StsError::TagValue { key: k.clone() }.into());
             }
         }
         for k in &self.transitive_tag_keys {
             if !self.tags.iter().any(|(t, _)| t == k) {
-                return Err(Error::new(format!(
-                    "--transitive-tag-key {k:?} is not one of the --tag keys"
-                )));
+                return Err(StsError::TransitiveTagKey { key: k.clone() }.into());
             }
         }
         Ok(arn)
@@ -91,20 +86,19 @@ pub fn assume_role(
     }
     if let Some(code) = &mfa.token_code {
         if serial.is_none() {
-            return Err(Error::new("--token-code needs --serial-number")
-                .hint("pass --serial-number with your MFA device's ARN"));
+            return Err(StsError::TokenCodeWithoutSerial.into());
         }
         sts::check_token_code(code)?;
     }
     let long_term = matches!(source, Source::Keys { keys, .. } if keys.session_token.is_none());
     // STS caps a role session assumed with temporary credentials (role chaining) at one hour.
     if !long_term && p.duration > CHAINED_MAX_DURATION {
-        return Err(Error::new(format!(
-            "--duration {} is more than STS allows for {}: a role assumed with temporary credentials (role chaining) lasts at most {CHAINED_MAX_DURATION} seconds",
-            p.duration,
-            p.role_arn
-        ))
-        .hint(format!("ask for --duration {CHAINED_MAX_DURATION} or less, or assume the role with an IAM user's long-term keys")));
+        return Err(StsError::ChainedDuration {
+            duration: p.duration,
+            role_arn: p.role_arn.clone(),
+            max: CHAINED_MAX_DURATION,
+        }
+        .into());
     }
     // Long-term keys + MFA: through a cached MFA session, so one code serves every role; but a
     // role session from that MFA session would be chaining (one hour at most), so for longer
@@ -175,10 +169,10 @@ pub fn assume_role(
             }
             // A profile chain is run before the cache is consulted (see the top).
             Source::Profile(chain) => {
-                return Err(Error::new(format!(
-                    "profile {:?} was not resolved before AssumeRole",
-                    chain.profile
-                )))
+                return Err(StsError::Unresolved {
+                    profile: chain.profile.clone(),
+                }
+                .into())
             }
         };
         let session_name = p.session_name.clone().unwrap_or_else(|| {

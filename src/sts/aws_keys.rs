@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::files::aws_config::{home_dir, Ini};
+use crate::sts::sts_error::StsError;
 use crate::sts::AccessKeys;
 
 fn env(name: &str) -> Option<String> {
@@ -54,14 +55,18 @@ pub(crate) fn read_ini(path: &Option<PathBuf>) -> Result<Option<Ini>> {
     let Some(p) = path else { return Ok(None) };
     match crate::files::read_file(p, crate::files::CAP_CONFIG, "AWS config file") {
         Ok(mut bytes) => {
-            let text =
-                Zeroizing::new(String::from_utf8(std::mem::take(&mut *bytes)).map_err(|_| {
-                    Error::new(format!("cannot read {}: not UTF-8 text", p.display()))
-                })?);
+            let text = Zeroizing::new(
+                String::from_utf8(std::mem::take(&mut *bytes))
+                    .map_err(|_| StsError::NotUtf8 { path: p.clone() })?,
+            );
             Ok(Some(Ini::parse(&text)))
         }
         Err(e) if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound) => Ok(None),
-        Err(e) => Err(e.or_io(|e| Error::new(format!("cannot read {}: {e}", p.display())))),
+        Err(source) => Err(StsError::Read {
+            path: p.clone(),
+            source,
+        }
+        .into()),
     }
 }
 
@@ -111,15 +116,12 @@ pub fn missing_keys(name: &str, env_is_ours: bool) -> Error {
     let where_ = credentials_path()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "~/.aws/credentials".into());
-    let message = format!(
-        "missing long-term AWS keys: profile {name:?} has no aws_access_key_id and aws_secret_access_key in {where_} or the AWS config file, and no {name}.access_key in the aws-creds directory"
-    );
-    if env_is_ours {
-        Error::new(format!("{message} (the AWS_* variables of this shell were set by aws_signing_helper and are not used as a source)"))
-            .hint("pass --profile NAME with long-term keys, or --source env to chain from the current credentials")
-    } else {
-        Error::new(message).hint("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile NAME naming a profile with both keys (aws configure --profile NAME)")
+    StsError::MissingKeys {
+        name: name.into(),
+        credentials_file: where_,
+        env_is_ours,
     }
+    .into()
 }
 
 #[cfg(test)]

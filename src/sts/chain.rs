@@ -8,13 +8,14 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::assume_role::{assume_role, AssumeParams};
+use super::chain_error::ChainError;
 use super::profile::{Base, Chain};
 use super::session::{Mfa, Sts};
 use super::source::Source;
 use super::{aws_keys, AccessKeys};
 use crate::credentials::output::Meta;
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::protocol::http::{self, HttpClient, HttpOptions};
 
 /// What a chain produced.
@@ -61,18 +62,12 @@ pub fn run(ctx: &Sts, chain: &Chain, mfa: &Mfa, last_duration: Option<i64>) -> R
             transitive_tag_keys: Vec::new(),
             mfa_session_duration: 43_200,
         };
-        let (creds, meta) = assume_role(ctx, &source, &step_mfa, &params).map_err(|e| {
-            let whence = format!(
-                "the role comes from profile {:?} (chain: {})",
-                step.profile,
-                chain.describe()
-            );
-            let hint = match e.hint_text() {
-                Some(h) => format!("{h}; {whence}"),
-                None => whence,
-            };
-            e.hint(hint)
-        })?;
+        let (creds, meta) =
+            assume_role(ctx, &source, &step_mfa, &params).map_err(|source| ChainError::Role {
+                profile: step.profile.clone(),
+                chain: chain.describe(),
+                source,
+            })?;
         source = Source::Keys {
             keys: AccessKeys::from(&creds),
             label: meta.source.clone(),
@@ -110,10 +105,7 @@ fn base(base: &Base) -> Result<(Source, Option<(Credentials, Meta)>)> {
             None,
         ),
         Base::Environment => {
-            let keys = aws_keys::from_env().ok_or_else(|| {
-                Error::new("credential_source = Environment, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
-                    .hint("export both, or use source_profile")
-            })?;
+            let keys = aws_keys::from_env().ok_or(ChainError::EnvKeysUnset)?;
             (
                 Source::Keys {
                     keys,
@@ -154,31 +146,42 @@ pub fn credential_process(command: &str, profile: &str) -> Result<Credentials> {
     let what = format!("credential_process of profile {profile:?}");
     let argv = shlex::split(command)
         .filter(|a| !a.is_empty())
-        .ok_or_else(|| Error::new(format!("{what} is not a valid command line: {command:?}")))?;
+        .ok_or_else(|| ChainError::CommandLine {
+            what: what.clone(),
+            command: command.to_string(),
+        })?;
     let out = std::process::Command::new(&argv[0])
         .args(&argv[1..])
         .stdin(std::process::Stdio::inherit())
         .stderr(std::process::Stdio::inherit())
         .output()
-        .map_err(|e| {
-            Error::new(format!("{what}: cannot run {:?}: {e}", argv[0]))
-                .hint("use an absolute path, or put the program on PATH")
+        .map_err(|source| ChainError::CannotRun {
+            what: what.clone(),
+            program: argv[0].clone(),
+            source,
         })?;
     if !out.status.success() {
-        return Err(Error::new(format!("{what} failed ({})", out.status))
-            .hint("run the command by hand to see why"));
+        return Err(ChainError::Failed {
+            what,
+            status: out.status,
+        }
+        .into());
     }
     let stdout = Zeroizing::new(out.stdout);
     if stdout.len() > MAX_PROCESS_OUTPUT {
-        return Err(Error::new(format!("{what} printed more than 1 MiB")));
+        return Err(ChainError::TooMuchOutput { what }.into());
     }
-    let parsed: ProcessOutput = serde_json::from_slice(&stdout)
-        .map_err(|e| Error::new(format!("{what} did not print credentials JSON: {e}")))?;
+    let parsed: ProcessOutput =
+        serde_json::from_slice(&stdout).map_err(|source| ChainError::NotJson {
+            what: what.clone(),
+            source,
+        })?;
     if parsed.version != Some(1) {
-        return Err(Error::new(format!(
-            "{what} printed Version {:?}; only Version 1 is defined",
-            parsed.version
-        )));
+        return Err(ChainError::Version {
+            what,
+            version: parsed.version,
+        }
+        .into());
     }
     into_credentials(
         &what,
@@ -198,7 +201,10 @@ fn into_credentials(
     expiration: Option<String>,
     account_id: Option<String>,
 ) -> Result<Credentials> {
-    let missing = |f: &str| Error::new(format!("{what}: the answer lacks {f}"));
+    let missing = |field: &'static str| ChainError::Lacks {
+        what: what.to_string(),
+        field,
+    };
     Ok(Credentials {
         access_key_id: id
             .filter(|s| !s.is_empty())
@@ -247,19 +253,30 @@ fn get_ok(
 ) -> Result<Zeroizing<Vec<u8>>> {
     let resp = client
         .get(url, headers)
-        .map_err(|e| Error::new(format!("{what}: GET {url}: {}", e.message)))?;
+        .map_err(|source| ChainError::Transport {
+            what: what.to_string(),
+            method: "GET",
+            url: url.to_string(),
+            source,
+        })?;
     if resp.status != 200 {
-        return Err(Error::new(format!(
-            "{what}: GET {url}: HTTP {}",
-            resp.status
-        )));
+        return Err(ChainError::Status {
+            what: what.to_string(),
+            method: "GET",
+            url: url.to_string(),
+            status: resp.status,
+        }
+        .into());
     }
     Ok(Zeroizing::new(resp.body))
 }
 
 fn parse_metadata(what: &str, body: &[u8]) -> Result<Credentials> {
-    let m: MetadataCredentials = serde_json::from_slice(body)
-        .map_err(|e| Error::new(format!("{what}: not a credentials answer: {e}")))?;
+    let m: MetadataCredentials =
+        serde_json::from_slice(body).map_err(|source| ChainError::NotCredentials {
+            what: what.to_string(),
+            source,
+        })?;
     into_credentials(
         what,
         m.access_key_id,
@@ -287,15 +304,20 @@ pub fn instance_metadata() -> Result<Credentials> {
                 "21600".into(),
             )],
         )
-        .map_err(|e| {
-            Error::new(format!("{what}: PUT {token_url}: {}", e.message))
-                .hint("this machine has no reachable instance metadata endpoint; set AWS_EC2_METADATA_SERVICE_ENDPOINT or use another credential_source")
+        .map_err(|source| ChainError::Transport {
+            what: what.to_string(),
+            method: "PUT",
+            url: token_url.clone(),
+            source,
         })?;
     if resp.status != 200 {
-        return Err(Error::new(format!(
-            "{what}: PUT {token_url}: HTTP {}",
-            resp.status
-        )));
+        return Err(ChainError::Status {
+            what: what.to_string(),
+            method: "PUT",
+            url: token_url,
+            status: resp.status,
+        }
+        .into());
     }
     let token = Zeroizing::new(String::from_utf8_lossy(&resp.body).into_owned());
     let headers = vec![("X-aws-ec2-metadata-token".to_string(), token.to_string())];
@@ -307,7 +329,9 @@ pub fn instance_metadata() -> Result<Credentials> {
         .map(str::trim)
         .filter(|r| !r.is_empty())
         .map(str::to_string)
-        .ok_or_else(|| Error::new(format!("{what}: the instance has no role")))?;
+        .ok_or_else(|| ChainError::NoInstanceRole {
+            what: what.to_string(),
+        })?;
     let body = get_ok(&client, &format!("{roles_url}{role}"), &headers, what)?;
     parse_metadata(what, &body)
 }
@@ -323,10 +347,10 @@ pub fn container() -> Result<Credentials> {
         (Some(full), _) => full,
         (None, Some(rel)) => format!("http://169.254.170.2{rel}"),
         (None, None) => {
-            return Err(Error::new(format!(
-                "{what}: neither AWS_CONTAINER_CREDENTIALS_FULL_URI nor AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is set"
-            ))
-            .hint("run inside a container with a task role, or use another credential_source"))
+            return Err(ChainError::NoContainerUri {
+                what: what.to_string(),
+            }
+            .into())
         }
     };
     let token = match (

@@ -2,7 +2,8 @@
 
 use std::ops::RangeInclusive;
 
-use crate::error::{Error, Result};
+use super::check_error::CheckError;
+use crate::error::Result;
 use crate::protocol::arn::ArnError;
 
 /// What GetSessionToken accepts for `DurationSeconds` (IAM users).
@@ -13,13 +14,26 @@ pub const ASSUME_ROLE_DURATION: RangeInclusive<i64> = 900..=43_200;
 
 /// Checks a value against STS's `[\w+=,.@-]` (plus `extra`) character set and a length range.
 pub fn check_text(flag: &str, value: &str, len: RangeInclusive<usize>, extra: &str) -> Result<()> {
+    Ok(text(flag, value, len, extra, None)?)
+}
+
+fn text(
+    flag: &str,
+    value: &str,
+    len: RangeInclusive<usize>,
+    extra: &str,
+    hint: Option<&'static str>,
+) -> Result<(), CheckError> {
     let ok_char = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) || extra.contains(c);
     if !len.contains(&value.chars().count()) || !value.chars().all(ok_char) {
-        return Err(Error::new(format!(
-            "invalid {flag} {value:?}: it must be {} to {} characters of letters, digits and _+=,.@-{extra}",
-            len.start(),
-            len.end()
-        )));
+        return Err(CheckError::Text {
+            flag: flag.into(),
+            value: value.into(),
+            min: *len.start(),
+            max: *len.end(),
+            extra: extra.into(),
+            hint,
+        });
     }
     Ok(())
 }
@@ -27,19 +41,22 @@ pub fn check_text(flag: &str, value: &str, len: RangeInclusive<usize>, extra: &s
 /// Checks an MFA device: a virtual device ARN (`arn:aws:iam::ACCOUNT:mfa/NAME`) or a hardware
 /// serial number. Returns the account of an ARN.
 pub fn check_serial_number(value: &str) -> Result<Option<String>> {
-    check_text("--serial-number", value, 9..=256, ":/").map_err(|e| {
-        e.hint("use your MFA device's ARN, like arn:aws:iam::123456789012:mfa/alice, or a hardware token's serial number")
-    })?;
+    text("--serial-number", value, 9..=256, ":/", Some(
+        "use your MFA device's ARN, like arn:aws:iam::123456789012:mfa/alice, or a hardware token's serial number",
+    ))?;
     if value.starts_with("arn:") {
-        let arn: crate::protocol::arn::Arn = value.parse().map_err(|e: ArnError| {
-            Error::new(format!("invalid --serial-number {value:?}: {e}"))
-                .hint("an MFA device ARN looks like arn:aws:iam::123456789012:mfa/alice")
-        })?;
+        let arn: crate::protocol::arn::Arn =
+            value
+                .parse()
+                .map_err(|source: ArnError| CheckError::SerialArn {
+                    value: value.into(),
+                    source,
+                })?;
         if arn.service != "iam" || !arn.resource.starts_with("mfa/") || arn.account.is_empty() {
-            return Err(Error::new(format!(
-                "invalid --serial-number {value:?}: not an MFA device ARN"
-            ))
-            .hint("an MFA device ARN looks like arn:aws:iam::123456789012:mfa/alice"));
+            return Err(CheckError::NotMfaArn {
+                value: value.into(),
+            }
+            .into());
         }
         return Ok(Some(arn.account));
     }
@@ -51,31 +68,33 @@ pub fn check_token_code(code: &str) -> Result<()> {
     if code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()) {
         Ok(())
     } else {
-        // The code itself is not repeated: it is a (short-lived) secret.
-        Err(Error::new("invalid --token-code: an MFA code is 6 digits")
-            .hint("type the code your MFA device shows now"))
+        // The code itself is not kept: it is a (short-lived) secret.
+        Err(CheckError::TokenCode.into())
     }
 }
 
 /// Checks a role ARN (`arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`); returns it parsed.
 pub fn check_role_arn(value: &str) -> Result<crate::protocol::arn::Arn> {
-    let hint =
-        "a role ARN looks like arn:aws:iam::123456789012:role/NAME (or use --account and --role)";
     if value.is_empty() {
-        return Err(Error::new("--role-arn is empty").hint(hint));
+        return Err(CheckError::RoleArnEmpty.into());
     }
-    let arn: crate::protocol::arn::Arn = value.parse().map_err(|e: ArnError| {
-        Error::new(format!("invalid --role-arn {value:?}: {e}")).hint(hint)
-    })?;
+    let arn: crate::protocol::arn::Arn =
+        value
+            .parse()
+            .map_err(|source: ArnError| CheckError::RoleArn {
+                value: value.into(),
+                source,
+            })?;
     let account_ok = arn.account.len() == 12 && arn.account.chars().all(|c| c.is_ascii_digit());
     let name_ok = arn
         .resource
         .strip_prefix("role/")
         .is_some_and(|n| !n.is_empty() && !n.ends_with('/'));
     if arn.service != "iam" || !account_ok || !name_ok || value.len() > 2048 {
-        return Err(
-            Error::new(format!("invalid --role-arn {value:?}: not an IAM role ARN")).hint(hint),
-        );
+        return Err(CheckError::NotRoleArn {
+            value: value.into(),
+        }
+        .into());
     }
     Ok(arn)
 }

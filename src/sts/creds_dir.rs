@@ -19,8 +19,10 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::files::{self, Dir};
+use crate::sts::seed_error::SeedError;
+use crate::sts::sts_error::StsError;
 use crate::sts::AccessKeys;
 
 /// The environment variable naming the directory.
@@ -66,10 +68,10 @@ fn value(dir: &Dir, name: &str, suffix: &str) -> Result<Option<Zeroizing<String>
         Err(e) => return Err(e.into()),
     };
     parse_value(&bytes).map_err(|_| {
-        Error::new(format!(
-            "cannot read {}: not UTF-8 text",
-            dir.path().join(&file).display()
-        ))
+        StsError::NotUtf8 {
+            path: dir.path().join(&file),
+        }
+        .into()
     })
 }
 
@@ -111,15 +113,9 @@ pub fn read(dir: &Path, name: &str) -> Result<Option<SeedKey>> {
     let Some(id) = value(&d, &name, "access_key")? else {
         return Ok(None);
     };
-    let secret = value(&d, &name, "secret_key")?.ok_or_else(|| {
-        Error::new(format!(
-            "missing {}: {} has an access key but no secret key",
-            d.path().join(format!("{name}.secret_key")).display(),
-            name
-        ))
-        .hint(
-            "write the secret access key into that file (one line), or remove the .access_key file",
-        )
+    let secret = value(&d, &name, "secret_key")?.ok_or_else(|| SeedError::NoSecret {
+        path: d.path().join(format!("{name}.secret_key")),
+        name: name.clone(),
     })?;
     let user = value(&d, &name, "user")?.map(|u| u.to_string());
     Ok(Some(SeedKey {

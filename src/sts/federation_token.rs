@@ -5,9 +5,10 @@
 
 use crate::credentials::output::Meta;
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::files::cache::Key;
 use crate::sts::session::{check_duration, Sts};
+use crate::sts::sts_error::StsError;
 use crate::sts::{self, AccessKeys, Call};
 
 /// What GetFederationToken accepts for `DurationSeconds` (one hour at most for the root user).
@@ -40,17 +41,14 @@ pub fn federation_token(
     for arn in &p.policy_arns {
         let parsed: std::result::Result<crate::protocol::arn::Arn, _> = arn.parse();
         if !parsed.is_ok_and(|a| a.service == "iam" && a.resource.starts_with("policy/")) {
-            return Err(Error::new(format!(
-                "invalid --policy-arn {arn:?}: not an IAM policy ARN"
-            ))
-            .hint("a managed policy ARN looks like arn:aws:iam::aws:policy/ReadOnlyAccess"));
+            return Err(StsError::PolicyArn { arn: arn.clone() }.into());
         }
     }
     if keys.session_token.is_some() {
-        return Err(Error::new(format!(
-            "GetFederationToken needs long-term keys, but the {label} credentials are temporary"
-        ))
-        .hint("sign in with a role (a profile with role_arn, or --role-arn) instead"));
+        return Err(StsError::FederationTemporaryKeys {
+            label: label.to_string(),
+        }
+        .into());
     }
     let url = ctx.endpoint.url();
     let policies = p.policy_arns.join("\u{1}");

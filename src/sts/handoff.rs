@@ -13,7 +13,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::sts::signin_error::SigninError;
 
 /// How much of a request is read: a browser's request line and headers.
 const CAP_REQUEST: usize = 16 << 10;
@@ -39,15 +40,10 @@ enum Answer {
 impl Handoff {
     /// Binds a loopback port, with a fresh random path.
     pub fn bind() -> Result<Handoff> {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).map_err(|e| {
-            Error::new(format!(
-                "cannot listen on 127.0.0.1 to hand the sign-in URL to the browser: {e}"
-            ))
-            .hint("run login without --open and open the URL yourself")
-        })?;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
+            .map_err(|source| SigninError::Listen { source })?;
         let mut random = [0u8; 16];
-        aws_lc_rs::rand::fill(&mut random)
-            .map_err(|_| Error::new("cannot get random bytes from the system"))?;
+        aws_lc_rs::rand::fill(&mut random).map_err(|_| SigninError::Random)?;
         Ok(Handoff {
             listener,
             path: format!("/{}", hex::encode(random)),
@@ -60,7 +56,7 @@ impl Handoff {
         let addr = self
             .listener
             .local_addr()
-            .map_err(|e| Error::new(format!("cannot read the loopback port: {e}")))?;
+            .map_err(|source| SigninError::LocalAddr { source })?;
         Ok(format!("http://{addr}{}", self.path))
     }
 
@@ -76,16 +72,16 @@ impl Handoff {
             .enable_io()
             .enable_time()
             .build()
-            .map_err(|e| Error::new(format!("cannot start the loopback server: {e}")))?;
+            .map_err(|source| SigninError::Start { source })?;
         rt.block_on(async move {
             self.listener
                 .set_nonblocking(true)
-                .map_err(|e| Error::new(format!("cannot start the loopback server: {e}")))?;
+                .map_err(|source| SigninError::Start { source })?;
             let listener = tokio::net::TcpListener::from_std(self.listener)
-                .map_err(|e| Error::new(format!("cannot start the loopback server: {e}")))?;
+                .map_err(|source| SigninError::Start { source })?;
             let local = listener
                 .local_addr()
-                .map_err(|e| Error::new(format!("cannot read the loopback port: {e}")))?;
+                .map_err(|source| SigninError::LocalAddr { source })?;
             // The opener's outcome, polled between connections (a channel fed by the thread
             // that waits for it).
             let (tx, mut opener_done) = tokio::sync::mpsc::channel::<Result<()>>(1);
@@ -100,11 +96,10 @@ impl Handoff {
             loop {
                 tokio::select! {
                     _ = &mut timeout => {
-                        return Err(Error::new(format!(
-                            "the browser did not fetch the sign-in page within {} s",
-                            deadline.as_secs()
-                        ))
-                        .hint("run login without --open and open the URL yourself"));
+                        return Err(SigninError::NotFetched {
+                            secs: deadline.as_secs(),
+                        }
+                        .into());
                     }
                     done = opener_done.recv(), if opener_open => {
                         opener_open = false;

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
+use super::mfa_error::{MfaError, ProcessProblem};
 use crate::error::{Error, Result};
 use crate::sts::{self, ServiceError};
 
@@ -26,22 +27,22 @@ pub const ATTEMPTS: u32 = 3;
 pub const DEFAULT_PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The most an MFA command may print on stdout (a code is six digits).
-const MAX_OUTPUT: u64 = 4096;
+pub(crate) const MAX_OUTPUT: u64 = 4096;
 
 /// Asks for the code on the terminal, again while what is typed is not six digits. `typed`
 /// counts the codes typed so far in this exchange (refused ones included): at most
 /// [`ATTEMPTS`] in all.
 pub fn prompt(serial: &str, typed: &mut u32) -> Result<Zeroizing<String>> {
     if !(std::io::stdin().is_terminal() || std::io::stderr().is_terminal()) {
-        return Err(Error::new(format!(
-            "--token-code is needed for MFA device {serial}, and there is no terminal to ask on"
-        ))
-        .hint("pass --token-code with the 6-digit code your device shows, or --mfa-process CMD"));
+        return Err(MfaError::NoTerminal {
+            serial: serial.into(),
+        }
+        .into());
     }
     loop {
         let code = rpassword::prompt_password(format!("MFA code for {serial}: "))
             .map(Zeroizing::new)
-            .map_err(|e| Error::new(format!("cannot read the MFA code from the terminal: {e}")))?;
+            .map_err(|source| MfaError::ReadTerminal { source })?;
         *typed += 1;
         let trimmed = Zeroizing::new(code.trim().to_string());
         match sts::check_token_code(&trimmed) {
@@ -50,10 +51,10 @@ pub fn prompt(serial: &str, typed: &mut u32) -> Result<Zeroizing<String>> {
                 log::warn!("that is not an MFA code (6 digits); try again");
             }
             Err(_) => {
-                return Err(Error::new(format!(
-                "no valid MFA code for {serial} after {ATTEMPTS} attempts: an MFA code is 6 digits"
-            ))
-                .hint("type the code your MFA device shows now"))
+                return Err(MfaError::Attempts {
+                    serial: serial.into(),
+                }
+                .into())
             }
         }
     }
@@ -61,23 +62,25 @@ pub fn prompt(serial: &str, typed: &mut u32) -> Result<Zeroizing<String>> {
 
 /// Runs `command` for the code of `serial`, killing it after `timeout`.
 pub fn from_process(command: &str, serial: &str, timeout: Duration) -> Result<Zeroizing<String>> {
-    let what = format!("MFA process {command:?} (for {serial})");
+    let failed = |problem: ProcessProblem| MfaError::Process {
+        command: command.into(),
+        serial: serial.into(),
+        problem,
+    };
     let argv = shlex::split(command)
         .filter(|a| !a.is_empty())
-        .ok_or_else(|| {
-            Error::new(format!("{what} is not a valid command line")).hint(
-                "quote it like a shell line: --mfa-process 'ykman oath accounts code -s NAME'",
-            )
-        })?;
+        .ok_or_else(|| failed(ProcessProblem::CommandLine))?;
     let mut child = Command::new(&argv[0])
         .args(&argv[1..])
         .stdin(Stdio::inherit())
         .stderr(Stdio::inherit())
         .stdout(Stdio::piped())
         .spawn()
-        .map_err(|e| {
-            Error::new(format!("{what}: cannot run {:?}: {e}", argv[0]))
-                .hint("use an absolute path, or put the program on PATH")
+        .map_err(|source| {
+            failed(ProcessProblem::CannotRun {
+                program: argv[0].clone(),
+                source,
+            })
         })?;
     // Read on a thread, so that a command that prints and hangs still times out. The thread
     // ends with the pipe; a grandchild that keeps it open only keeps the thread waiting.
@@ -102,44 +105,41 @@ pub fn from_process(command: &str, serial: &str, timeout: Duration) -> Result<Ze
             Ok(None) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(Error::new(format!(
-                    "{what} did not finish within {} seconds and was stopped",
-                    timeout.as_secs()
-                ))
-                .hint("check that the device is present (and touch it if it asks), or pass a longer --mfa-process-timeout"));
+                return Err(failed(ProcessProblem::Timeout {
+                    secs: timeout.as_secs(),
+                })
+                .into());
             }
-            Err(e) => return Err(Error::new(format!("{what}: cannot wait for it: {e}"))),
+            Err(source) => return Err(failed(ProcessProblem::Wait { source }).into()),
         }
     };
     // The reader closes the pipe after MAX_OUTPUT + 1 bytes, which ends a command that
     // goes on printing: its size says more than its exit status.
     let out = rx.recv_timeout(Duration::from_secs(1)).unwrap_or_default();
     if out.len() as u64 > MAX_OUTPUT {
-        return Err(Error::new(format!(
-            "{what} printed more than {MAX_OUTPUT} bytes, not an MFA code"
-        ))
-        .hint("the command must print only the 6-digit code"));
+        return Err(failed(ProcessProblem::TooMuchOutput).into());
     }
     if !status.success() {
-        return Err(Error::new(format!("{what} failed ({status})"))
-            .hint("run the command by hand to see why"));
+        return Err(failed(ProcessProblem::Failed { status }).into());
     }
-    code_from_output(&out, &what)
+    code_from_output(&out, command, serial)
 }
 
-/// The MFA code an MFA command printed: its output, trimmed, if that is six digits. `what`
-/// (the command) starts the error, which never repeats the output: it may be (or hold) the
+/// The MFA code `command` (run for `serial`) printed: its output, trimmed, if that is six
+/// digits. The error names the command and never repeats the output: it may be (or hold) the
 /// code.
-pub fn code_from_output(out: &[u8], what: &str) -> Result<Zeroizing<String>> {
+pub fn code_from_output(out: &[u8], command: &str, serial: &str) -> Result<Zeroizing<String>> {
     let text = String::from_utf8_lossy(out);
     let code = Zeroizing::new(text.trim().to_string());
     drop(text);
     if sts::check_token_code(&code).is_err() {
-        return Err(
-            Error::new(format!("{what} did not print a 6-digit MFA code")).hint(
-                "the command must print only the code (e.g. ykman oath accounts code -s NAME)",
-            ),
-        );
+        // The output is not repeated: it may be (or hold) the code.
+        return Err(MfaError::Process {
+            command: command.into(),
+            serial: serial.into(),
+            problem: ProcessProblem::NotACode,
+        }
+        .into());
     }
     Ok(code)
 }

@@ -20,9 +20,12 @@
 //! logs or errors: `--debug` shows the canonical request with the body's hash only.
 
 pub mod accounts;
+pub mod accounts_error;
 pub mod assume_role;
 pub mod aws_keys;
 pub mod chain;
+pub mod chain_error;
+pub mod check_error;
 pub(crate) mod checks;
 pub(crate) mod client;
 pub mod creds_dir;
@@ -31,16 +34,29 @@ pub(crate) mod error;
 pub mod federation_token;
 pub mod handoff;
 pub mod mfa;
+pub mod mfa_error;
 pub mod profile;
+pub mod profile_error;
 pub mod seed;
+pub mod seed_error;
 pub mod session;
 pub mod session_token;
 pub mod signin;
+pub mod signin_error;
 pub mod source;
+pub mod sts_error;
 pub(crate) mod xml;
 
+pub use accounts_error::AccountsError;
+pub use chain_error::ChainError;
+pub use check_error::CheckError;
 pub use checks::*;
 pub use client::*;
 pub use endpoint::*;
 pub use error::ServiceError;
+pub use mfa_error::MfaError;
+pub use profile_error::ProfileError;
+pub use seed_error::SeedError;
+pub use signin_error::SigninError;
+pub use sts_error::StsError;
 pub use xml::*;

@@ -10,8 +10,9 @@
 use std::collections::HashMap;
 
 use super::aws_keys;
+use super::profile_error::ProfileError;
 use super::AccessKeys;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::files::aws_config::Ini;
 
 /// Where the first credentials of a chain come from.
@@ -181,11 +182,7 @@ impl SharedFiles {
         let base = loop {
             if visited.contains(&current) {
                 visited.push(current);
-                return Err(Error::new(format!(
-                    "the profiles form a loop: {}",
-                    visited.join(" -> ")
-                ))
-                .hint("make the last source_profile one with keys, credential_process or credential_source"));
+                return Err(ProfileError::Loop { chain: visited }.into());
             }
             visited.push(current.clone());
             if !self.has(&current) {
@@ -203,26 +200,28 @@ impl SharedFiles {
                     }
                 }
                 return Err(if current == name {
-                    Error::new(format!(
-                        "profile {current:?} is in neither the AWS config file nor the credentials file"
-                    ))
-                    .hint("check the name (aws configure list-profiles shows them), AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE")
+                    ProfileError::NotFound { profile: current }
                 } else {
-                    Error::new(format!(
-                        "profile {:?} names source_profile {current:?}, which is in neither the AWS config file nor the credentials file",
-                        visited[visited.len() - 2]
-                    ))
-                    .hint("fix source_profile, or add that profile")
-                });
+                    ProfileError::SourceNotFound {
+                        profile: visited[visited.len() - 2].clone(),
+                        source_profile: current,
+                    }
+                }
+                .into());
             }
             let get = |k: &str| self.get(&current, k);
             if let Some(role_arn) = get("role_arn") {
                 let duration_seconds = match get("duration_seconds") {
-                    Some(d) => Some(d.trim().parse::<i64>().map_err(|_| {
-                        Error::new(format!(
-                            "profile {current:?}: duration_seconds = {d:?} is not a number of seconds"
-                        ))
-                    })?),
+                    Some(d) => {
+                        Some(
+                            d.trim()
+                                .parse::<i64>()
+                                .map_err(|_| ProfileError::Duration {
+                                    profile: current.clone(),
+                                    value: d.clone(),
+                                })?,
+                        )
+                    }
                     None => None,
                 };
                 roles.push(RoleStep {
@@ -236,10 +235,7 @@ impl SharedFiles {
                 });
                 match (get("source_profile"), get("credential_source")) {
                     (Some(_), Some(_)) => {
-                        return Err(Error::new(format!(
-                            "profile {current:?} has both source_profile and credential_source"
-                        ))
-                        .hint("keep one of them, as the AWS CLI requires"))
+                        return Err(ProfileError::BothSources { profile: current }.into())
                     }
                     (Some(source), None) if source == current => {
                         // The CLI's self-reference: the role is assumed with this profile's keys.
@@ -251,10 +247,9 @@ impl SharedFiles {
                                 }
                             }
                             None => {
-                                return Err(Error::new(format!(
-                                    "profile {current:?} names itself as source_profile but has no aws_access_key_id and aws_secret_access_key"
-                                ))
-                                .hint("add its keys, or name another source_profile"))
+                                return Err(
+                                    ProfileError::SelfSourceNoKeys { profile: current }.into()
+                                )
                             }
                         }
                     }
@@ -268,19 +263,15 @@ impl SharedFiles {
                             "Ec2InstanceMetadata" => Base::Ec2InstanceMetadata,
                             "EcsContainer" => Base::EcsContainer,
                             other => {
-                                return Err(Error::new(format!(
-                                    "profile {current:?}: credential_source = {other:?} is not supported"
-                                ))
-                                .hint("use Environment, Ec2InstanceMetadata or EcsContainer"))
+                                return Err(ProfileError::CredentialSource {
+                                    profile: current,
+                                    value: other.to_string(),
+                                }
+                                .into())
                             }
                         }
                     }
-                    (None, None) => {
-                        return Err(Error::new(format!(
-                            "profile {current:?} has role_arn but neither source_profile nor credential_source"
-                        ))
-                        .hint("add source_profile = NAME (a profile with keys) or credential_source"))
-                    }
+                    (None, None) => return Err(ProfileError::NoSource { profile: current }.into()),
                 }
             }
             if let Some(keys) = self.keys_of(&current)? {

@@ -20,9 +20,10 @@ use zeroize::Zeroizing;
 
 use crate::credentials::output::{self, Meta, Shell};
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::sts::accounts;
 use crate::sts::creds_dir::{self, SeedCache, SeedKey};
+use crate::sts::seed_error::SeedError;
 use crate::sts::session::{Mfa, Sts};
 use crate::sts::session_token::{self, Cached};
 
@@ -103,11 +104,10 @@ pub fn user_of(key: &SeedKey) -> String {
 pub fn mfa_serial(key: &SeedKey, accounts_file: Option<&Path>) -> Result<String> {
     let user = user_of(key);
     if user.is_empty() {
-        return Err(Error::new(format!(
-            "no IAM user name for account {}: no {}.user file and USER is not set",
-            key.name, key.name
-        ))
-        .hint("write the IAM user name into NAME.user in the aws-creds directory"));
+        return Err(SeedError::NoUser {
+            name: key.name.clone(),
+        }
+        .into());
     }
     accounts::mfa_arn(&key.name, &user, accounts_file)
 }
@@ -127,11 +127,8 @@ pub fn default_mfa_serial(
         Some(key) => mfa_serial(&key, accounts_file),
         None => {
             let user = std::env::var("USER").ok().filter(|u| !u.is_empty());
-            let user = user.ok_or_else(|| {
-                Error::new(format!(
-                    "no IAM user name for the MFA device of account {account}: USER is not set"
-                ))
-                .hint("pass --user NAME or --serial-number ARN")
+            let user = user.ok_or_else(|| SeedError::NoUserEnv {
+                account: account.to_string(),
             })?;
             accounts::mfa_arn(account, &user, accounts_file)
         }

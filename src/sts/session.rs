@@ -8,10 +8,11 @@ use zeroize::Zeroizing;
 
 use crate::credentials::output::Meta;
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::files::aws_config;
 use crate::files::cache::{self, Key, Store};
 use crate::protocol::http::{self, HttpClient, HttpOptions, RetryPolicy};
+use crate::sts::sts_error::StsError;
 use crate::sts::{self, mfa, Endpoint};
 
 /// Where and how STS is called.
@@ -119,10 +120,11 @@ impl Sts {
         )?;
         let store = match cache {
             Some(c) => {
-                let dir = c.dir.clone().or_else(cache::default_dir).ok_or_else(|| {
-                    Error::new("cannot find a cache directory: HOME is not set")
-                        .hint("pass --cache-dir DIR or --no-cache")
-                })?;
+                let dir = c
+                    .dir
+                    .clone()
+                    .or_else(cache::default_dir)
+                    .ok_or(StsError::NoCacheDir)?;
                 Some(Store::open(&dir, c.margin)?)
             }
             None => None,
@@ -251,21 +253,20 @@ pub(crate) fn check_duration(
     if range.contains(&value) {
         return Ok(());
     }
-    Err(Error::new(format!(
-        "{flag} {value} is out of range: {what} accepts {} to {} seconds",
-        range.start(),
-        range.end()
-    ))
-    .hint(format!(
-        "pass {flag} between {} and {}",
-        range.start(),
-        range.end()
-    )))
+    Err(StsError::Duration {
+        flag: flag.into(),
+        value,
+        what: what.into(),
+        min: *range.start(),
+        max: *range.end(),
+    }
+    .into())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
     use zeroize::Zeroizing;
 
     fn creds() -> (Credentials, Meta) {

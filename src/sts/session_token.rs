@@ -3,9 +3,10 @@
 
 use crate::credentials::output::Meta;
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::files::cache::Key;
 use crate::sts::session::{check_duration, Mfa, Sts};
+use crate::sts::sts_error::StsError;
 use crate::sts::{self, AccessKeys, Call};
 
 /// GetSessionToken with long-term `keys` (and MFA when `serial` is given), cached per
@@ -30,17 +31,16 @@ pub fn session_token(
         None => None,
     };
     if mfa.token_code.is_some() && serial.is_none() {
-        return Err(Error::new("--token-code needs --serial-number")
-            .hint("pass --serial-number with your MFA device's ARN"));
+        return Err(StsError::TokenCodeWithoutSerial.into());
     }
     if let Some(code) = &mfa.token_code {
         sts::check_token_code(code)?;
     }
     if keys.session_token.is_some() {
-        return Err(Error::new(format!(
-            "GetSessionToken needs long-term keys, but the {label} credentials are temporary (they have a session token)"
-        ))
-        .hint("pass --profile NAME naming an IAM user's long-term keys, or unset AWS_SESSION_TOKEN and the other AWS_* variables"));
+        return Err(StsError::TemporaryKeys {
+            label: label.to_string(),
+        }
+        .into());
     }
     let key = cache_key(ctx, keys, serial);
     ctx.cached(&key, || {

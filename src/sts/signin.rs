@@ -18,9 +18,10 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
-use crate::protocol::http::HttpClient;
+use crate::error::Result;
+use crate::protocol::http::{HttpClient, TransportError};
 use crate::protocol::sigv4::uri_encode;
+use crate::sts::signin_error::SigninError;
 
 /// What `SessionDuration` may be (console sessions from role credentials).
 pub const SESSION_DURATION: std::ops::RangeInclusive<i64> = 900..=43_200;
@@ -88,8 +89,7 @@ fn session_json(creds: &Credentials) -> Result<Zeroizing<Vec<u8>>> {
     // JSON escapes a byte into at most 6.
     let len = session.id.len() + session.key.len() + session.token.len();
     let mut out = Zeroizing::new(Vec::with_capacity(6 * len + 64));
-    serde_json::to_writer(&mut *out, &session)
-        .map_err(|e| Error::new(format!("cannot encode the sign-in session: {e}")))?;
+    serde_json::to_writer(&mut *out, &session).map_err(|source| SigninError::Encode { source })?;
     Ok(out)
 }
 
@@ -120,10 +120,7 @@ pub fn signin_token(
     session_duration: Option<i64>,
 ) -> Result<Zeroizing<String>> {
     if creds.session_token.is_empty() {
-        return Err(Error::new(
-            "the console accepts only temporary credentials (a role's or a federated user's), and these are long-term keys",
-        )
-        .hint("sign in with a role profile, or let login get a federation token from the keys"));
+        return Err(SigninError::LongTermKeys.into());
     }
     if let Some(d) = session_duration {
         crate::sts::session::check_duration(
@@ -142,34 +139,40 @@ pub fn signin_token(
     ));
     push_encoded(&mut url, &session_json(creds)?);
     log::debug!("GET {endpoint}{sep}Action=getSigninToken{duration}&Session=** redacted **");
-    let what = format!("getSigninToken at {endpoint}");
-    let resp = client.get(&url, &[]).map_err(|e| {
+    let resp = client.get(&url, &[]).map_err(|e| SigninError::Transport {
+        endpoint: endpoint.to_string(),
         // The transport's message never holds the query (ureq prints no URL), but make sure.
-        let message = e.message.replace(url.as_str(), endpoint);
-        Error::new(format!("{what}: {message}")).hint(
-            "check --federation-endpoint / AWS_SIGNING_HELPER_FEDERATION_ENDPOINT and the network",
-        )
+        source: TransportError {
+            message: e.message.replace(url.as_str(), endpoint),
+            kind: e.kind,
+        },
     })?;
     log::debug!("getSigninToken: HTTP {}", resp.status);
     let body = Zeroizing::new(resp.body);
     if resp.status != 200 {
-        let hint = match resp.status {
-            400 | 401 | 403 => "the endpoint refused these credentials: the console takes a role's or a federated user's (not a GetSessionToken session's), and a --session-duration only with a role's",
-            _ => "the federation endpoint failed; try again later",
-        };
-        return Err(Error::new(format!("{what}: HTTP {}", resp.status)).hint(hint));
+        return Err(SigninError::Status {
+            endpoint: endpoint.to_string(),
+            status: resp.status,
+        }
+        .into());
     }
-    parse_signin_token(&body, &what)
+    parse_signin_token(&body, endpoint)
 }
 
-/// The token of a getSigninToken answer (`{"SigninToken": "…"}`); `what` starts the errors.
-pub fn parse_signin_token(body: &[u8], what: &str) -> Result<Zeroizing<String>> {
-    let answer: SigninTokenAnswer = serde_json::from_slice(body)
-        .map_err(|e| Error::new(format!("{what}: not a sign-in token answer: {e}")))?;
-    answer
+/// The token of a getSigninToken answer (`{"SigninToken": "…"}`) from `endpoint` (named in
+/// the errors).
+pub fn parse_signin_token(body: &[u8], endpoint: &str) -> Result<Zeroizing<String>> {
+    let answer: SigninTokenAnswer =
+        serde_json::from_slice(body).map_err(|source| SigninError::NotAnswer {
+            endpoint: endpoint.to_string(),
+            source,
+        })?;
+    Ok(answer
         .signin_token
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| Error::new(format!("{what}: the answer lacks SigninToken")))
+        .ok_or_else(|| SigninError::NoToken {
+            endpoint: endpoint.to_string(),
+        })?)
 }
 
 /// The sign-in URL for `token`, landing on `destination`.

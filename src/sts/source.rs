@@ -1,10 +1,11 @@
 //! Where the keys that sign an STS call come from: the environment, a profile of the shared
 //! files, or a Roles Anywhere session.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::protocol::rolesanywhere::ClientConfig;
 use crate::protocol::sigv4;
 use crate::sts::profile::{Chain, SharedFiles};
+use crate::sts::sts_error::StsError;
 use crate::sts::{aws_keys, AccessKeys};
 
 /// Which source to use.
@@ -79,20 +80,15 @@ pub fn resolve(spec: &SourceSpec) -> Result<Source> {
     match kind {
         SourceKind::RolesAnywhere => match &spec.rolesanywhere {
             RolesAnywhereSource::Given(config) => Ok(Source::RolesAnywhere(config.clone())),
-            RolesAnywhereSource::NotGiven => Err(Error::new("--source rolesanywhere needs the Roles Anywhere flags")
-                .hint("pass --certificate, --private-key, --trust-anchor-arn, --profile-arn and --ra-role-arn")),
-            RolesAnywhereSource::Unavailable => Err(Error::new("--source rolesanywhere is not available for this command")
-                .hint("GetSessionToken needs an IAM user's long-term keys: use --source env or --profile")),
+            RolesAnywhereSource::NotGiven => Err(StsError::RolesAnywhereFlags.into()),
+            RolesAnywhereSource::Unavailable => Err(StsError::RolesAnywhereUnavailable.into()),
         },
         SourceKind::Env => aws_keys::from_env()
             .map(|keys| Source::Keys {
                 keys,
                 label: "env".into(),
             })
-            .ok_or_else(|| {
-                Error::new("missing long-term AWS keys: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
-                    .hint("export both, or pass --profile NAME naming a profile of ~/.aws/credentials")
-            }),
+            .ok_or_else(|| StsError::EnvKeysUnset.into()),
         SourceKind::Profile | SourceKind::Auto => {
             let name = spec
                 .profile
