@@ -72,8 +72,8 @@ const THROTTLING: &[&str] = &[
     "SlowDown",
 ];
 
-/// Whether `e` is throttling: a service error with status 429 or a throttling code anywhere in
-/// its causes (also recognised from the message, for errors that kept only their text).
+/// Whether `e` is throttling: a Roles Anywhere or STS service error with status 429 or a
+/// throttling code anywhere in its causes. The message text is never read.
 pub fn classify(e: &Error) -> Failure {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(c) = cause {
@@ -82,18 +82,15 @@ pub fn classify(e: &Error) -> Failure {
                 return Failure::Throttled;
             }
         }
+        if let Some(s) = c.downcast_ref::<crate::sts::ServiceError>() {
+            if s.status == 429 || THROTTLING.contains(&s.code.as_str()) {
+                return Failure::Throttled;
+            }
+        }
         cause = c.source();
     }
-    let m = e.message();
-    if m.contains("StatusCode: 429")
-        || THROTTLING.iter().any(|code| {
-            m.contains(&format!("api error {code}:")) || m.contains(&format!(" {code}: "))
-        })
-    {
-        Failure::Throttled
-    } else {
-        Failure::Other
-    }
+    // Only the typed cause counts: a message is never read for its meaning.
+    Failure::Other
 }
 
 /// Delays between retries: doubling from a first to a longest delay, separately for throttling
@@ -256,9 +253,16 @@ mod tests {
         let r = retry_while_throttled(fast, || {
             calls += 1;
             if calls < 4 {
-                Err(Error::new(
-                    "https response error StatusCode: 429, RequestID: x",
-                ))
+                Err(
+                    Error::new("https response error StatusCode: 429, RequestID: x").with_source(
+                        ServiceError {
+                            status: 429,
+                            request_id: String::new(),
+                            code: "UnknownError".into(),
+                            message: String::new(),
+                        },
+                    ),
+                )
             } else {
                 Ok(calls)
             }
@@ -304,12 +308,22 @@ mod tests {
         let wrapped: Error =
             crate::serve::ServeError::FirstCredentials(service(400, "ThrottlingException")).into();
         assert_eq!(classify(&wrapped), Failure::Throttled);
-        // Text only.
+        // STS's throttling, typed.
+        let sts = crate::sts::ServiceError {
+            service: "STS",
+            action: "AssumeRole".into(),
+            status: 400,
+            code: "Throttling".into(),
+            message: "Rate exceeded".into(),
+            request_id: String::new(),
+        };
+        assert_eq!(classify(&sts.into_error(None)), Failure::Throttled);
+        // Text alone means nothing: only the typed cause is read.
         assert_eq!(
             classify(&Error::new(
                 "https response error StatusCode: 429, RequestID: x"
             )),
-            Failure::Throttled
+            Failure::Other
         );
         assert_eq!(classify(&Error::new("connection refused")), Failure::Other);
     }
