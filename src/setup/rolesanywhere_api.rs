@@ -58,51 +58,30 @@ pub fn sign(keys: &AccessKeys, endpoint: &Endpoint, req: &Request, now: Timestam
         .unwrap_or_default();
     let path = encoded_path(endpoint, &req.path);
     let query = sigv4::canonical_query(&req.query);
-    let date = sigv4::amz_date(now);
-    let mut headers: Vec<(String, String)> = vec![
-        ("Host".into(), endpoint.host.clone()),
-        ("X-Amz-Date".into(), date.clone()),
-    ];
+    let mut headers: Vec<(String, String)> = vec![("Host".into(), endpoint.host.clone())];
     if req.body.is_some() {
         headers.push(("Content-Type".into(), "application/json".into()));
     }
-    if let Some(token) = &keys.session_token {
-        headers.push(("X-Amz-Security-Token".into(), token.to_string()));
-    }
-    let canonical = sigv4::canonical_headers(&headers);
     // Services other than S3 encode the (already encoded) path segments once more.
     let canonical_uri: String = path
         .split('/')
         .map(sigv4::uri_encode)
         .collect::<Vec<_>>()
         .join("/");
-    let canonical_request = sigv4::canonical_request(
-        req.method,
-        &canonical_uri,
-        &query,
-        &canonical,
-        &sigv4::sha256_hex(&body),
-    );
-    let scope = sigv4::credential_scope(now, &endpoint.region, SERVICE);
-    let string_to_sign =
-        sigv4::string_to_sign("AWS4-HMAC-SHA256", &date, &scope, &canonical_request);
-    let signature = sigv4::hmac_signature(
-        &keys.secret_access_key,
+    let signed = crate::sts::client::sign_hmac(
+        keys,
+        &crate::sts::client::HmacRequest {
+            method: req.method,
+            canonical_uri: &canonical_uri,
+            query: &query,
+            headers,
+            body: &body,
+            region: &endpoint.region,
+            service: SERVICE,
+        },
         now,
-        &endpoint.region,
-        SERVICE,
-        &string_to_sign,
     );
-    headers.push((
-        "Authorization".into(),
-        sigv4::authorization(
-            "AWS4-HMAC-SHA256",
-            &keys.access_key_id,
-            &scope,
-            &canonical.signed,
-            &signature,
-        ),
-    ));
+    let (headers, canonical_request) = (signed.headers, signed.canonical_request);
     let url = if query.is_empty() {
         format!("{}{path}", endpoint.origin)
     } else {

@@ -137,32 +137,78 @@ const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
 /// Signs `call` for `endpoint` with `keys` at time `now`.
 pub fn sign(keys: &AccessKeys, endpoint: &Endpoint, call: &Call, now: Timestamp) -> SignedRequest {
     let body = call.body();
+    let signed = sign_hmac(
+        keys,
+        &HmacRequest {
+            method: "POST",
+            canonical_uri: &endpoint.path,
+            query: "",
+            headers: vec![
+                ("Content-Type".into(), CONTENT_TYPE.into()),
+                ("Host".into(), endpoint.host.clone()),
+            ],
+            body: body.as_bytes(),
+            region: &endpoint.region,
+            service: call.service.signing_name,
+        },
+        now,
+    );
+    SignedRequest {
+        url: endpoint.url(),
+        headers: signed.headers,
+        body,
+        canonical_request: signed.canonical_request,
+        string_to_sign: signed.string_to_sign,
+    }
+}
+
+/// One request to sign with classic SigV4 (`AWS4-HMAC-SHA256`): the Query API calls above
+/// and `setup`'s REST-JSON control-plane calls.
+pub(crate) struct HmacRequest<'a> {
+    pub method: &'a str,
+    /// Already in canonical form (encoded as the service expects).
+    pub canonical_uri: &'a str,
+    /// The canonical query string (may be empty).
+    pub query: &'a str,
+    /// The headers to sign besides `X-Amz-Date` and the session token, which are added.
+    pub headers: Vec<(String, String)>,
+    pub body: &'a [u8],
+    pub region: &'a str,
+    pub service: &'a str,
+}
+
+/// A signed request's headers (with `X-Amz-Date`, the token and `Authorization`) and what
+/// `--debug` may show.
+pub(crate) struct HmacSigned {
+    pub headers: Vec<(String, String)>,
+    pub canonical_request: String,
+    pub string_to_sign: String,
+}
+
+/// Signs `req` with `keys` at `now`: the one HMAC SigV4 signer.
+pub(crate) fn sign_hmac(keys: &AccessKeys, req: &HmacRequest<'_>, now: Timestamp) -> HmacSigned {
     let date = sigv4::amz_date(now);
-    let mut headers: Vec<(String, String)> = vec![
-        ("Content-Type".into(), CONTENT_TYPE.into()),
-        ("Host".into(), endpoint.host.clone()),
-        ("X-Amz-Date".into(), date.clone()),
-    ];
+    let mut headers = req.headers.clone();
+    headers.push(("X-Amz-Date".into(), date.clone()));
     if let Some(token) = &keys.session_token {
         headers.push(("X-Amz-Security-Token".into(), token.to_string()));
     }
     let canonical = sigv4::canonical_headers(&headers);
     let canonical_request = sigv4::canonical_request(
-        "POST",
-        &endpoint.path,
-        "",
+        req.method,
+        req.canonical_uri,
+        req.query,
         &canonical,
-        &sigv4::sha256_hex(body.as_bytes()),
+        &sigv4::sha256_hex(req.body),
     );
-    let service = call.service.signing_name;
-    let scope = sigv4::credential_scope(now, &endpoint.region, service);
+    let scope = sigv4::credential_scope(now, req.region, req.service);
     let string_to_sign =
         sigv4::string_to_sign("AWS4-HMAC-SHA256", &date, &scope, &canonical_request);
     let signature = sigv4::hmac_signature(
         &keys.secret_access_key,
         now,
-        &endpoint.region,
-        service,
+        req.region,
+        req.service,
         &string_to_sign,
     );
     headers.push((
@@ -175,10 +221,8 @@ pub fn sign(keys: &AccessKeys, endpoint: &Endpoint, call: &Call, now: Timestamp)
             &signature,
         ),
     ));
-    SignedRequest {
-        url: endpoint.url(),
+    HmacSigned {
         headers,
-        body,
         canonical_request,
         string_to_sign,
     }
