@@ -221,7 +221,16 @@ fn directories_below_a_shared_or_foreign_ancestor_are_refused_untouched() {
     let cache = team.join("me/cache");
     private(&cache);
     private(&team.join("me"));
-    std::fs::set_permissions(&team, std::fs::Permissions::from_mode(0o770)).unwrap();
+    // A group other users share (as root): a group-writable directory in its owner's private
+    // group is trusted (umask 002 systems), so this one is not such a group. Without root,
+    // world-writable stands in for it.
+    let team_mode = if is_root() {
+        chown(&team, 0, 100);
+        0o770
+    } else {
+        0o777
+    };
+    std::fs::set_permissions(&team, std::fs::Permissions::from_mode(team_mode)).unwrap();
     let out = cached(&run, &cert, &key, &cache);
     assert_clean_failure(&out, "above it, cannot be trusted");
     let err = stderr(&out);
@@ -229,13 +238,13 @@ fn directories_below_a_shared_or_foreign_ancestor_are_refused_untouched() {
         err.contains(&format!("{}, above it", team.display())),
         "{err}"
     );
-    assert!(err.contains("(mode 0770)"), "{err}");
+    assert!(err.contains(&format!("(mode {team_mode:04o})")), "{err}");
     assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 0);
     // Nor is a missing cache directory created below it.
     let new = team.join("me/new");
     assert_clean_failure(&cached(&run, &cert, &key, &new), "above it");
     assert!(!new.exists());
-    assert_eq!(mode(&team), 0o770, "never chmod'ed");
+    assert_eq!(mode(&team), team_mode, "never chmod'ed");
     assert_eq!(run.emulator.sessions_created(), 0);
     if !need_root("an ancestor directory owned by another user") {
         return;
@@ -370,4 +379,115 @@ fn oversized_and_special_certificates_fail_fast_with_the_cap() {
     let zero = d.join("zero");
     run_cmd("mknod", &[zero.to_str().unwrap(), "c", "1", "5"]);
     assert_clean_failure(&run_bin(&args(&zero), &[]), "character device");
+}
+
+/// `export PROFILE` of a profile whose `credential_process` leaves `marker` behind when it runs.
+fn export_with_config(home: &Path, config: &Path, extra: &[(&str, &str)]) -> Output {
+    let mut env = vec![("AWS_CONFIG_FILE", config.to_str().unwrap())];
+    env.extend_from_slice(extra);
+    bin_command(
+        &["export".into(), "x".into(), "--output".into(), "env".into()],
+        &env,
+        home,
+    )
+    .output()
+    .unwrap()
+}
+
+#[test]
+fn shared_config_files_are_trusted_only_from_their_owner() {
+    let home = tempfile::tempdir().unwrap();
+    let aws = home.path().join(".aws");
+    std::fs::create_dir(&aws).unwrap();
+    std::fs::set_permissions(&aws, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let marker = home.path().join("ran");
+    let script = home.path().join("cp.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ntouch '{}'\necho '{{\"Version\":1,\"AccessKeyId\":\"AKIAEXAMPLE\",\"SecretAccessKey\":\"s\"}}'\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = aws.join("config");
+    std::fs::write(
+        &config,
+        format!("[profile x]\ncredential_process = {}\n", script.display()),
+    )
+    .unwrap();
+    // Writable by others: whoever can write it picks the command we run. Refused, not run.
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = export_with_config(home.path(), &config, &[]);
+    assert_clean_failure(&out, "refusing to read AWS config file");
+    assert!(
+        stderr(&out).contains("other users can write to it (mode 0666)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !marker.exists(),
+        "credential_process ran from an untrusted config"
+    );
+    // Ours and private: read, and its credential_process runs.
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = export_with_config(home.path(), &config, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("AKIAEXAMPLE"));
+    assert!(marker.exists());
+    std::fs::remove_file(&marker).unwrap();
+    // /dev/null is the usual "no config file": read as empty (the profile is then unknown).
+    let out = export_with_config(home.path(), Path::new("/dev/null"), &[]);
+    assert!(
+        !stderr(&out).contains("character device"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!marker.exists());
+    // A world-writable (non-sticky) directory on the way: refused, naming it.
+    let open = home.path().join("open");
+    std::fs::create_dir_all(open.join("aws")).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let moved = open.join("aws/config");
+    std::fs::copy(&config, &moved).unwrap();
+    let out = export_with_config(home.path(), &moved, &[]);
+    assert_clean_failure(&out, "above it, cannot be trusted");
+    assert!(
+        stderr(&out).contains(&open.display().to_string()),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!marker.exists());
+    if !need_root("a config file owned by another user") {
+        return;
+    }
+    // Root reading another user's config would run that user's command as root: refused,
+    // unless that user is the one who ran sudo (as git allows for its repositories).
+    let (uid, gid) = system_user(TEST_USER);
+    chown(&config, uid, gid);
+    let out = export_with_config(home.path(), &config, &[]);
+    assert_clean_failure(&out, "belongs to user id");
+    assert!(!marker.exists());
+    let uid_text = uid.to_string();
+    let out = export_with_config(home.path(), &config, &[("SUDO_UID", &uid_text)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(marker.exists());
+}
+
+#[test]
+fn credential_process_reads_a_null_config_file_as_empty() {
+    let pki = Pki::new();
+    let run = start(&pki, emulator_config(&pki));
+    let (cert, key) = pki.leaf("client", "ec:P-256");
+    let out = run_bin(
+        &cp_args(&run, &cert, Some(&key)),
+        &[
+            ("AWS_CA_BUNDLE", run.ca_bundle.to_str().unwrap()),
+            ("AWS_CONFIG_FILE", "/dev/null"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(run.emulator.sessions_created(), 1);
 }

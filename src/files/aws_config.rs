@@ -118,22 +118,15 @@ pub fn load() -> Result<Settings> {
 pub fn load_for(profile: Option<&str>) -> Result<Settings> {
     let profile_env = profile.map(str::to_string).or_else(|| env("AWS_PROFILE"));
     let profile = profile_env.clone().unwrap_or_else(|| "default".to_string());
-    let config_path = env("AWS_CONFIG_FILE")
-        .map(PathBuf::from)
-        .or_else(|| home_dir().map(|h| h.join(".aws").join("config")));
-    let ini = match &config_path {
-        Some(p) => match crate::files::read_text(p, crate::files::CAP_CONFIG, "AWS config file") {
-            Ok(text) => Ini::parse(&text),
-            Err(e) if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound) => {
-                Ini::default()
-            }
-            Err(e) => {
-                return Err(e.or_io(|e| {
-                    Error::new(format!("cannot read AWS config file {}: {e}", p.display()))
-                }))
-            }
-        },
-        None => Ini::default(),
+    let file = crate::files::SharedFile::Config;
+    let ini = match file.read() {
+        Ok(text) => text.map(|t| Ini::parse(&t)).unwrap_or_default(),
+        Err(e) => {
+            let p = file.path().unwrap_or_default();
+            return Err(e.or_io(|e| {
+                Error::new(format!("cannot read AWS config file {}: {e}", p.display()))
+            }));
+        }
     };
     let section_name = if profile == "default" {
         "default".to_string()
@@ -213,12 +206,7 @@ pub fn load_for(profile: Option<&str>) -> Result<Settings> {
 
 /// `$AWS_CONFIG_FILE`, else `~/.aws/config`.
 pub fn config_path() -> Result<PathBuf> {
-    env("AWS_CONFIG_FILE")
-        .map(PathBuf::from)
-        .or_else(|| home_dir().map(|h| h.join(".aws").join("config")))
-        .ok_or_else(|| {
-            Error::new("unable to locate the home directory").hint("set HOME or AWS_CONFIG_FILE")
-        })
+    Ok(crate::files::SharedFile::Config.path_required()?)
 }
 
 /// The config file's section of `profile`: `default`, else `profile NAME`.
@@ -272,13 +260,11 @@ pub fn remove_profile(
 }
 
 fn profile_in_credentials_file(profile: &str) -> bool {
-    let path = env("AWS_SHARED_CREDENTIALS_FILE")
-        .map(PathBuf::from)
-        .or_else(|| home_dir().map(|h| h.join(".aws").join("credentials")));
-    path.and_then(|p| {
-        crate::files::read_text(&p, crate::files::CAP_CONFIG, "credentials file").ok()
-    })
-    .is_some_and(|text| Ini::parse(&text).section(profile).is_some())
+    crate::files::SharedFile::Credentials
+        .read()
+        .ok()
+        .flatten()
+        .is_some_and(|text| Ini::parse(&text).section(profile).is_some())
 }
 
 #[cfg(test)]

@@ -376,6 +376,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("c");
         std::fs::create_dir(&dir).unwrap();
+        crate::files::groups::share_with_group(&dir);
         for mode in [0o777, 0o1777, 0o775] {
             std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode)).unwrap();
             let e = Store::open(&dir, DEFAULT_MARGIN).unwrap_err();

@@ -201,15 +201,7 @@ pub fn remove_section(text: &str, section: &str) -> String {
 
 /// `$AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`.
 pub fn default_path() -> Result<PathBuf> {
-    if let Some(p) = std::env::var_os("AWS_SHARED_CREDENTIALS_FILE").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(p));
-    }
-    crate::files::aws_config::home_dir()
-        .map(|h| h.join(".aws").join("credentials"))
-        .ok_or_else(|| {
-            Error::new("unable to locate the home directory")
-                .hint("set HOME or AWS_SHARED_CREDENTIALS_FILE")
-        })
+    Ok(crate::files::SharedFile::Credentials.path_required()?)
 }
 
 const WRITE: &str = "unable to write to AWS credentials file";

@@ -65,8 +65,8 @@ fn describe_mode(mode: u32) -> String {
     format!("{:04o}", mode & 0o7777)
 }
 
-/// Why a directory with this owner and mode is not trusted, if it is not.
-fn distrust(uid: u32, mode: u32, also: Option<u32>) -> Option<String> {
+/// Why a directory or file with this owner, group and mode is not trusted, if it is not.
+pub(crate) fn distrust(uid: u32, gid: u32, mode: u32, also: Option<u32>) -> Option<String> {
     let me = euid();
     if uid != me && uid != 0 && Some(uid) != also {
         return Some(format!(
@@ -74,6 +74,12 @@ fn distrust(uid: u32, mode: u32, also: Option<u32>) -> Option<String> {
             describe_mode(mode)
         ));
     }
+    // Group-writable is fine when the group is its owner's private group (umask 002 systems).
+    let mode = if mode & 0o022 == 0o020 && super::groups::is_private_group(uid, gid) {
+        mode & !0o020
+    } else {
+        mode
+    };
     if mode & 0o022 != 0 {
         let shared = if mode & 0o1000 != 0 {
             ", a shared directory like /tmp"
@@ -90,18 +96,18 @@ fn distrust(uid: u32, mode: u32, also: Option<u32>) -> Option<String> {
 
 /// Why a directory above the one we use, with this owner and mode, is not trusted, if it is
 /// not. A sticky shared directory (`/tmp`) lets others add names, not take ours.
-fn distrust_above(uid: u32, mode: u32, also: Option<u32>) -> Option<String> {
+fn distrust_above(uid: u32, gid: u32, mode: u32, also: Option<u32>) -> Option<String> {
     let mode = if mode & 0o1000 != 0 {
         mode & !0o022
     } else {
         mode
     };
-    distrust(uid, mode, also)
+    distrust(uid, gid, mode, also)
 }
 
 /// Checks every directory above `path` from the root down (see the module doc). Stops at the
 /// first one missing: what is created there is checked as it is made.
-fn check_ancestors(path: &Path, also: Option<u32>) -> Result<(), Error> {
+pub(crate) fn check_ancestors(path: &Path, also: Option<u32>) -> Result<(), Error> {
     let abs = std::path::absolute(path).map_err(|e| Error::io(path, "resolve", e))?;
     let refuse = |ancestor: &Path, reason: String| Error::UnsafeAncestor {
         path: path.to_path_buf(),
@@ -128,7 +134,7 @@ fn check_ancestors(path: &Path, also: Option<u32>) -> Result<(), Error> {
             let Some(meta) = stat(ancestor, false)? else {
                 break;
             };
-            if let Some(reason) = distrust_above(meta.uid(), meta.mode(), also) {
+            if let Some(reason) = distrust_above(meta.uid(), meta.gid(), meta.mode(), also) {
                 return Err(refuse(ancestor, reason));
             }
         }
@@ -155,7 +161,7 @@ fn check_ancestors(path: &Path, also: Option<u32>) -> Result<(), Error> {
             check_resolved(ancestor)?;
             meta = target;
         }
-        if let Some(reason) = distrust_above(meta.uid(), meta.mode(), also) {
+        if let Some(reason) = distrust_above(meta.uid(), meta.gid(), meta.mode(), also) {
             return Err(refuse(ancestor, reason));
         }
         deepest = Some(ancestor);
@@ -194,7 +200,7 @@ impl Dir {
         })?;
         let dir = Dir { fd, path };
         let meta = dir.metadata()?;
-        if let Some(reason) = distrust(meta.uid(), meta.mode(), also) {
+        if let Some(reason) = distrust(meta.uid(), meta.gid(), meta.mode(), also) {
             return Err(Error::UnsafeDir {
                 path: dir.path,
                 reason,
@@ -373,7 +379,7 @@ fn open_parent(parent: &Path, also: Option<u32>) -> Result<OwnedFd, Error> {
     )
     .metadata()
     .map_err(|e| Error::io(parent.to_path_buf(), "inspect", e))?;
-    match distrust_above(meta.uid(), meta.mode(), also) {
+    match distrust_above(meta.uid(), meta.gid(), meta.mode(), also) {
         Some(reason) => Err(Error::UnsafeDir {
             path: parent.to_path_buf(),
             reason: format!("{reason}, so a directory created in it cannot be trusted"),
@@ -412,6 +418,7 @@ mod tests {
         for m in [0o777, 0o1777, 0o770, 0o720] {
             let d = tmp.path().join(format!("d{m:o}"));
             std::fs::create_dir(&d).unwrap();
+            crate::files::groups::share_with_group(&d);
             std::fs::set_permissions(&d, std::fs::Permissions::from_mode(m)).unwrap();
             let e = Dir::create_private(&d).unwrap_err();
             assert!(matches!(e, Error::UnsafeDir { .. }), "{m:o}: {e}");
@@ -463,6 +470,7 @@ mod tests {
         let deep = tmp.path().join("team/a/cache");
         std::fs::create_dir_all(&deep).unwrap();
         let team = tmp.path().join("team");
+        crate::files::groups::share_with_group(&team);
         std::fs::set_permissions(&team, std::fs::Permissions::from_mode(0o775)).unwrap();
         for e in [
             Dir::open(&deep, None).unwrap_err(),
@@ -514,6 +522,24 @@ mod tests {
             matches!(&e, Error::UnsafeAncestor { ancestor, .. } if *ancestor == team),
             "{e}"
         );
+    }
+
+    #[test]
+    fn group_writable_is_trusted_only_in_the_owners_private_group() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path().join("aws");
+        std::fs::create_dir(&d).unwrap();
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o775)).unwrap();
+        let meta = std::fs::metadata(&d).unwrap();
+        // `aws configure` under umask 002 makes ~/.aws 0775 in the user's own group.
+        if crate::files::groups::is_private_group(meta.uid(), meta.gid()) {
+            Dir::open(&d, None).unwrap();
+        } else {
+            assert!(Dir::open(&d, None).is_err());
+        }
+        crate::files::groups::share_with_group(&d);
+        let e = Dir::open(&d, None).unwrap_err();
+        assert!(e.to_string().contains("other users can write"), "{e}");
     }
 
     /// `to` relative to `from` (`../../x`), for a test of relative paths.

@@ -36,6 +36,16 @@ pub enum Error {
         ancestor: PathBuf,
         reason: String,
     },
+    /// The shared file `path` (`what`) cannot be trusted: it, or `ancestor` above it, is
+    /// another user's or writable by others (`reason`).
+    UntrustedFile {
+        path: PathBuf,
+        what: &'static str,
+        ancestor: Option<PathBuf>,
+        reason: String,
+    },
+    /// Neither `$HOME` nor `var` says where a shared file is.
+    NoHome { var: &'static str },
 }
 
 impl Error {
@@ -59,7 +69,10 @@ impl Error {
     /// and every other refusal with ours.
     pub fn or_io(self, f: impl FnOnce(&std::io::Error) -> crate::Error) -> crate::Error {
         match &self {
-            Error::Io { source, .. } => f(source),
+            Error::Io { source, .. } => {
+                let out = f(source);
+                out.with_source(self)
+            }
             _ => self.into(),
         }
     }
@@ -82,6 +95,21 @@ impl Error {
                 "make {} writable only by you or root (chmod go-w; chown), or name a directory elsewhere",
                 ancestor.display()
             )),
+            Error::UntrustedFile {
+                path,
+                what,
+                ancestor,
+                ..
+            } => Some(format!(
+                "this file can run commands (credential_process) and hold keys: make it yours and writable only by you (chown; chmod go-w {}), or point {} elsewhere",
+                ancestor.as_deref().unwrap_or(path).display(),
+                if *what == "credentials file" {
+                    "AWS_SHARED_CREDENTIALS_FILE"
+                } else {
+                    "AWS_CONFIG_FILE"
+                }
+            )),
+            Error::NoHome { var } => Some(format!("set HOME or {var}")),
         }
     }
 
@@ -163,6 +191,19 @@ impl fmt::Display for Error {
                 path.display(),
                 ancestor.display()
             ),
+            Error::UntrustedFile {
+                path,
+                what,
+                ancestor,
+                reason,
+            } => {
+                write!(f, "refusing to read {what} {}: ", path.display())?;
+                match ancestor {
+                    Some(a) => write!(f, "{}, above it, cannot be trusted: {reason}", a.display()),
+                    None => f.write_str(reason),
+                }
+            }
+            Error::NoHome { .. } => f.write_str("unable to locate the home directory"),
         }
     }
 }
@@ -176,16 +217,7 @@ impl std::error::Error for Error {
     }
 }
 
-impl From<Error> for crate::Error {
-    fn from(e: Error) -> crate::Error {
-        let hint = e.hint();
-        let out = crate::Error::new(e.to_string());
-        match hint {
-            Some(h) => out.hint(h),
-            None => out,
-        }
-    }
-}
+crate::error::typed_error!(Error);
 
 #[cfg(test)]
 mod tests {

@@ -60,7 +60,14 @@ pub fn read_file(path: &Path, cap: u64, what: &'static str) -> Result<Zeroizing<
 
 /// Like [`read_file`], for text: a file that is not UTF-8 is an error naming it.
 pub fn read_text(path: &Path, cap: u64, what: &'static str) -> Result<Zeroizing<String>, Error> {
-    let mut bytes = read_file(path, cap, what)?;
+    into_text(read_file(path, cap, what)?, path)
+}
+
+/// The bytes read from `path` as text: a file that is not UTF-8 is an error naming it.
+pub(crate) fn into_text(
+    mut bytes: Zeroizing<Vec<u8>>,
+    path: &Path,
+) -> Result<Zeroizing<String>, Error> {
     match String::from_utf8(std::mem::take(&mut *bytes)) {
         Ok(s) => Ok(Zeroizing::new(s)),
         Err(e) => {

@@ -52,7 +52,10 @@ pub fn find_plaintext(creds_dir: Option<&Path>) -> Result<Vec<Found>> {
         }
     }
     let path = aws_keys::credentials_path();
-    if let (Some(ini), Some(p)) = (aws_keys::read_ini(&path)?, &path) {
+    if let (Some(ini), Some(p)) = (
+        aws_keys::read_ini(crate::files::SharedFile::Credentials)?,
+        &path,
+    ) {
         for section in ini.section_names() {
             let Some(map) = ini.section(section) else {
                 continue;

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
-use crate::files::aws_config::{home_dir, Ini};
+use crate::files::aws_config::Ini;
+use crate::files::SharedFile;
 use crate::sts::sts_error::StsError;
 use crate::sts::AccessKeys;
 
@@ -40,30 +41,22 @@ pub fn default_profile() -> String {
 }
 
 pub(crate) fn credentials_path() -> Option<PathBuf> {
-    env("AWS_SHARED_CREDENTIALS_FILE")
-        .map(PathBuf::from)
-        .or_else(|| home_dir().map(|h| h.join(".aws").join("credentials")))
+    SharedFile::Credentials.path()
 }
 
-pub(crate) fn config_path() -> Option<PathBuf> {
-    env("AWS_CONFIG_FILE")
-        .map(PathBuf::from)
-        .or_else(|| home_dir().map(|h| h.join(".aws").join("config")))
+/// The shared file `file` parsed (`None`: there is none), read by the trusted reader.
+pub(crate) fn read_ini(file: SharedFile) -> Result<Option<Ini>> {
+    match file.path() {
+        Some(p) => read_ini_at(&p, file.what()),
+        None => Ok(None),
+    }
 }
 
-pub(crate) fn read_ini(path: &Option<PathBuf>) -> Result<Option<Ini>> {
-    let Some(p) = path else { return Ok(None) };
-    match crate::files::read_file(p, crate::files::CAP_CONFIG, "AWS config file") {
-        Ok(mut bytes) => {
-            let text = Zeroizing::new(
-                String::from_utf8(std::mem::take(&mut *bytes))
-                    .map_err(|_| StsError::NotUtf8 { path: p.clone() })?,
-            );
-            Ok(Some(Ini::parse(&text)))
-        }
-        Err(e) if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound) => Ok(None),
+fn read_ini_at(path: &Path, what: &'static str) -> Result<Option<Ini>> {
+    match crate::files::shared_files::read_trusted(path, what) {
+        Ok(text) => Ok(text.map(|t| Ini::parse(&t))),
         Err(source) => Err(StsError::Read {
-            path: p.clone(),
+            path: path.to_path_buf(),
             source,
         }
         .into()),
@@ -84,9 +77,9 @@ pub fn find_in_profile(name: &str, creds_dir: Option<&Path>) -> Result<Option<Ac
         return Ok(Some(keys));
     }
     let sources = [
-        (read_ini(&credentials_path())?, name.to_string()),
+        (read_ini(SharedFile::Credentials)?, name.to_string()),
         (
-            read_ini(&config_path())?,
+            read_ini(SharedFile::Config)?,
             if name == "default" {
                 "default".to_string()
             } else {
@@ -145,16 +138,18 @@ mod tests {
         .unwrap();
         // Read directly (the environment is shared by parallel tests; the lookup logic is
         // the same with explicit paths).
-        let ini = read_ini(&Some(creds)).unwrap().unwrap();
+        let ini = read_ini_at(&creds, "credentials file").unwrap().unwrap();
         assert_eq!(
             ini.section("default").unwrap()["aws_access_key_id"],
             "AKIA1"
         );
-        let ini = read_ini(&Some(cfg)).unwrap().unwrap();
+        let ini = read_ini_at(&cfg, "AWS config file").unwrap().unwrap();
         assert_eq!(
             ini.section("profile cfg").unwrap()["aws_secret_access_key"],
             "s2"
         );
-        assert!(read_ini(&Some(dir.path().join("none"))).unwrap().is_none());
+        assert!(read_ini_at(&dir.path().join("none"), "AWS config file")
+            .unwrap()
+            .is_none());
     }
 }

@@ -93,8 +93,9 @@ impl SharedFiles {
     /// Reads both files (a missing file is empty).
     pub fn load() -> Result<SharedFiles> {
         Ok(SharedFiles {
-            config: aws_keys::read_ini(&aws_keys::config_path())?.unwrap_or_default(),
-            credentials: aws_keys::read_ini(&aws_keys::credentials_path())?.unwrap_or_default(),
+            config: aws_keys::read_ini(crate::files::SharedFile::Config)?.unwrap_or_default(),
+            credentials: aws_keys::read_ini(crate::files::SharedFile::Credentials)?
+                .unwrap_or_default(),
         })
     }
 
