@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// What we take from the environment and the shared config.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -121,11 +121,12 @@ pub fn load_for(profile: Option<&str>) -> Result<Settings> {
     let file = crate::files::SharedFile::Config;
     let ini = match file.read() {
         Ok(text) => text.map(|t| Ini::parse(&t)).unwrap_or_default(),
-        Err(e) => {
-            let p = file.path().unwrap_or_default();
-            return Err(e.or_io(|e| {
-                Error::new(format!("cannot read AWS config file {}: {e}", p.display()))
-            }));
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: file.path().unwrap_or_default(),
+                source,
+            }
+            .into())
         }
     };
     let section_name = if profile == "default" {
@@ -138,8 +139,7 @@ pub fn load_for(profile: Option<&str>) -> Result<Settings> {
         Some(p) => p,
         None => {
             if profile_env.is_some() && !profile_in_credentials_file(&profile) {
-                return Err(Error::new(format!("failed to get shared config profile, {profile}"))
-                    .hint("AWS_PROFILE names a profile that is in neither ~/.aws/config nor ~/.aws/credentials; unset it or fix the name"));
+                return Err(ConfigError::NoProfile { profile }.into());
             }
             &empty
         }
@@ -159,12 +159,7 @@ pub fn load_for(profile: Option<&str>) -> Result<Settings> {
                 .parse::<u32>()
                 .ok()
                 .filter(|n| *n >= 1)
-                .ok_or_else(|| {
-                    Error::new(format!(
-                        "invalid max_attempts / AWS_MAX_ATTEMPTS value {v:?}"
-                    ))
-                    .hint("use a whole number of 1 or more")
-                })?,
+                .ok_or(ConfigError::MaxAttempts { value: v })?,
         ),
         None => None,
     };
@@ -203,6 +198,60 @@ pub fn load_for(profile: Option<&str>) -> Result<Settings> {
         ignore_endpoint_urls: ignore_endpoints,
     })
 }
+
+/// Why the shared config could not be read.
+#[derive(Debug)]
+pub enum ConfigError {
+    /// The config file at `path` cannot be read or trusted.
+    Read {
+        path: PathBuf,
+        source: crate::files::Error,
+    },
+    /// `$AWS_PROFILE` names `profile`, in neither shared file.
+    NoProfile { profile: String },
+    /// `max_attempts` / `AWS_MAX_ATTEMPTS` is `value`, not a whole number of 1 or more.
+    MaxAttempts { value: String },
+}
+
+impl ConfigError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ConfigError::Read { source, .. } if source.io_error().is_some() => None,
+            ConfigError::Read { source, .. } => source.hint(),
+            ConfigError::NoProfile { .. } => Some("AWS_PROFILE names a profile that is in neither ~/.aws/config nor ~/.aws/credentials; unset it or fix the name".into()),
+            ConfigError::MaxAttempts { .. } => Some("use a whole number of 1 or more".into()),
+        }
+    }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigError::Read { path, source } => match source.io_error() {
+                Some(io) => write!(f, "cannot read AWS config file {}: {io}", path.display()),
+                None => write!(f, "{source}"),
+            },
+            ConfigError::NoProfile { profile } => {
+                write!(f, "failed to get shared config profile, {profile}")
+            }
+            ConfigError::MaxAttempts { value } => {
+                write!(f, "invalid max_attempts / AWS_MAX_ATTEMPTS value {value:?}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConfigError::Read { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+crate::error::typed_error!(ConfigError);
 
 /// `$AWS_CONFIG_FILE`, else `~/.aws/config`.
 pub fn config_path() -> Result<PathBuf> {

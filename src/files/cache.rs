@@ -29,7 +29,7 @@ use zeroize::Zeroizing;
 
 use crate::credentials::output::Meta;
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::files::private::PRIVATE;
 use crate::files::{Dir, Error as FilesError, Lock, CAP_CACHE_ENTRY};
 
@@ -109,15 +109,10 @@ pub struct Store {
 /// `$AWS_SIGNING_HELPER_CACHE_DIR`, else `$XDG_CACHE_HOME/aws-signing-helper/sts`, else
 /// `~/.cache/aws-signing-helper/sts`.
 pub fn default_dir() -> Option<PathBuf> {
-    let env = |n: &str| std::env::var_os(n).filter(|v| !v.is_empty());
-    if let Some(d) = env(DIR_ENV) {
+    if let Some(d) = std::env::var_os(DIR_ENV).filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(d));
     }
-    let base = env("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| crate::files::aws_config::home_dir().map(|h| h.join(".cache")))?;
-    Some(base.join("aws-signing-helper").join("sts"))
+    Some(cache_home()?.join("aws-signing-helper").join("sts"))
 }
 
 /// A held lock on one key; released on drop.
@@ -125,18 +120,85 @@ pub struct KeyLock {
     lock: Lock,
 }
 
-const HINT: &str = "pass --cache-dir (or AWS_SIGNING_HELPER_CACHE_DIR) naming a private directory of yours, or run without the cache";
+/// Why the cache could not be used. Each names the directory or entry and says what to do.
+#[derive(Debug)]
+pub enum CacheError {
+    /// The cache directory cannot be opened or trusted.
+    Dir(FilesError),
+    /// An entry's lock cannot be taken.
+    Lock(FilesError),
+    /// The entry `path` cannot be encoded.
+    Encode {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    /// The entry cannot be written.
+    Write(FilesError),
+    /// The entry cannot be removed.
+    Remove(FilesError),
+    /// Neither `$XDG_CACHE_HOME` nor `$HOME` says where the cache is.
+    NoHome,
+}
 
-/// The one-line error for a cache directory that cannot be used.
-fn dir_error(e: FilesError) -> Error {
-    match e.untrusted_dir() {
-        Some((path, reason)) => Error::new(format!(
-            "refusing to use the cache directory {}: {reason}",
-            path.display()
-        ))
-        .hint(HINT),
-        None => Error::new(format!("cannot use the cache directory: {e}")).hint(HINT),
+impl CacheError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            CacheError::Dir(_) => "pass --cache-dir (or AWS_SIGNING_HELPER_CACHE_DIR) naming a private directory of yours, or run without the cache".into(),
+            CacheError::Lock(_) => "run without the cache, or use a --cache-dir on a local file system".into(),
+            CacheError::Encode { .. } => return None,
+            CacheError::Write(_) => "check the cache directory (--cache-dir / AWS_SIGNING_HELPER_CACHE_DIR), or pass --no-cache".into(),
+            CacheError::Remove(e) => return e.hint(),
+            CacheError::NoHome => "set HOME, XDG_CACHE_HOME or --cache-dir".into(),
+        })
     }
+}
+
+impl std::fmt::Display for CacheError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CacheError::Dir(e) => match e.untrusted_dir() {
+                Some((path, reason)) => write!(
+                    f,
+                    "refusing to use the cache directory {}: {reason}",
+                    path.display()
+                ),
+                None => write!(f, "cannot use the cache directory: {e}"),
+            },
+            CacheError::Lock(e) | CacheError::Remove(e) => write!(f, "{e}"),
+            CacheError::Encode { path, source } => {
+                write!(f, "cannot encode cache entry {}: {source}", path.display())
+            }
+            CacheError::Write(e) => write!(f, "cannot write cache entry: {e}"),
+            CacheError::NoHome => {
+                f.write_str("cannot find a directory for the credential cache: HOME is not set")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CacheError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CacheError::Dir(e)
+            | CacheError::Lock(e)
+            | CacheError::Write(e)
+            | CacheError::Remove(e) => Some(e),
+            CacheError::Encode { source, .. } => Some(source),
+            CacheError::NoHome => None,
+        }
+    }
+}
+
+crate::error::typed_error!(CacheError);
+
+/// `$XDG_CACHE_HOME` (when absolute), else `~/.cache`: where both caches live.
+pub(crate) fn cache_home() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| crate::files::aws_config::home_dir().map(|h| h.join(".cache")))
 }
 
 /// Whether credentials read back from a cache are complete enough to hand out.
@@ -146,8 +208,8 @@ pub(crate) fn usable(c: &Credentials) -> bool {
 
 impl Store {
     /// Opens (creating it 0700 if needed) the cache in `dir`, after checking it can be trusted.
-    pub fn open(dir: &Path, margin: Duration) -> Result<Store> {
-        let dir = Dir::create_private(dir).map_err(dir_error)?;
+    pub fn open(dir: &Path, margin: Duration) -> Result<Store, CacheError> {
+        let dir = Dir::create_private(dir).map_err(CacheError::Dir)?;
         Ok(Store {
             dir: Arc::new(dir),
             margin,
@@ -165,16 +227,13 @@ impl Store {
     }
 
     /// Locks `key` against other processes until the returned guard is dropped.
-    pub fn lock(&self, key: &Key) -> Result<KeyLock> {
+    pub fn lock(&self, key: &Key) -> Result<KeyLock, CacheError> {
         self.lock_name(&key.file_name())
     }
 
     /// Locks the entry `name` (`<name>.lock`).
-    pub(crate) fn lock_name(&self, name: &str) -> Result<KeyLock> {
-        let lock = self.dir.lock(OsStr::new(name)).map_err(|e| {
-            Error::from(e)
-                .hint("run without the cache, or use a --cache-dir on a local file system")
-        })?;
+    pub(crate) fn lock_name(&self, name: &str) -> Result<KeyLock, CacheError> {
+        let lock = self.dir.lock(OsStr::new(name)).map_err(CacheError::Lock)?;
         Ok(KeyLock { lock })
     }
 
@@ -208,20 +267,17 @@ impl Store {
         name: &str,
         value: &T,
         lock: Option<&KeyLock>,
-    ) -> Result<()> {
-        let json = Zeroizing::new(serde_json::to_vec(value).map_err(|e| {
-            Error::new(format!(
-                "cannot encode cache entry {}: {e}",
-                self.dir.path().join(name).display()
-            ))
-        })?);
+    ) -> Result<(), CacheError> {
+        let json =
+            Zeroizing::new(
+                serde_json::to_vec(value).map_err(|source| CacheError::Encode {
+                    path: self.dir.path().join(name),
+                    source,
+                })?,
+            );
         self.dir
             .write(OsStr::new(name), &json, PRIVATE, lock.map(|l| &l.lock))
-            .map_err(|e| {
-                Error::new(format!("cannot write cache entry: {e}")).hint(
-                    "check the cache directory (--cache-dir / AWS_SIGNING_HELPER_CACHE_DIR), or pass --no-cache",
-                )
-            })
+            .map_err(CacheError::Write)
     }
 
     /// The cached credentials of `key`, if present, ours, and valid for longer than the margin.
@@ -277,7 +333,7 @@ impl Store {
     }
 
     /// Stores `creds` under `key`, atomically, mode 0600.
-    pub fn put(&self, key: &Key, creds: &Credentials, meta: &Meta) -> Result<()> {
+    pub fn put(&self, key: &Key, creds: &Credentials, meta: &Meta) -> Result<(), CacheError> {
         let entry = Entry {
             version: 1,
             key: key.parts.clone(),
@@ -301,10 +357,10 @@ impl Store {
     }
 
     /// Removes the entry of `key` (missing is fine).
-    pub fn remove(&self, key: &Key) -> Result<()> {
+    pub fn remove(&self, key: &Key) -> Result<(), CacheError> {
         self.dir
             .remove(OsStr::new(&key.file_name()))
-            .map_err(Error::from)
+            .map_err(CacheError::Remove)
     }
 }
 
@@ -380,7 +436,15 @@ mod tests {
         for mode in [0o777, 0o1777, 0o775] {
             std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode)).unwrap();
             let e = Store::open(&dir, DEFAULT_MARGIN).unwrap_err();
-            assert!(e.message().contains("cache directory"), "{e}");
+            assert!(matches!(e, CacheError::Dir(_)), "{e}");
+            let line = crate::Error::from(e).to_string();
+            assert!(
+                line.starts_with(&format!(
+                    "refusing to use the cache directory {}: other users can write to it (mode {mode:04o}",
+                    dir.display()
+                )) && line.ends_with("(hint: pass --cache-dir (or AWS_SIGNING_HELPER_CACHE_DIR) naming a private directory of yours, or run without the cache)"),
+                "{line}"
+            );
             assert_eq!(
                 std::fs::metadata(&dir).unwrap().permissions().mode() & 0o7777,
                 mode

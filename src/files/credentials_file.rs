@@ -57,23 +57,57 @@ fn key_of(line: &str) -> Option<String> {
 /// Refuses profile names that cannot round-trip through a `[name]` header line: brackets and
 /// line breaks would break the line, and surrounding whitespace is trimmed away when the header
 /// is read back, so every refresh would append yet another section.
-pub fn check_profile_name(profile: &str) -> Result<()> {
+pub fn check_profile_name(profile: &str) -> Result<(), ProfileNameError> {
     check_profile_name_as(profile, "profile name")
 }
 
 /// [`check_profile_name`], naming the value as `what` (e.g. `--profile`) in the error.
-pub fn check_profile_name_as(profile: &str, what: &str) -> Result<()> {
+pub fn check_profile_name_as(profile: &str, what: &str) -> Result<(), ProfileNameError> {
     let problem = if profile.is_empty() {
-        return Err(Error::new(format!("invalid {what}: it is empty")));
+        None
     } else if profile.contains(['[', ']', '\n', '\r']) {
-        "a profile name cannot contain brackets or line breaks"
+        Some("a profile name cannot contain brackets or line breaks")
     } else if profile.trim() != profile {
-        "a profile name cannot start or end with whitespace"
+        Some("a profile name cannot start or end with whitespace")
     } else {
         return Ok(());
     };
-    Err(Error::new(format!("invalid {what} {profile:?}: {problem}")))
+    Err(ProfileNameError {
+        what: what.to_string(),
+        profile: profile.to_string(),
+        problem,
+    })
 }
+
+/// A profile name we cannot write a section for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileNameError {
+    /// How the value was given (`--profile`, "profile name").
+    pub what: String,
+    pub profile: String,
+    /// What is wrong with it; `None`: it is empty.
+    pub problem: Option<&'static str>,
+}
+
+impl ProfileNameError {
+    /// Nothing to add: the message says what is wrong.
+    pub fn hint(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+impl std::fmt::Display for ProfileNameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.problem {
+            None => write!(f, "invalid {}: it is empty", self.what),
+            Some(problem) => write!(f, "invalid {} {:?}: {problem}", self.what, self.profile),
+        }
+    }
+}
+
+impl std::error::Error for ProfileNameError {}
+
+crate::error::typed_error!(ProfileNameError);
 
 /// Returns `text` with `profile`'s credentials set to `creds`, everything else unchanged.
 /// `profile` must pass [`check_profile_name`] (otherwise the result is still text, but a second
@@ -219,6 +253,20 @@ pub enum WriteError {
         context: &'static str,
         path: PathBuf,
     },
+    /// The path is a symbolic link we do not write through (`why`).
+    Link {
+        context: String,
+        path: PathBuf,
+        why: String,
+    },
+    /// Profile `profile` of `path` holds long-term keys (`why`), which writing would lose.
+    LongTermKeys {
+        path: PathBuf,
+        profile: String,
+        why: String,
+    },
+    /// The `what` at `path` is not UTF-8 text; it was left unchanged.
+    NotUtf8 { what: &'static str, path: PathBuf },
 }
 
 impl WriteError {
@@ -227,6 +275,13 @@ impl WriteError {
         match self {
             WriteError::Files { error, .. } => error.hint(),
             WriteError::NamesDirectory { .. } => None,
+            WriteError::Link { .. } => Some(
+                "replace the link with the file, or point AWS_SHARED_CREDENTIALS_FILE (AWS_CONFIG_FILE) at the real file".into(),
+            ),
+            WriteError::LongTermKeys { .. } => Some(
+                "write another profile with --profile NAME (or AWS_PROFILE=NAME), or pass --force to replace the keys".into(),
+            ),
+            WriteError::NotUtf8 { .. } => Some("fix or move the file; it was left unchanged".into()),
         }
     }
 }
@@ -240,6 +295,21 @@ impl std::fmt::Display for WriteError {
                 "{context}: {} names a directory, not a file",
                 path.display()
             ),
+            WriteError::Link { context, path, why } => write!(
+                f,
+                "{context}: refusing to write through the symbolic link {}: {why}",
+                path.display()
+            ),
+            WriteError::LongTermKeys { path, profile, why } => write!(
+                f,
+                "refusing to overwrite profile [{profile}] of {}: it holds long-term keys ({why}), which would be lost",
+                path.display()
+            ),
+            WriteError::NotUtf8 { what, path } => write!(
+                f,
+                "unable to get {what} contents: {} is not UTF-8 text",
+                path.display()
+            ),
         }
     }
 }
@@ -248,7 +318,7 @@ impl std::error::Error for WriteError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             WriteError::Files { error, .. } => Some(error),
-            WriteError::NamesDirectory { .. } => None,
+            _ => None,
         }
     }
 }
@@ -262,14 +332,13 @@ fn resolve_link(path: &Path, write_ctx: &str) -> Result<PathBuf> {
         Ok(m) if m.file_type().is_symlink() => m,
         _ => return Ok(path.to_path_buf()),
     };
-    let refuse = |why: String| {
-        Error::new(format!(
-            "{write_ctx}: refusing to write through the symbolic link {}: {why}",
-            path.display()
-        ))
-        .hint(
-            "replace the link with the file, or point AWS_SHARED_CREDENTIALS_FILE (AWS_CONFIG_FILE) at the real file",
-        )
+    let refuse = |why: String| -> Error {
+        WriteError::Link {
+            context: write_ctx.to_string(),
+            path: path.to_path_buf(),
+            why,
+        }
+        .into()
     };
     let target = std::fs::canonicalize(path).map_err(|e| {
         refuse(format!(
@@ -326,11 +395,12 @@ pub fn long_term_keys(text: &str, profile: &str) -> Option<&'static str> {
 /// The refusal for a profile that holds long-term keys (`why` from [`long_term_keys`]), with
 /// what `update` offers instead.
 pub fn long_term_keys_error(path: &Path, profile: &str, why: &str) -> Error {
-    Error::new(format!(
-        "refusing to overwrite profile [{profile}] of {}: it holds long-term keys ({why}), which would be lost",
-        path.display()
-    ))
-    .hint("write another profile with --profile NAME (or AWS_PROFILE=NAME), or pass --force to replace the keys")
+    WriteError::LongTermKeys {
+        path: path.to_path_buf(),
+        profile: profile.to_string(),
+        why: why.to_string(),
+    }
+    .into()
 }
 
 /// Checks, before any work, that `profile` of the file at `path` (if it exists) holds no
@@ -410,12 +480,9 @@ pub fn edit_file(
     dir.check_target(&name).map_err(files)?;
     let lock = dir.lock(&name).map_err(files)?;
     let old = match dir.read(&name, CAP_CONFIG, what) {
-        Ok(bytes) => String::from_utf8(bytes.to_vec()).map_err(|_| {
-            Error::new(format!(
-                "unable to get {what} contents: {} is not UTF-8 text",
-                path.display()
-            ))
-            .hint("fix or move the file; it was left unchanged")
+        Ok(bytes) => String::from_utf8(bytes.to_vec()).map_err(|_| WriteError::NotUtf8 {
+            what,
+            path: path.clone(),
         })?,
         Err(e) if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound) => {
             String::new()

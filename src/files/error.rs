@@ -46,6 +46,10 @@ pub enum Error {
     },
     /// Neither `$HOME` nor `var` says where a shared file is.
     NoHome { var: &'static str },
+    /// `path` is not UTF-8 text.
+    NotText { path: PathBuf },
+    /// The secret `what` at `path` is another user's, or readable by others.
+    NotPrivate { path: PathBuf, what: &'static str },
 }
 
 impl Error {
@@ -110,6 +114,7 @@ impl Error {
                 }
             )),
             Error::NoHome { var } => Some(format!("set HOME or {var}")),
+            Error::NotText { .. } | Error::NotPrivate { .. } => None,
         }
     }
 
@@ -204,6 +209,14 @@ impl fmt::Display for Error {
                 }
             }
             Error::NoHome { .. } => f.write_str("unable to locate the home directory"),
+            Error::NotText { path } => {
+                write!(f, "cannot read {}: it is not UTF-8 text", path.display())
+            }
+            Error::NotPrivate { path, what } => write!(
+                f,
+                "cannot trust {}: the {what} must be yours and mode 0600 (chmod 600 it)",
+                path.display()
+            ),
         }
     }
 }

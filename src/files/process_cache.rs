@@ -20,7 +20,7 @@
 //! * The entry also records the certificate's notAfter: an expired certificate is never
 //!   "extended" by its cached credentials.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -28,8 +28,8 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
-use crate::files::cache::{usable, Store};
+use crate::error::Result;
+use crate::files::cache::{usable, CacheError, Store};
 
 /// The default refresh margin: 15 minutes.
 pub const DEFAULT_MARGIN: Duration = Duration::from_secs(900);
@@ -152,17 +152,8 @@ impl Entry {
 
 /// The default directory: `$XDG_CACHE_HOME/aws-signing-helper/process`, else
 /// `$HOME/.cache/aws-signing-helper/process`.
-pub fn default_dir() -> Result<PathBuf> {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-    let base = match env("XDG_CACHE_HOME") {
-        Some(x) if Path::new(&x).is_absolute() => PathBuf::from(x),
-        _ => env("HOME")
-            .map(|h| PathBuf::from(h).join(".cache"))
-            .ok_or_else(|| {
-                Error::new("cannot find a directory for the credential cache: HOME is not set")
-                    .hint("set HOME, XDG_CACHE_HOME or --cache-dir")
-            })?,
-    };
+pub fn default_dir() -> Result<PathBuf, CacheError> {
+    let base = crate::files::cache::cache_home().ok_or(CacheError::NoHome)?;
     Ok(base.join("aws-signing-helper").join("process"))
 }
 
@@ -219,6 +210,8 @@ pub fn get_or_fetch(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
+    use std::path::Path;
     use std::sync::atomic::{AtomicU32, Ordering};
 
     fn creds(id: &str, expiration: Timestamp) -> Credentials {

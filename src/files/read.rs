@@ -73,11 +73,9 @@ pub(crate) fn into_text(
         Err(e) => {
             // Wipe the bytes handed back inside the error too.
             drop(Zeroizing::new(e.into_bytes()));
-            Err(Error::io(
-                path,
-                "read",
-                std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text"),
-            ))
+            Err(Error::NotText {
+                path: path.to_path_buf(),
+            })
         }
     }
 }
@@ -114,14 +112,10 @@ pub fn read_private_file(
         })?;
     let meta = file.metadata().map_err(|e| Error::io(path, "inspect", e))?;
     if meta.uid() != super::dir::euid() || meta.mode() & 0o077 != 0 {
-        return Err(Error::io(
-            path,
-            "trust",
-            std::io::Error::new(
-                std::io::ErrorKind::PermissionDenied,
-                format!("the {what} must be yours and mode 0600 (chmod 600 it)"),
-            ),
-        ));
+        return Err(Error::NotPrivate {
+            path: path.to_path_buf(),
+            what,
+        });
     }
     if inherited.is_some() && meta.file_type().is_fifo() {
         let mut data = Zeroizing::new(Vec::with_capacity(cap as usize + 1));
