@@ -12,6 +12,7 @@ mod error;
 pub mod credentials;
 pub mod doctor;
 pub mod emulator;
+pub mod env;
 pub mod files;
 pub mod iam;
 pub mod identity;

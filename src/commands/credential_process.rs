@@ -18,9 +18,7 @@ pub fn fetch(args: &CredentialArgs) -> Result<Credentials> {
     rolesanywhere::fetch(&args.client_config()?).map(|f| f.credentials)
 }
 
-fn env_value(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
+use aws_signing_helper::env::var as env_value;
 
 /// The cache settings from the flags and environment; `None` when the cache is off.
 pub fn cache_options(args: &CredentialProcessArgs) -> Result<Option<CacheOptions>> {

@@ -83,9 +83,7 @@ pub fn run(cmd: &LoginArgs) -> Result<()> {
     aws_signing_helper::credentials::output::print(&format!("{}\n", url.as_str()))
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
+use aws_signing_helper::env::var as env;
 
 /// The temporary credentials to sign in with, and the region of the profile they came from.
 fn credentials(cmd: &LoginArgs, args: &AssumeRoleArgs) -> Result<(Credentials, Option<String>)> {

@@ -294,7 +294,7 @@ fn write_public(path: &Path, contents: &str) -> Result<()> {
 /// A flag's value, else the environment variable's (when set and not empty).
 fn flag_or_env(flag: &Option<String>, var: &str) -> Option<Zeroizing<String>> {
     flag.clone()
-        .or_else(|| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        .or_else(|| aws_signing_helper::env::var(var))
         .map(Zeroizing::new)
 }
 

@@ -148,9 +148,7 @@ pub fn run(args: &ShellEnvArgs) -> Result<ExitCode> {
     }
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
+use aws_signing_helper::env::var;
 
 fn say(line: &str) {
     eprintln!("{line}");

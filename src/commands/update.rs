@@ -54,7 +54,7 @@ pub fn run(args: &UpdateArgs) -> Result<()> {
     let profile = args
         .profile
         .clone()
-        .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
+        .or_else(|| aws_signing_helper::env::var("AWS_PROFILE"))
         .unwrap_or_else(|| "default".to_string());
     credentials_file::check_profile_name_as(&profile, "--profile")?;
     let path = credentials_file::default_path()?;

@@ -49,9 +49,7 @@ pub struct Status {
     pub verified: Option<bool>,
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
+use aws_signing_helper::env::var as env;
 
 /// The first and last four characters of an access key id.
 pub fn mask(id: &str) -> String {

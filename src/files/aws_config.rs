@@ -96,9 +96,7 @@ impl Ini {
     }
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
+use crate::env::var as env;
 
 fn truthy(v: &str) -> bool {
     v.eq_ignore_ascii_case("true")

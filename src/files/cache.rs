@@ -109,7 +109,7 @@ pub struct Store {
 /// `$AWS_SIGNING_HELPER_CACHE_DIR`, else `$XDG_CACHE_HOME/aws-signing-helper/sts`, else
 /// `~/.cache/aws-signing-helper/sts`.
 pub fn default_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os(DIR_ENV).filter(|v| !v.is_empty()) {
+    if let Some(d) = crate::env::var_os(DIR_ENV) {
         return Some(PathBuf::from(d));
     }
     Some(cache_home()?.join("aws-signing-helper").join("sts"))
@@ -194,8 +194,7 @@ crate::error::typed_error!(CacheError);
 
 /// `$XDG_CACHE_HOME` (when absolute), else `~/.cache`: where both caches live.
 pub(crate) fn cache_home() -> Option<PathBuf> {
-    std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
+    crate::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
         .or_else(|| crate::files::aws_config::home_dir().map(|h| h.join(".cache")))

@@ -58,8 +58,7 @@ impl SharedFile {
             SharedFile::Config => "config",
             SharedFile::Credentials => "credentials",
         };
-        std::env::var_os(self.env_var())
-            .filter(|p| !p.is_empty())
+        crate::env::var_os(self.env_var())
             .map(PathBuf::from)
             .or_else(|| super::aws_config::home_dir().map(|h| h.join(".aws").join(name)))
     }

@@ -23,7 +23,7 @@ pub const SEED_PATH: &str = "/etc/default/aws-sts-helpers/accounts.json";
 /// Where the accounts file is looked for when no flag names it: `$AWS_SIGNING_HELPER_ACCOUNTS`
 /// alone when set, else ours, then aws-sts-helpers' [`SEED_PATH`] (the first that exists).
 pub fn default_paths() -> Vec<PathBuf> {
-    let env = |n: &str| std::env::var_os(n).filter(|v| !v.is_empty());
+    let env = crate::env::var_os;
     if let Some(p) = env(FILE_ENV) {
         return vec![PathBuf::from(p)];
     }

@@ -15,9 +15,7 @@ use crate::files::SharedFile;
 use crate::sts::sts_error::StsError;
 use crate::sts::AccessKeys;
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
+use crate::env::var as env;
 
 /// Keys from the environment, if both the id and the secret are set.
 pub fn from_env() -> Option<AccessKeys> {

@@ -241,9 +241,7 @@ fn metadata_client(url: &str) -> Result<HttpClient> {
     )
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
+use crate::env::var as env;
 
 fn get_ok(
     client: &HttpClient,

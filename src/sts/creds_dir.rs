@@ -42,8 +42,7 @@ pub struct SeedKey {
 
 /// `$AWS_SIGNING_HELPER_CREDS_DIR`, else `~/aws-creds`.
 pub fn default_dir() -> Option<PathBuf> {
-    std::env::var_os(DIR_ENV)
-        .filter(|v| !v.is_empty())
+    crate::env::var_os(DIR_ENV)
         .map(PathBuf::from)
         .or_else(|| files::aws_config::home_dir().map(|h| h.join("aws-creds")))
 }

@@ -95,7 +95,7 @@ impl Selected {
 pub fn user_of(key: &SeedKey) -> String {
     key.user
         .clone()
-        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .or_else(|| crate::env::var("USER"))
         .unwrap_or_default()
 }
 
@@ -126,7 +126,7 @@ pub fn default_mfa_serial(
     match creds_dir::find(creds_dir, account)? {
         Some(key) => mfa_serial(&key, accounts_file),
         None => {
-            let user = std::env::var("USER").ok().filter(|u| !u.is_empty());
+            let user = crate::env::var("USER");
             let user = user.ok_or_else(|| SeedError::NoUserEnv {
                 account: account.to_string(),
             })?;

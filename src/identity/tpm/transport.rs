@@ -215,7 +215,7 @@ fn path_device(path: &Path) -> Device {
 /// `TPM_DEVICE` if set, else `/dev/tpmrm0` (the kernel's resource manager) if present, else
 /// `/dev/tpm0`.
 pub fn target() -> Result<Target> {
-    match std::env::var("TPM_DEVICE").ok().filter(|d| !d.is_empty()) {
+    match crate::env::var("TPM_DEVICE") {
         Some(value) => Ok(Target {
             device: parse(&value)?,
             origin: format!("TPM_DEVICE={value}"),
