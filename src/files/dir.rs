@@ -7,8 +7,9 @@
 //!   nothing);
 //! - is owned by the effective user, or by root (or, for root updating a user's file, by the
 //!   owner of that file);
-//! - is writable by nobody else: neither group- nor world-writable. Sticky shared directories
-//!   such as `/tmp` are refused too: anyone may create names in them;
+//! - is writable by nobody else: neither group- nor world-writable (group-writable is fine in
+//!   its owner's private group, see [`super::groups`]). Sticky shared directories such as
+//!   `/tmp` are refused too: anyone may create names in them;
 //! - sits below directories that are all trusted too, checked from the root down (as OpenSSH's
 //!   `safe_path` does): each is owned by us or root and writable by nobody else, except that a
 //!   sticky one (`/tmp`) may be shared, since others cannot rename or remove what we make in it.

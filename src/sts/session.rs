@@ -233,7 +233,15 @@ fn cached_in(
     let Some(store) = store else {
         return make();
     };
-    let _lock = store.lock(key)?;
+    // A cache that cannot even be locked (read-only file system, a foreign lock file) must not
+    // cost the user the credentials (and the MFA code): they are made without it.
+    let _lock = match store.lock(key) {
+        Ok(lock) => lock,
+        Err(e) => {
+            log::warn!("warning: the credentials are not cached: {e}");
+            return make();
+        }
+    };
     if let Some(hit) = store.get(key) {
         return Ok(hit);
     }
@@ -308,5 +316,11 @@ mod tests {
         })
         .unwrap();
         assert_eq!(hit.access_key_id, "ASIAEXAMPLE");
+        // Nor does a lock that cannot be taken (its place is a directory).
+        let key3 = Key::new("session-token", &["session-token", "AKIATHIRD"]);
+        std::fs::create_dir(cache_dir.join(format!("{}.lock", key3.file_name()))).unwrap();
+        let (got, _) = cached_in(Some(&store), &key3, || Ok(creds())).unwrap();
+        assert_eq!(got.access_key_id, "ASIAEXAMPLE");
+        assert!(!store.path(&key3).exists());
     }
 }
