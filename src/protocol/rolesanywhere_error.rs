@@ -213,4 +213,66 @@ mod tests {
             Some(CreateSessionError::DurationOutOfRange { seconds: 60 })
         ));
     }
+
+    #[test]
+    fn local_checks_and_responses_render_todays_text() {
+        use crate::protocol::rolesanywhere::{parse_response, SessionParams};
+        let ta = "arn:aws:rolesanywhere:us-east-1:111122223333:trust-anchor/a";
+        let profile = "arn:aws:rolesanywhere:us-east-1:111122223333:profile/p";
+        let role = "arn:aws:iam::111122223333:role/r";
+        let params = |ta: &str, p: &str, r: &str| SessionParams {
+            role_arn: r.into(),
+            profile_arn: p.into(),
+            trust_anchor_arn: ta.into(),
+            duration_seconds: 3600,
+            role_session_name: None,
+        };
+        let e = params(ta, role, profile).check().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--profile-arn holds an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME), but --profile-arn takes a Roles Anywhere profile ARN (arn:aws:rolesanywhere:REGION:ACCOUNT:profile/ID) (hint: --profile-arn and --role-arn look swapped: swap their values)"
+        );
+        assert!(matches!(
+            typed(&e),
+            Some(CreateSessionError::WrongKind {
+                flag: "--profile-arn",
+                swapped_with: Some("--role-arn"),
+                ..
+            })
+        ));
+        let e = params(profile, profile, role).check().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--trust-anchor-arn holds a Roles Anywhere profile ARN (arn:aws:rolesanywhere:REGION:ACCOUNT:profile/ID), but --trust-anchor-arn takes a Roles Anywhere trust anchor ARN (arn:aws:rolesanywhere:REGION:ACCOUNT:trust-anchor/ID) (hint: that ARN belongs in --profile-arn)"
+        );
+        let west = "arn:aws:rolesanywhere:us-west-2:111122223333:profile/p";
+        let e = params(ta, west, role).check().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "trust anchor and profile regions don't match: --trust-anchor-arn is in \"us-east-1\", --profile-arn in \"us-west-2\" (hint: use the trust anchor and profile of the same region)"
+        );
+        assert!(matches!(
+            typed(&e),
+            Some(CreateSessionError::RegionMismatch { .. })
+        ));
+        let e = parse_response(b"nope", None).unwrap_err();
+        let json_err = serde_json::from_slice::<serde_json::Value>(b"nope").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("malformed CreateSession response ({json_err}): unable to obtain temporary security credentials from CreateSession")
+        );
+        assert!(typed(&e)
+            .and_then(|t| std::error::Error::source(t))
+            .is_some_and(|s| s.is::<serde_json::Error>()));
+        let e = parse_response(br#"{"credentialSet":[]}"#, None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unable to obtain temporary security credentials from CreateSession"
+        );
+        let e = parse_response(br#"{"credentialSet":[{}]}"#, None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "CreateSession response has no credentials: unable to obtain temporary security credentials from CreateSession"
+        );
+    }
 }
