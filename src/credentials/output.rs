@@ -19,7 +19,7 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,12 +282,44 @@ pub fn render(format: Format, creds: &Credentials, meta: &Meta) -> Zeroizing<Str
     out
 }
 
+/// Why rendered credentials could not be printed.
+#[derive(Debug)]
+pub enum OutputError {
+    /// Writing to stdout failed (a closed pipe, a full disk behind a redirect).
+    Stdout(std::io::Error),
+}
+
+impl OutputError {
+    /// Nothing to add: the OS error says it.
+    pub fn hint(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+impl std::fmt::Display for OutputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OutputError::Stdout(e) => write!(f, "cannot write the credentials to stdout: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for OutputError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            OutputError::Stdout(e) => Some(e),
+        }
+    }
+}
+
+crate::error::typed_error!(OutputError);
+
 /// Writes rendered credentials to stdout.
 pub fn print(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())
-        .map_err(|e| Error::new(format!("cannot write the credentials to stdout: {e}")))
+        .map_err(|e| OutputError::Stdout(e).into())
 }
 
 #[cfg(test)]
@@ -396,5 +428,20 @@ mod tests {
             );
         }
         assert_eq!(quote_dotenv("ASIA+/=1"), "ASIA+/=1");
+    }
+
+    #[test]
+    fn stdout_error_renders_todays_text_and_stays_typed() {
+        let io = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        let e: crate::error::Error = OutputError::Stdout(io).into();
+        assert_eq!(
+            e.to_string(),
+            "cannot write the credentials to stdout: broken pipe"
+        );
+        let typed = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<OutputError>());
+        assert!(
+            matches!(typed, Some(OutputError::Stdout(io)) if io.kind() == std::io::ErrorKind::BrokenPipe)
+        );
+        assert!(std::error::Error::source(typed.unwrap()).is_some_and(|s| s.is::<std::io::Error>()));
     }
 }

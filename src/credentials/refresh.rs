@@ -318,6 +318,19 @@ mod tests {
             request_id: String::new(),
         };
         assert_eq!(classify(&sts.into_error(None)), Failure::Throttled);
+        // Roles Anywhere's, as CreateSession renders it (the service error behind the
+        // typed CreateSessionError).
+        let ra: Error = crate::protocol::rolesanywhere_error::CreateSessionError::Service {
+            error: ServiceError {
+                status: 429,
+                request_id: String::new(),
+                code: "TooManyRequestsException".into(),
+                message: "slow".into(),
+            },
+            exhausted: Some(3),
+        }
+        .into();
+        assert_eq!(classify(&ra), Failure::Throttled);
         // Text alone means nothing: only the typed cause is read.
         assert_eq!(
             classify(&Error::new(

@@ -8,6 +8,7 @@
 
 pub mod control;
 mod server;
+pub mod start_error;
 mod tls;
 pub mod verify;
 
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 pub use control::State;
 pub use server::Emulator;
+pub use start_error::StartError;
 pub use verify::{
     verify_request, verify_session, ServiceError, SessionGrant, REVOKED_CERTIFICATE,
     UNTRUSTED_CERTIFICATE,

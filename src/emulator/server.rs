@@ -13,8 +13,9 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::{oneshot, Semaphore};
 
 use super::control::{caller_region, State};
+use super::start_error::StartError;
 use super::{request_id, verify_session, Config, ServiceError};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Largest request body we read (ImportCrl carries up to 300,000 bytes of CRL in base64).
 const MAX_BODY: usize = 512 * 1024;
@@ -48,24 +49,20 @@ impl Emulator {
     /// Binds `bind` (port 0 picks a free port) and serves on a background thread.
     pub fn start(config: Config, bind: SocketAddr, tls: bool) -> Result<Emulator> {
         if StatusCode::from_u16(config.fail_status).is_err() {
-            return Err(Error::new(format!(
-                "invalid fail status {}: must be an HTTP status code (100-999)",
-                config.fail_status
-            )));
+            return Err(StartError::FailStatus {
+                status: config.fail_status,
+            }
+            .into());
         }
         let server_tls = if tls {
             Some(super::tls::generate()?)
         } else {
             None
         };
-        let listener = std::net::TcpListener::bind(bind)
-            .map_err(|e| Error::new(format!("could not listen on {bind}: {e}")))?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| Error::new(format!("could not listen on {bind}: {e}")))?;
-        let mut local = listener
-            .local_addr()
-            .map_err(|e| Error::new(format!("could not listen on {bind}: {e}")))?;
+        let listen = |source| StartError::Listen { bind, source };
+        let listener = std::net::TcpListener::bind(bind).map_err(listen)?;
+        listener.set_nonblocking(true).map_err(listen)?;
+        let mut local = listener.local_addr().map_err(listen)?;
         // Clients cannot connect to the unspecified address; point them at loopback.
         match local.ip() {
             IpAddr::V4(ip) if ip.is_unspecified() => local.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST)),
@@ -78,7 +75,7 @@ impl Emulator {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| Error::new(format!("could not start the emulator runtime: {e}")))?;
+            .map_err(StartError::Runtime)?;
         let state = load_state(config.state_file.as_deref())?;
         let shared = Arc::new(Shared {
             state: std::sync::Mutex::new(state),
@@ -94,7 +91,7 @@ impl Emulator {
         let thread = std::thread::Builder::new()
             .name("emulator".to_string())
             .spawn(move || runtime.block_on(serve(listener, acceptor, thread_shared, stop_rx)))
-            .map_err(|e| Error::new(format!("could not start the emulator thread: {e}")))?;
+            .map_err(StartError::Thread)?;
         Ok(Emulator {
             url,
             server_ca_pem: server_tls.map(|t| t.ca_pem),
@@ -151,12 +148,12 @@ fn load_state(path: Option<&std::path::Path>) -> Result<State> {
         }
         Err(e) => return Err(e.into()),
     };
-    serde_json::from_slice(&bytes).map_err(|e| {
-        Error::new(format!(
-            "{}: not an emulator state file: {e}",
-            path.display()
-        ))
-        .hint("remove it to start from an empty state")
+    serde_json::from_slice(&bytes).map_err(|source| {
+        StartError::StateFile {
+            path: path.to_path_buf(),
+            source,
+        }
+        .into()
     })
 }
 

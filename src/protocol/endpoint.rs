@@ -4,9 +4,78 @@
 //! `us-east-1-fips`) is signed with the real region, and an endpoint URL with a path is signed
 //! with that path (the official tool always signs `/sessions`).
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::files::aws_config::Settings;
 use crate::protocol::http::split_url;
+
+/// Why no CreateSession endpoint could be resolved (the SDK's endpoint rule errors, in its
+/// words, and URLs we cannot use).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndpointError {
+    /// Neither `--region` nor the trust anchor ARN gives a region.
+    MissingRegion,
+    /// FIPS is on (`use_fips_endpoint`) and a custom endpoint is set.
+    FipsWithCustom,
+    /// Dual-stack is on (`use_dualstack_endpoint`) and a custom endpoint is set.
+    DualstackWithCustom,
+    /// Dual-stack is on and the region's partition has none (`fips`: FIPS is on too).
+    NoDualstack { fips: bool },
+    /// The endpoint `url` does not parse as `scheme://authority[/path]`.
+    InvalidUrl { url: String },
+    /// The endpoint `url` is neither https nor http.
+    BadScheme { url: String },
+}
+
+const RULE_ERROR: &str = "failed to resolve service endpoint, endpoint rule error, ";
+
+impl EndpointError {
+    /// What the user can do about it, if anything.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            EndpointError::MissingRegion => Some("pass --region or a trust anchor ARN with a region"),
+            EndpointError::InvalidUrl { .. } => Some("use a URL such as https://rolesanywhere.us-east-1.amazonaws.com or https://127.0.0.1:8443"),
+            EndpointError::FipsWithCustom
+            | EndpointError::DualstackWithCustom
+            | EndpointError::NoDualstack { .. }
+            | EndpointError::BadScheme { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for EndpointError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EndpointError::MissingRegion => {
+                write!(f, "{RULE_ERROR}Invalid Configuration: Missing Region")
+            }
+            EndpointError::FipsWithCustom => write!(
+                f,
+                "{RULE_ERROR}Invalid Configuration: FIPS and custom endpoint are not supported"
+            ),
+            EndpointError::DualstackWithCustom => write!(
+                f,
+                "{RULE_ERROR}Invalid Configuration: Dualstack and custom endpoint are not supported"
+            ),
+            EndpointError::NoDualstack { fips: true } => write!(
+                f,
+                "{RULE_ERROR}FIPS and DualStack are enabled, but this partition does not support one or both"
+            ),
+            EndpointError::NoDualstack { fips: false } => write!(
+                f,
+                "{RULE_ERROR}DualStack is enabled but this partition does not support DualStack"
+            ),
+            EndpointError::InvalidUrl { url } => write!(f, "invalid endpoint URL {url:?}"),
+            EndpointError::BadScheme { url } => write!(
+                f,
+                "invalid endpoint URL {url:?}: the scheme must be https or http"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for EndpointError {}
+
+crate::error::typed_error!(EndpointError);
 
 /// A resolved CreateSession target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,12 +196,8 @@ pub fn resolve(
     };
     let (region, fips_region) = strip_fips(given);
     let fips = settings.use_fips || fips_region;
-    let prefix = "failed to resolve service endpoint, endpoint rule error, ";
     if region.is_empty() {
-        return Err(
-            Error::new(format!("{prefix}Invalid Configuration: Missing Region"))
-                .hint("pass --region or a trust anchor ARN with a region"),
-        );
+        return Err(EndpointError::MissingRegion.into());
     }
     // Precedence as in the SDKs: service-specific env/config, then --endpoint, then the global URL.
     let custom = settings
@@ -143,24 +208,17 @@ pub fn resolve(
     let base = match custom {
         Some(url) => {
             if settings.use_fips {
-                return Err(Error::new(format!(
-                    "{prefix}Invalid Configuration: FIPS and custom endpoint are not supported"
-                )));
+                return Err(EndpointError::FipsWithCustom.into());
             }
             if settings.use_dualstack {
-                return Err(Error::new(format!("{prefix}Invalid Configuration: Dualstack and custom endpoint are not supported")));
+                return Err(EndpointError::DualstackWithCustom.into());
             }
             url
         }
         None => {
             let p = partition(&region);
             if settings.use_dualstack && !p.dualstack {
-                let what = if fips {
-                    "FIPS and DualStack are enabled, but this partition does not support one or both"
-                } else {
-                    "DualStack is enabled but this partition does not support DualStack"
-                };
-                return Err(Error::new(format!("{prefix}{what}")));
+                return Err(EndpointError::NoDualstack { fips }.into());
             }
             let service = if fips {
                 "rolesanywhere-fips"
@@ -175,14 +233,10 @@ pub fn resolve(
             format!("https://{service}.{region}.{dns}")
         }
     };
-    let (scheme, authority, path) = split_url(&base).ok_or_else(|| {
-        Error::new(format!("invalid endpoint URL {base:?}"))
-            .hint("use a URL such as https://rolesanywhere.us-east-1.amazonaws.com or https://127.0.0.1:8443")
-    })?;
+    let (scheme, authority, path) =
+        split_url(&base).ok_or_else(|| EndpointError::InvalidUrl { url: base.clone() })?;
     if scheme != "https" && scheme != "http" {
-        return Err(Error::new(format!(
-            "invalid endpoint URL {base:?}: the scheme must be https or http"
-        )));
+        return Err(EndpointError::BadScheme { url: base.clone() }.into());
     }
     let authority = authority.rsplit('@').next().unwrap_or(authority);
     let default_port = if scheme == "https" { ":443" } else { ":80" };
@@ -301,5 +355,51 @@ mod tests {
             .unwrap_err()
             .message()
             .contains("FIPS and custom endpoint"));
+    }
+
+    #[test]
+    fn errors_render_todays_text_and_stay_typed() {
+        let typed = |e: &crate::error::Error| {
+            std::error::Error::source(e)
+                .and_then(|s| s.downcast_ref::<EndpointError>())
+                .cloned()
+        };
+        let e = r("", &Settings::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "failed to resolve service endpoint, endpoint rule error, Invalid Configuration: Missing Region (hint: pass --region or a trust anchor ARN with a region)"
+        );
+        assert_eq!(typed(&e), Some(EndpointError::MissingRegion));
+        let both = Settings {
+            use_fips: true,
+            use_dualstack: true,
+            ..Settings::default()
+        };
+        let e = r("us-iso-east-1", &both).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "failed to resolve service endpoint, endpoint rule error, FIPS and DualStack are enabled, but this partition does not support one or both"
+        );
+        assert_eq!(typed(&e), Some(EndpointError::NoDualstack { fips: true }));
+        let e = resolve("", "us-east-1", "nope", &Settings::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid endpoint URL \"nope\" (hint: use a URL such as https://rolesanywhere.us-east-1.amazonaws.com or https://127.0.0.1:8443)"
+        );
+        assert_eq!(
+            typed(&e),
+            Some(EndpointError::InvalidUrl { url: "nope".into() })
+        );
+        let e = resolve("", "us-east-1", "ftp://h", &Settings::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid endpoint URL \"ftp://h\": the scheme must be https or http"
+        );
+        assert_eq!(
+            typed(&e),
+            Some(EndpointError::BadScheme {
+                url: "ftp://h".into()
+            })
+        );
     }
 }

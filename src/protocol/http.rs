@@ -64,9 +64,12 @@ pub struct TransportError {
 pub enum TransportKind {
     /// Connected, but no answer within the time-out.
     Timeout,
-    /// The TLS handshake failed (an untrusted certificate, `https://` to a plain HTTP server):
-    /// trying again cannot help.
+    /// The TLS handshake failed for another reason than the server's certificate (e.g.
+    /// `https://` to a plain HTTP server): trying again cannot help.
     Tls,
+    /// The TLS handshake failed because rustls refused the server's certificate (an unknown
+    /// issuer, expired, wrong name, none sent): trying again cannot help.
+    UntrustedCertificate,
     /// The answer was not HTTP (e.g. `http://` to a TLS port): trying again cannot help.
     Protocol,
     /// No connection, or it broke: worth another try.
@@ -82,6 +85,70 @@ impl TransportError {
         )
     }
 }
+
+/// Why [`HttpClient::new`] could not build a client: the trust store or the proxy settings.
+#[derive(Debug)]
+pub enum ClientError {
+    /// The OS could not read the CA bundle at `path` (`AWS_CA_BUNDLE` / `ca_bundle`).
+    CaBundleRead {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    /// The CA bundle at `path` holds no PEM certificate.
+    CaBundleEmpty { path: std::path::PathBuf },
+    /// No CA certificates in the system's trust store.
+    NoSystemRoots,
+    /// `HTTPS_PROXY` / `HTTP_PROXY` is not a URL ureq accepts.
+    Proxy(ureq::Error),
+}
+
+impl ClientError {
+    /// What the user can do about it, if anything.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            ClientError::CaBundleEmpty { .. } => {
+                Some("the bundle must hold one or more -----BEGIN CERTIFICATE----- blocks")
+            }
+            ClientError::NoSystemRoots => {
+                Some("install ca-certificates, or point AWS_CA_BUNDLE at a PEM bundle")
+            }
+            ClientError::CaBundleRead { .. } | ClientError::Proxy(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientError::CaBundleRead { path, source } => write!(
+                f,
+                "cannot read CA bundle {} (AWS_CA_BUNDLE / ca_bundle): {source}",
+                path.display()
+            ),
+            ClientError::CaBundleEmpty { path } => write!(
+                f,
+                "no PEM certificates in CA bundle {} (AWS_CA_BUNDLE / ca_bundle)",
+                path.display()
+            ),
+            ClientError::NoSystemRoots => {
+                f.write_str("no trusted CA certificates found on this system")
+            }
+            ClientError::Proxy(e) => write!(f, "invalid proxy URL in HTTPS_PROXY/HTTP_PROXY: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ClientError::CaBundleRead { source, .. } => Some(source),
+            ClientError::Proxy(e) => Some(e),
+            ClientError::CaBundleEmpty { .. } | ClientError::NoSystemRoots => None,
+        }
+    }
+}
+
+crate::error::typed_error!(ClientError);
 
 /// A configured client for one endpoint URL (the proxy is chosen for that URL's scheme and host).
 pub struct HttpClient {
@@ -433,9 +500,7 @@ impl TransportError {
     pub fn hint(&self, endpoint_flags: &str) -> String {
         match self.kind {
             TransportKind::Timeout => format!("the endpoint accepted the connection but did not answer; check {endpoint_flags}, proxies, or raise --timeout"),
-            TransportKind::Tls if self.message.contains("certificate")
-                || self.message.to_ascii_lowercase().contains("unknownissuer") =>
-            {
+            TransportKind::UntrustedCertificate => {
                 "the server's TLS certificate is not trusted: set AWS_CA_BUNDLE to its CA's PEM file".to_string()
             }
             TransportKind::Tls => format!("the TLS handshake failed: if the endpoint speaks plain HTTP, use http:// in {endpoint_flags}; otherwise check AWS_CA_BUNDLE and proxies"),
@@ -446,17 +511,17 @@ impl TransportError {
 }
 
 fn transport_error(e: ureq::Error) -> TransportError {
-    let is_rustls = |io: &std::io::Error| {
-        io.get_ref()
-            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-    };
     let kind = match &e {
         ureq::Error::Timeout(_) => TransportKind::Timeout,
-        ureq::Error::Tls(_)
-        | ureq::Error::Rustls(_)
-        | ureq::Error::Pem(_)
-        | ureq::Error::TlsRequired => TransportKind::Tls,
-        ureq::Error::Io(io) if is_rustls(io) => TransportKind::Tls,
+        ureq::Error::Rustls(r) => tls_kind(r),
+        ureq::Error::Tls(_) | ureq::Error::Pem(_) | ureq::Error::TlsRequired => TransportKind::Tls,
+        ureq::Error::Io(io) => match io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            Some(r) => tls_kind(r),
+            None => TransportKind::Connection,
+        },
         ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..) => TransportKind::Protocol,
         _ => TransportKind::Connection,
     };
@@ -468,16 +533,28 @@ fn transport_error(e: ureq::Error) -> TransportError {
     TransportError { message, kind }
 }
 
+/// Whether rustls refused the handshake over the server's certificate. Alerts are not: as a
+/// client we send no certificate, so a certificate alert from the server is not about trust
+/// in its certificate (and AWS_CA_BUNDLE cannot fix it).
+fn tls_kind(e: &rustls::Error) -> TransportKind {
+    match e {
+        rustls::Error::InvalidCertificate(_)
+        | rustls::Error::NoCertificatesPresented
+        | rustls::Error::InvalidCertRevocationList(_) => TransportKind::UntrustedCertificate,
+        _ => TransportKind::Tls,
+    }
+}
+
 fn load_bundle(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>> {
-    let pem =
-        crate::files::read_file(path, crate::files::CAP_CA_BUNDLE, "CA bundle").map_err(|e| {
-            e.or_io(|e| {
-                Error::new(format!(
-                    "cannot read CA bundle {} (AWS_CA_BUNDLE / ca_bundle): {e}",
-                    path.display()
-                ))
-            })
-        })?;
+    let pem = crate::files::read_file(path, crate::files::CAP_CA_BUNDLE, "CA bundle").map_err(
+        |e| match e {
+            crate::files::Error::Io { source, .. } => Error::from(ClientError::CaBundleRead {
+                path: path.to_path_buf(),
+                source,
+            }),
+            other => other.into(),
+        },
+    )?;
     let certs: Vec<_> = ureq::tls::parse_pem(&pem)
         .filter_map(|item| match item {
             Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
@@ -485,11 +562,10 @@ fn load_bundle(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>> {
         })
         .collect();
     if certs.is_empty() {
-        return Err(Error::new(format!(
-            "no PEM certificates in CA bundle {} (AWS_CA_BUNDLE / ca_bundle)",
-            path.display()
-        ))
-        .hint("the bundle must hold one or more -----BEGIN CERTIFICATE----- blocks"));
+        return Err(ClientError::CaBundleEmpty {
+            path: path.to_path_buf(),
+        }
+        .into());
     }
     Ok(certs)
 }
@@ -502,10 +578,7 @@ fn load_system_roots() -> Result<Vec<ureq::tls::Certificate<'static>>> {
         .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
         .collect();
     if certs.is_empty() {
-        return Err(
-            Error::new("no trusted CA certificates found on this system")
-                .hint("install ca-certificates, or point AWS_CA_BUNDLE at a PEM bundle"),
-        );
+        return Err(ClientError::NoSystemRoots.into());
     }
     Ok(certs)
 }
@@ -565,7 +638,7 @@ fn proxy_for(url: &str) -> Result<Option<ureq::Proxy>> {
     };
     ureq::Proxy::new(&proxy_url)
         .map(Some)
-        .map_err(|e| Error::new(format!("invalid proxy URL in HTTPS_PROXY/HTTP_PROXY: {e}")))
+        .map_err(|e| ClientError::Proxy(e).into())
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -615,5 +688,115 @@ mod tests {
         assert!(!no_proxy_matches("example.org", "badexample.org"));
         assert!(no_proxy_matches("*", "anything"));
         assert!(is_loopback("127.0.0.1") && is_loopback("::1") && is_loopback("localhost"));
+    }
+
+    fn options(ca_bundle: Option<std::path::PathBuf>) -> HttpOptions {
+        HttpOptions {
+            no_verify_ssl: false,
+            ca_bundle,
+            timeout: Duration::from_secs(20),
+            user_agent: user_agent(),
+        }
+    }
+
+    const UNTRUSTED_HINT: &str =
+        "the server's TLS certificate is not trusted: set AWS_CA_BUNDLE to its CA's PEM file";
+
+    #[test]
+    fn an_untrusted_server_certificate_gets_the_ca_bundle_hint() {
+        let emu = crate::emulator::Emulator::start(
+            Default::default(),
+            "127.0.0.1:0".parse().unwrap(),
+            true,
+        )
+        .unwrap();
+        // A bundle holding only an unrelated self-signed CA: the emulator's certificate
+        // chains to nothing in it.
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["elsewhere".to_string()]).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let other_ca = params.self_signed(&key).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let other = dir.path().join("other-ca.pem");
+        std::fs::write(&other, other_ca.pem()).unwrap();
+        let url = format!("{}/sessions", emu.url());
+        let err = HttpClient::new(&url, &options(Some(other)))
+            .unwrap()
+            .post(&url, &[], b"{}")
+            .unwrap_err();
+        assert_eq!(err.kind, TransportKind::UntrustedCertificate, "{err}");
+        assert_eq!(err.message, "invalid peer certificate: UnknownIssuer");
+        assert!(!err.retryable());
+        assert_eq!(err.hint("--endpoint"), UNTRUSTED_HINT);
+        // With the emulator's own CA the same request gets an HTTP answer: it was the trust.
+        let own = dir.path().join("emulator-ca.pem");
+        std::fs::write(&own, emu.server_ca_pem().unwrap()).unwrap();
+        let resp = HttpClient::new(&url, &options(Some(own)))
+            .unwrap()
+            .post(&url, &[], b"{}")
+            .unwrap();
+        assert!(resp.status >= 400, "an unsigned request is refused");
+    }
+
+    #[test]
+    fn tls_to_a_plain_http_server_keeps_the_handshake_hint() {
+        let emu = crate::emulator::Emulator::start(
+            Default::default(),
+            "127.0.0.1:0".parse().unwrap(),
+            false,
+        )
+        .unwrap();
+        let url = format!("{}/sessions", emu.url().replacen("http://", "https://", 1));
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("ca.pem");
+        let key = rcgen::KeyPair::generate().unwrap();
+        let ca = rcgen::CertificateParams::new(vec!["x".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        std::fs::write(&bundle, ca.pem()).unwrap();
+        let err = HttpClient::new(&url, &options(Some(bundle)))
+            .unwrap()
+            .post(&url, &[], b"{}")
+            .unwrap_err();
+        assert_eq!(err.kind, TransportKind::Tls, "{err}");
+        assert_eq!(
+            err.hint("--endpoint"),
+            "the TLS handshake failed: if the endpoint speaks plain HTTP, use http:// in --endpoint; otherwise check AWS_CA_BUNDLE and proxies"
+        );
+    }
+
+    #[test]
+    fn client_errors_render_todays_text_and_stay_typed() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, b"not a certificate").unwrap();
+        let e = HttpClient::new("https://h", &options(Some(empty.clone())))
+            .err()
+            .unwrap();
+        assert_eq!(
+            e.to_string(),
+            format!("no PEM certificates in CA bundle {} (AWS_CA_BUNDLE / ca_bundle) (hint: the bundle must hold one or more -----BEGIN CERTIFICATE----- blocks)", empty.display())
+        );
+        assert!(matches!(
+            std::error::Error::source(&e).and_then(|s| s.downcast_ref::<ClientError>()),
+            Some(ClientError::CaBundleEmpty { path }) if *path == empty
+        ));
+        let missing = dir.path().join("missing.pem");
+        let e = HttpClient::new("https://h", &options(Some(missing.clone())))
+            .err()
+            .unwrap();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "cannot read CA bundle {} (AWS_CA_BUNDLE / ca_bundle): No such file or directory (os error 2)",
+                missing.display()
+            )
+        );
+        let typed = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<ClientError>());
+        assert!(matches!(
+            typed,
+            Some(ClientError::CaBundleRead { source, .. }) if source.kind() == std::io::ErrorKind::NotFound
+        ));
     }
 }

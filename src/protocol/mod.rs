@@ -6,4 +6,5 @@ pub(crate) mod clock_skew;
 pub mod endpoint;
 pub mod http;
 pub mod rolesanywhere;
+pub mod rolesanywhere_error;
 pub mod sigv4;

@@ -21,8 +21,9 @@ use crate::identity::{source, Digest, Identity, KeySpec};
 use crate::protocol::arn::Arn;
 use crate::protocol::endpoint::{self, Target};
 use crate::protocol::http::{
-    self, HttpClient, HttpOptions, HttpResponse, Outgoing, RetryPolicy, SendError, TransportError,
+    self, HttpClient, HttpOptions, HttpResponse, Outgoing, RetryPolicy, SendError,
 };
+use crate::protocol::rolesanywhere_error::CreateSessionError;
 use crate::protocol::sigv4;
 
 /// The service's accepted range for `durationSeconds`.
@@ -60,18 +61,17 @@ impl SessionParams {
             ("--role-arn", &role, ArnKind::Role),
         ])?;
         if trust_anchor.region != profile.region {
-            return Err(Error::new(format!(
-                "trust anchor and profile regions don't match: --trust-anchor-arn is in {:?}, --profile-arn in {:?}",
-                trust_anchor.region, profile.region
-            ))
-            .hint("use the trust anchor and profile of the same region"));
+            return Err(CreateSessionError::RegionMismatch {
+                trust_anchor: trust_anchor.region,
+                profile: profile.region,
+            }
+            .into());
         }
         if !DURATION_RANGE.contains(&self.duration_seconds) {
-            return Err(Error::new(format!(
-                "--session-duration {} is out of range",
-                self.duration_seconds
-            ))
-            .hint("IAM Roles Anywhere accepts 900 to 43200 seconds (15 minutes to 12 hours), further capped by the profile"));
+            return Err(CreateSessionError::DurationOutOfRange {
+                seconds: self.duration_seconds,
+            }
+            .into());
         }
         Ok(CheckedArns {
             trust_anchor,
@@ -135,7 +135,7 @@ impl ArnKind {
 /// Refuses an ARN of one known kind given for another (the common mix-up is `--profile-arn`
 /// and `--role-arn` swapped), saying which flag takes which kind. ARNs of no known kind are
 /// left to the service.
-fn check_kinds(flags: &[(&str, &Arn, ArnKind)]) -> Result<()> {
+fn check_kinds(flags: &[(&'static str, &Arn, ArnKind)]) -> Result<()> {
     for (flag, arn, wanted) in flags {
         let Some(found) = ArnKind::of(arn) else {
             continue;
@@ -150,18 +150,14 @@ fn check_kinds(flags: &[(&str, &Arn, ArnKind)]) -> Result<()> {
         let swapped = flags
             .iter()
             .find_map(|(f, a, k)| (*k == found && ArnKind::of(a) == Some(*wanted)).then_some(*f));
-        let e = Error::new(format!(
-            "{flag} holds {}, but {flag} takes {}",
-            found.describe(),
-            wanted.describe()
-        ));
-        return Err(match (swapped, owner) {
-            (Some(other), _) => e.hint(format!(
-                "{flag} and {other} look swapped: swap their values"
-            )),
-            (None, Some(other)) => e.hint(format!("that ARN belongs in {other}")),
-            (None, None) => e,
-        });
+        return Err(CreateSessionError::WrongKind {
+            flag,
+            found: found.describe(),
+            wanted: wanted.describe(),
+            swapped_with: swapped,
+            belongs_in: owner,
+        }
+        .into());
     }
     Ok(())
 }
@@ -209,12 +205,10 @@ pub fn sign_request(
     now: Timestamp,
     extra_unsigned: &[(String, String)],
 ) -> Result<SignedRequest> {
-    let cert = identity.certificate.as_ref().ok_or_else(|| {
-        Error::new(
-            "unable to find certificate: CreateSession needs the certificate of the private key",
-        )
-        .hint("pass --certificate")
-    })?;
+    let cert = identity
+        .certificate
+        .as_ref()
+        .ok_or(CreateSessionError::NoCertificate)?;
     let query = params.query();
     let body = params.body();
     let date = sigv4::amz_date(now);
@@ -292,29 +286,15 @@ struct WireCredentials {
 
 /// Reads the credentials out of a 2xx CreateSession body.
 pub fn parse_response(body: &[u8], account_id: Option<&str>) -> Result<Credentials> {
-    // The official wording, after what exactly was wrong.
-    let no_creds = |why: Option<String>| {
-        let what = "unable to obtain temporary security credentials from CreateSession";
-        Error::new(match why {
-            Some(why) => format!("{why}: {what}"),
-            None => what.to_string(),
-        })
-    };
-    let resp: SessionResponse = serde_json::from_slice(body)
-        .map_err(|e| no_creds(Some(format!("malformed CreateSession response ({e})"))))?;
+    let resp: SessionResponse =
+        serde_json::from_slice(body).map_err(CreateSessionError::Malformed)?;
     let entry = resp
         .credential_set
         .into_iter()
         .next()
-        .ok_or_else(|| no_creds(None))?;
-    let c = entry
-        .credentials
-        .ok_or_else(|| no_creds(Some("CreateSession response has no credentials".into())))?;
-    let missing = |field: &str| {
-        no_creds(Some(format!(
-            "CreateSession response lacks credentials.{field}"
-        )))
-    };
+        .ok_or(CreateSessionError::NoCredentialSet)?;
+    let c = entry.credentials.ok_or(CreateSessionError::NoCredentials)?;
+    let missing = |field: &'static str| CreateSessionError::MissingField { field };
     Ok(Credentials {
         access_key_id: c
             .access_key_id
@@ -417,7 +397,9 @@ impl ServiceError {
             )
     }
 
-    fn hint(&self) -> Option<&'static str> {
+    /// What the user can do about the common refusals. The service's own message is read
+    /// here (as the SDKs read it), never one of ours.
+    pub(crate) fn hint(&self) -> Option<&'static str> {
         let m = self.message.to_ascii_lowercase();
         if m.contains("untrusted certificate") || m.contains("insufficient certificate") {
             Some("the leaf certificate needs keyUsage digitalSignature and extendedKeyUsage clientAuth, its chain (--intermediates) must lead to the trust anchor's CA, and that CA needs basicConstraints CA:TRUE; run `aws_signing_helper doctor` to check offline")
@@ -438,26 +420,13 @@ impl ServiceError {
         }
     }
 
-    fn into_error(self, attempts_exhausted: Option<u32>) -> Error {
-        let modeled = matches!(
-            self.code.as_str(),
-            "AccessDeniedException" | "ResourceNotFoundException" | "ValidationException"
-        );
-        let exceeded = http::exceeded_attempts(attempts_exhausted);
-        let hint = self.hint();
-        let err = Error::new(format!(
-            "operation error RolesAnywhere: CreateSession, {exceeded}https response error StatusCode: {}, RequestID: {}, {}{}: {}",
-            self.status,
-            self.request_id,
-            if modeled { "" } else { "api error " },
-            self.code,
-            self.message
-        ));
-        let err = match hint {
-            Some(h) => err.hint(h),
-            None => err,
-        };
-        err.with_source(self)
+    /// The error shown to the user (`exhausted`: all `n` attempts failed on a retryable one).
+    fn into_error(self, exhausted: Option<u32>) -> Error {
+        CreateSessionError::Service {
+            error: self,
+            exhausted,
+        }
+        .into()
     }
 }
 
@@ -508,7 +477,12 @@ pub fn create_session(
             error,
             url,
             exhausted,
-        }) => Err(transport_into_error(error, &url, exhausted)),
+        }) => Err(CreateSessionError::Transport {
+            error,
+            url,
+            exhausted,
+        }
+        .into()),
     }
 }
 
@@ -568,16 +542,6 @@ pub fn fetch(config: &ClientConfig) -> Result<Fetched> {
             certificate_not_after: not_after,
         }
     })
-}
-
-fn transport_into_error(te: TransportError, url: &str, exhausted: Option<u32>) -> Error {
-    let exceeded = http::exceeded_attempts(exhausted);
-    Error::new(format!(
-        "operation error RolesAnywhere: CreateSession, {exceeded}https response error StatusCode: 0, RequestID: , request send failed, Post \"{url}\": {}",
-        te.message
-    ))
-    .hint(te.hint("--endpoint, --region"))
-    .with_source(te)
 }
 
 fn log_request(req: &SignedRequest, attempt: u32, max: u32) {
@@ -720,8 +684,10 @@ mod tests {
         assert!(e.hint_text().unwrap().contains("clientAuth"));
         // The typed service error stays reachable behind the rendered one.
         let cause = std::error::Error::source(&e)
+            .and_then(|c| c.downcast_ref::<CreateSessionError>())
+            .and_then(std::error::Error::source)
             .and_then(|c| c.downcast_ref::<ServiceError>())
-            .expect("the service error is the source");
+            .expect("the service error is the typed error's source");
         assert_eq!(cause.code, "AccessDeniedException");
         let t = ServiceError::from_response(&resp(
             400,

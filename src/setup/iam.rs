@@ -186,9 +186,7 @@ pub fn parse_attached_policies(answer: &[u8]) -> Result<Vec<String>> {
 
 /// Whether an IAM error is `NoSuchEntity`.
 fn is_no_such_entity(e: &Error) -> bool {
-    std::error::Error::source(e)
-        .and_then(|s| s.downcast_ref::<ServiceError>())
-        .is_some_and(|s| s.code == "NoSuchEntity")
+    ServiceError::in_chain(e).is_some_and(|s| s.code == "NoSuchEntity")
 }
 
 #[cfg(test)]

@@ -4,9 +4,9 @@ use jiff::Timestamp;
 use zeroize::Zeroizing;
 
 use super::endpoint::Endpoint;
-use super::error::ServiceError;
+use super::error::{QueryError, ServiceError};
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::protocol::http::{self, HttpClient, HttpResponse, Outgoing, RetryPolicy, SendError};
 use crate::protocol::sigv4;
 
@@ -281,15 +281,15 @@ pub fn send(
             error,
             url,
             exhausted,
-        }) => {
-            let exceeded = http::exceeded_attempts(exhausted);
-            Err(Error::new(format!(
-                "operation error {}: {}, {exceeded}request send failed, Post {url:?}: {}",
-                call.service.label, call.action, error.message
-            ))
-            .hint(error.hint(call.service.endpoint_settings))
-            .with_source(error))
+        }) => Err(QueryError::Transport {
+            service: call.service.label,
+            action: call.action,
+            url,
+            settings: call.service.endpoint_settings,
+            error,
+            exhausted,
         }
+        .into()),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Where STS requests go: flags, then the environment, then the shared config (see the module
 //! doc of [`crate::sts`]).
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::files::aws_config;
 use crate::protocol::http::split_url;
 
@@ -24,6 +24,52 @@ impl Endpoint {
         format!("{}{}", self.origin, self.path)
     }
 }
+
+/// Why no STS or IAM endpoint could be resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueryEndpointError {
+    /// The region (from `--region`, `AWS_REGION` or the profile) has characters no region has.
+    Region { region: String },
+    /// The `service`'s endpoint `url` (set in `settings`) is not an http(s) URL.
+    Url {
+        service: &'static str,
+        url: String,
+        settings: &'static str,
+    },
+}
+
+impl QueryEndpointError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            QueryEndpointError::Region { .. } => "a region looks like us-east-1".to_string(),
+            QueryEndpointError::Url { service, .. } => format!(
+                "use a URL such as https://{}.amazonaws.com or http://127.0.0.1:5000",
+                service.to_ascii_lowercase()
+            ),
+        })
+    }
+}
+
+impl std::fmt::Display for QueryEndpointError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QueryEndpointError::Region { region } => write!(
+                f,
+                "invalid region {region:?} (--region / AWS_REGION / region in ~/.aws/config)"
+            ),
+            QueryEndpointError::Url {
+                service,
+                url,
+                settings,
+            } => write!(f, "invalid {service} endpoint URL {url:?} ({settings})"),
+        }
+    }
+}
+
+impl std::error::Error for QueryEndpointError {}
+
+crate::error::typed_error!(QueryEndpointError);
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -115,29 +161,27 @@ pub fn resolve_region(
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         {
-            return Err(Error::new(format!(
-                "invalid region {r:?} (--region / AWS_REGION / region in ~/.aws/config)"
-            ))
-            .hint("a region looks like us-east-1"));
+            return Err(QueryEndpointError::Region { region: r.clone() }.into());
         }
     }
     Ok(region)
 }
 
 /// An endpoint URL split into origin, `Host` and path.
-fn parse(base: &str, region: String, service: &str, settings: &str) -> Result<Endpoint> {
-    let bad = || {
-        Error::new(format!(
-            "invalid {service} endpoint URL {base:?} ({settings})"
-        ))
-        .hint(format!(
-            "use a URL such as https://{}.amazonaws.com or http://127.0.0.1:5000",
-            service.to_ascii_lowercase()
-        ))
+fn parse(
+    base: &str,
+    region: String,
+    service: &'static str,
+    settings: &'static str,
+) -> Result<Endpoint> {
+    let bad = || QueryEndpointError::Url {
+        service,
+        url: base.to_string(),
+        settings,
     };
     let (scheme, authority, path) = split_url(base).ok_or_else(bad)?;
     if scheme != "https" && scheme != "http" {
-        return Err(bad());
+        return Err(bad().into());
     }
     let authority = authority.rsplit('@').next().unwrap_or(authority);
     let default_port = if scheme == "https" { ":443" } else { ":80" };
@@ -212,5 +256,33 @@ mod tests {
             .unwrap_err()
             .message()
             .contains("region in ~/.aws/config"));
+    }
+
+    #[test]
+    fn errors_render_todays_text_and_stay_typed() {
+        let typed = |e: &crate::error::Error| {
+            std::error::Error::source(e)
+                .and_then(|s| s.downcast_ref::<QueryEndpointError>())
+                .cloned()
+        };
+        let e = resolve("", "ftp://h").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid STS endpoint URL \"ftp://h\" (--endpoint / AWS_ENDPOINT_URL_STS) (hint: use a URL such as https://sts.amazonaws.com or http://127.0.0.1:5000)"
+        );
+        assert!(
+            matches!(typed(&e), Some(QueryEndpointError::Url { service: "STS", url, .. }) if url == "ftp://h")
+        );
+        let e = resolve("Bad Region", "").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid region \"Bad Region\" (--region / AWS_REGION / region in ~/.aws/config) (hint: a region looks like us-east-1)"
+        );
+        assert_eq!(
+            typed(&e),
+            Some(QueryEndpointError::Region {
+                region: "Bad Region".into()
+            })
+        );
     }
 }

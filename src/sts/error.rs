@@ -2,7 +2,7 @@
 
 use super::xml::xml_values;
 use crate::error::Error;
-use crate::protocol::http::HttpResponse;
+use crate::protocol::http::{exceeded_attempts, HttpResponse, TransportError};
 
 /// An STS service error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,24 +91,104 @@ impl ServiceError {
         }
     }
 
-    /// The error shown to the user.
+    /// The error shown to the user (`exhausted`: all `n` attempts failed on a retryable one).
     pub fn into_error(self, exhausted: Option<u32>) -> Error {
-        let exceeded = crate::protocol::http::exceeded_attempts(exhausted);
-        let hint = self.hint();
-        let e = Error::new(format!(
-            "operation error {}: {}, {exceeded}https response error StatusCode: {}, RequestID: {}, api error {}: {}",
-            self.service,
-            self.action, self.status, self.request_id, self.code, self.message
-        ));
-        let e = match hint {
-            Some(h) => e.hint(h),
-            None => e,
-        };
-        e.with_source(self)
+        QueryError::Service {
+            error: self,
+            exhausted,
+        }
+        .into()
+    }
+
+    /// The service error somewhere in `e`'s causes, if it is one.
+    pub fn in_chain(e: &Error) -> Option<&ServiceError> {
+        let mut cause = std::error::Error::source(e);
+        while let Some(c) = cause {
+            if let Some(se) = c.downcast_ref::<ServiceError>() {
+                return Some(se);
+            }
+            cause = c.source();
+        }
+        None
     }
 }
 
 crate::protocol::http::service_error_impls!(ServiceError);
+
+/// Why a Query API call (STS, IAM) got no answer we could use.
+#[derive(Debug)]
+pub enum QueryError {
+    /// The service answered with an error; `exhausted`: `Some(n)` when it was retryable and
+    /// all `n` attempts failed.
+    Service {
+        error: ServiceError,
+        exhausted: Option<u32>,
+    },
+    /// No HTTP answer to `service`'s `action` at `url` (without its query); `settings`: where
+    /// the user sets the endpoint, for the hint.
+    Transport {
+        service: &'static str,
+        action: &'static str,
+        url: String,
+        settings: &'static str,
+        error: TransportError,
+        exhausted: Option<u32>,
+    },
+}
+
+impl QueryError {
+    /// What the user can do about it, if anything.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            QueryError::Service { error, .. } => error.hint().map(String::from),
+            QueryError::Transport {
+                settings, error, ..
+            } => Some(error.hint(settings)),
+        }
+    }
+}
+
+impl std::fmt::Display for QueryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QueryError::Service { error, exhausted } => write!(
+                f,
+                "operation error {}: {}, {}https response error StatusCode: {}, RequestID: {}, api error {}: {}",
+                error.service,
+                error.action,
+                exceeded_attempts(*exhausted),
+                error.status,
+                error.request_id,
+                error.code,
+                error.message
+            ),
+            QueryError::Transport {
+                service,
+                action,
+                url,
+                error,
+                exhausted,
+                ..
+            } => write!(
+                f,
+                "operation error {service}: {action}, {}request send failed, Post {url:?}: {}",
+                exceeded_attempts(*exhausted),
+                error.message
+            ),
+        }
+    }
+}
+
+impl std::error::Error for QueryError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            QueryError::Service { error, .. } => Some(error),
+            QueryError::Transport { error, .. } => Some(error),
+        }
+    }
+}
+
+crate::error::typed_error!(QueryError);
 
 #[cfg(test)]
 mod tests {
@@ -150,5 +230,49 @@ mod tests {
         let e = ServiceError::from_response(super::super::client::STS, "GetSessionToken", &garbage);
         assert_eq!(e.code, "UnknownError");
         assert!(e.retryable());
+    }
+
+    #[test]
+    fn query_errors_render_todays_text_and_stay_reachable() {
+        let resp = HttpResponse {
+            status: 400,
+            headers: vec![("x-amzn-RequestId".into(), "r-9".into())],
+            body: b"<ErrorResponse><Error><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>".to_vec(),
+        };
+        let se = ServiceError::from_response(super::super::client::STS, "AssumeRole", &resp);
+        let e = se.into_error(Some(3));
+        assert_eq!(
+            e.to_string(),
+            "operation error STS: AssumeRole, exceeded maximum number of attempts, 3, https response error StatusCode: 400, RequestID: r-9, api error Throttling: Rate exceeded"
+        );
+        assert!(matches!(
+            std::error::Error::source(&e).and_then(|s| s.downcast_ref::<QueryError>()),
+            Some(QueryError::Service {
+                exhausted: Some(3),
+                ..
+            })
+        ));
+        assert_eq!(
+            ServiceError::in_chain(&e).map(|s| s.code.as_str()),
+            Some("Throttling")
+        );
+        let e: Error = QueryError::Transport {
+            service: "IAM",
+            action: "GetUser",
+            url: "http://127.0.0.1:1/".into(),
+            settings: "--endpoint-url-iam / AWS_ENDPOINT_URL_IAM",
+            error: TransportError {
+                message: "Connection refused (os error 111)".into(),
+                kind: crate::protocol::http::TransportKind::Connection,
+            },
+            exhausted: None,
+        }
+        .into();
+        assert_eq!(
+            e.to_string(),
+            "operation error IAM: GetUser, request send failed, Post \"http://127.0.0.1:1/\": Connection refused (os error 111) (hint: check network access to the endpoint (--endpoint-url-iam / AWS_ENDPOINT_URL_IAM, HTTPS_PROXY/NO_PROXY))"
+        );
+        assert!(std::error::Error::source(&e).is_some_and(|s| s.is::<QueryError>()));
+        assert!(ServiceError::in_chain(&e).is_none());
     }
 }

@@ -53,7 +53,7 @@ pub use check_error::CheckError;
 pub use checks::*;
 pub use client::*;
 pub use endpoint::*;
-pub use error::ServiceError;
+pub use error::{QueryError, ServiceError};
 pub use mfa_error::MfaError;
 pub use profile_error::ProfileError;
 pub use seed_error::SeedError;

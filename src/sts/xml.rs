@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Why an STS answer could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,13 +22,66 @@ impl std::fmt::Display for XmlError {
     }
 }
 
-impl std::error::Error for XmlError {}
-
-impl From<XmlError> for Error {
-    fn from(e: XmlError) -> Error {
-        Error::new(e.to_string()).with_source(e)
+impl XmlError {
+    /// Nothing the user can do: the server sent it.
+    pub fn hint(&self) -> Option<&'static str> {
+        None
     }
 }
+
+impl std::error::Error for XmlError {}
+
+/// Why a 2xx STS answer holds no usable credentials or identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResponseError {
+    /// The `action`'s answer is not XML we can read.
+    Xml {
+        action: &'static str,
+        source: XmlError,
+    },
+    /// The `action`'s answer has no (or an empty) `Credentials/{field}`.
+    Lacks { action: &'static str, field: String },
+    /// The `action`'s `Expiration` (`value`) is not an RFC 3339 time.
+    BadExpiration { action: &'static str, value: String },
+    /// GetCallerIdentity answered with neither `Account` nor `Arn`.
+    NoIdentity,
+}
+
+impl ResponseError {
+    /// Nothing the user can do: the server sent it.
+    pub fn hint(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+impl std::fmt::Display for ResponseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResponseError::Xml { action, source } => write!(f, "STS {action}: {source}"),
+            ResponseError::Lacks { action, field } => {
+                write!(f, "STS {action} response lacks Credentials/{field}")
+            }
+            ResponseError::BadExpiration { action, value } => write!(
+                f,
+                "STS {action} response has an unreadable Expiration {value:?}"
+            ),
+            ResponseError::NoIdentity => {
+                f.write_str("STS GetCallerIdentity response lacks Account and Arn")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ResponseError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ResponseError::Xml { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+crate::error::typed_error!(XmlError, ResponseError);
 
 /// Collects the text of the elements at the given `/`-separated local-name paths (from the
 /// root), e.g. `AssumeRoleResponse/AssumeRoleResult/Credentials/AccessKeyId`. Entity and
@@ -120,7 +173,7 @@ fn store(stack: &[String], paths: &[&str], found: &mut dyn FnMut(usize, &str), t
 
 fn credentials_from(
     body: &[u8],
-    action: &str,
+    action: &'static str,
     account_id: Option<String>,
     extra: &[&str],
 ) -> Result<(Credentials, Vec<Option<String>>)> {
@@ -136,23 +189,24 @@ fn credentials_from(
     .collect();
     paths.extend(extra.iter().map(|p| format!("{prefix}{p}")));
     let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    let values = xml_values(body, &refs)
-        .map_err(|e| Error::new(format!("STS {action}: {e}")).with_source(e))?;
-    let get = |i: usize| -> Result<Zeroizing<String>> {
-        values[i].clone().filter(|v| !v.is_empty()).ok_or_else(|| {
-            Error::new(format!(
-                "STS {action} response lacks Credentials/{}",
-                refs[i].rsplit('/').next().unwrap_or("")
-            ))
-        })
+    let values = xml_values(body, &refs).map_err(|source| ResponseError::Xml { action, source })?;
+    let get = |i: usize| -> std::result::Result<Zeroizing<String>, ResponseError> {
+        values[i]
+            .clone()
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| ResponseError::Lacks {
+                action,
+                field: refs[i].rsplit('/').next().unwrap_or("").to_string(),
+            })
     };
     let expiration = get(3)?;
     let expiration_ok = expiration.parse::<Timestamp>().is_ok();
     if !expiration_ok {
-        return Err(Error::new(format!(
-            "STS {action} response has an unreadable Expiration {:?}",
-            expiration.as_str()
-        )));
+        return Err(ResponseError::BadExpiration {
+            action,
+            value: expiration.to_string(),
+        }
+        .into());
     }
     let creds = Credentials {
         access_key_id: get(0)?.to_string(),
@@ -234,9 +288,7 @@ pub fn parse_caller_identity(body: &[u8]) -> Result<CallerIdentity> {
     )?;
     let get = |i: usize| v[i].as_ref().map(|s| s.to_string()).unwrap_or_default();
     if get(0).is_empty() && get(1).is_empty() {
-        return Err(Error::new(
-            "STS GetCallerIdentity response lacks Account and Arn",
-        ));
+        return Err(ResponseError::NoIdentity.into());
     }
     Ok(CallerIdentity {
         account: get(0),
@@ -292,5 +344,50 @@ mod tests {
         let id = parse_caller_identity(body).unwrap();
         assert_eq!(id.account, "123456789012");
         assert_eq!(id.arn, "arn:aws:iam::123456789012:user/a");
+    }
+
+    #[test]
+    fn errors_render_todays_text_and_stay_typed() {
+        let typed = |e: &crate::error::Error| {
+            std::error::Error::source(e)
+                .and_then(|s| s.downcast_ref::<ResponseError>())
+                .cloned()
+        };
+        let e = parse_session_token(ASSUME.as_bytes(), None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "STS GetSessionToken response lacks Credentials/Expiration"
+        );
+        assert_eq!(
+            typed(&e),
+            Some(ResponseError::Lacks {
+                action: "GetSessionToken",
+                field: "Expiration".into()
+            })
+        );
+        let e = parse_assume_role(b"\xff\xfe", None).unwrap_err();
+        assert_eq!(e.to_string(), "STS AssumeRole: the response is not UTF-8");
+        assert_eq!(
+            typed(&e),
+            Some(ResponseError::Xml {
+                action: "AssumeRole",
+                source: XmlError::NotUtf8
+            })
+        );
+        let bad = ASSUME.replace("2019-11-09T13:34:41.123456Z", "soon");
+        let e = parse_assume_role(bad.as_bytes(), None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "STS AssumeRole response has an unreadable Expiration \"soon\""
+        );
+        let e = parse_caller_identity(b"<GetCallerIdentityResponse/>").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "STS GetCallerIdentity response lacks Account and Arn"
+        );
+        assert_eq!(typed(&e), Some(ResponseError::NoIdentity));
+        let e = parse_caller_identity(b"\xff").unwrap_err();
+        assert_eq!(e.to_string(), "the response is not UTF-8");
+        assert!(std::error::Error::source(&e).is_some_and(|s| s.is::<XmlError>()));
     }
 }
