@@ -605,9 +605,7 @@ pub fn host_of(authority: &str) -> &str {
 }
 
 fn env_any(names: &[&str]) -> Option<String> {
-    names
-        .iter()
-        .find_map(|n| std::env::var(n).ok().filter(|v| !v.is_empty()))
+    names.iter().find_map(|n| crate::env::var(n))
 }
 
 /// Go's proxy rules: `HTTPS_PROXY` for https URLs, `HTTP_PROXY` for http, `NO_PROXY`

@@ -71,9 +71,7 @@ impl std::error::Error for QueryEndpointError {}
 
 crate::error::typed_error!(QueryEndpointError);
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
+use crate::env::var as env;
 
 /// Resolves the endpoint from the flags, the environment and the shared config (see the
 /// module doc).
