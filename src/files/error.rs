@@ -104,15 +104,22 @@ impl Error {
                 what,
                 ancestor,
                 ..
-            } => Some(format!(
-                "this file can run commands (credential_process) and hold keys: make it yours and writable only by you (chown; chmod go-w {}), or point {} elsewhere",
-                ancestor.as_deref().unwrap_or(path).display(),
-                if *what == "credentials file" {
-                    "AWS_SHARED_CREDENTIALS_FILE"
-                } else {
-                    "AWS_CONFIG_FILE"
-                }
-            )),
+            } => {
+                let fix = ancestor.as_deref().unwrap_or(path).display();
+                Some(match *what {
+                    "credentials file" | "AWS config file" => format!(
+                        "this file can run commands (credential_process) and hold keys: make it yours and writable only by you (chown; chmod go-w {fix}), or point {} elsewhere",
+                        if *what == "credentials file" {
+                            "AWS_SHARED_CREDENTIALS_FILE"
+                        } else {
+                            "AWS_CONFIG_FILE"
+                        }
+                    ),
+                    _ => format!(
+                        "whoever can write it decides what we run or whose credentials we hand out: make it yours (or root's) and writable only by its owner (chown; chmod go-w {fix}), or name another file"
+                    ),
+                })
+            }
             Error::NoHome { var } => Some(format!("set HOME or {var}")),
             Error::NotText { .. } | Error::NotPrivate { .. } => None,
         }

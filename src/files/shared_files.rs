@@ -13,6 +13,9 @@
 //! (`$SUDO_UID`), as git does for repositories: `sudo -E aws_signing_helper update` keeps
 //! working for its user, while a file of any other user is refused.
 //!
+//! The same trust rules ([`read_trusted_capped`], [`check_trusted`]) serve every other input
+//! that decides what we run or whose credentials we hand out.
+//!
 //! `/dev/null` reads as an empty file (`AWS_CONFIG_FILE=/dev/null` is the usual way to turn the
 //! file off); a missing file reads as `None`.
 
@@ -89,9 +92,38 @@ fn sudo_user() -> Option<u32> {
 
 /// Reads the shared file `path` (see the module doc): `None` when it does not exist.
 pub fn read_trusted(path: &Path, what: &'static str) -> Result<Option<Zeroizing<String>>, Error> {
+    read_trusted_capped(path, super::CAP_CONFIG, what)
+}
+
+/// [`read_trusted`] for any file that decides what we run or whose credentials we hand out
+/// (the shared files, `serve --bindings`, the accounts file), read up to `cap` bytes.
+pub fn read_trusted_capped(
+    path: &Path,
+    cap: u64,
+    what: &'static str,
+) -> Result<Option<Zeroizing<String>>, Error> {
     if is_null_device(path) {
         return Ok(Some(Zeroizing::new(String::new())));
     }
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, "open", e)),
+    };
+    check_trusted(path, &file, what)?;
+    let bytes = super::read::read_opened(file, path, cap, what)?;
+    super::read::into_text(bytes, path).map(Some)
+}
+
+/// Checks that the file `path`, opened as `file`, can be trusted (see the module doc): it is
+/// ours, root's or `sudo`'s user's and writable by nobody else, and so is every directory above
+/// it, as named and as resolved. For a file another program loads (a PKCS#11 module), open it
+/// and check it before handing over the path.
+pub fn check_trusted(path: &Path, file: &std::fs::File, what: &'static str) -> Result<(), Error> {
     let also = sudo_user();
     let untrusted = |ancestor: Option<PathBuf>, reason: String| Error::UntrustedFile {
         path: path.to_path_buf(),
@@ -105,15 +137,6 @@ pub fn read_trusted(path: &Path, what: &'static str) -> Result<Option<Zeroizing<
         } => untrusted(Some(ancestor), reason),
         other => other,
     };
-    let file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
-        .open(path)
-    {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(path, "open", e)),
-    };
     // The directories above the file as named, and above the file a link leads to.
     check_ancestors(path, also).map_err(from_ancestor)?;
     let real = std::fs::canonicalize(path).map_err(|e| Error::io(path, "resolve", e))?;
@@ -126,8 +149,7 @@ pub fn read_trusted(path: &Path, what: &'static str) -> Result<Option<Zeroizing<
             return Err(untrusted(None, reason));
         }
     }
-    let bytes = super::read::read_opened(file, path, super::CAP_CONFIG, what)?;
-    super::read::into_text(bytes, path).map(Some)
+    Ok(())
 }
 
 /// Whether `path` is the null device (character device 1:3), whatever it is called.
