@@ -9,6 +9,9 @@
 //! value, or the encrypted file). When a store is configured, [`find`] is asked for a
 //! profile's keys before the shared credentials files; when none is, nothing here runs (no
 //! D-Bus, no keyring calls, no prompts).
+//!
+//! Errors are typed: [`KeyStoreError`] (never holding a key or a passphrase) and, for
+//! `keys rotate`, [`RotateError`], which says which key exists, is stored and works.
 
 pub mod age_file;
 pub mod import;

@@ -14,6 +14,10 @@
 //! - [`rolesanywhere_api`]: the control-plane client (REST-JSON, SigV4 HMAC).
 //! - [`iam`]: the IAM calls (Query API, global endpoint).
 //! - [`run`]: the steps in order, for `apply` and `delete`.
+//!
+//! Errors are typed: [`SetupError`] (a refused flag, a resource that is not ours, the CA,
+//! doctor's verdict, a failed step with its own error as the source),
+//! [`rolesanywhere_api::ControlPlaneError`] and [`iam::RoleAnswerError`].
 
 mod control_plane_error;
 pub mod iam;
