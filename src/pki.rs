@@ -11,7 +11,7 @@ use rcgen::{
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::identity::{mldsa, MlDsaLevel};
 
 #[path = "pki_error.rs"]
@@ -52,12 +52,12 @@ impl KeyAlg {
     }
 
     /// A new key pair of this type.
-    pub fn generate(self) -> Result<PkiKey> {
+    pub fn generate(self) -> Result<PkiKey, PkiError> {
         let failed = |e: Cause| PkiError::cannot(format!("generate a {self:?} key"))(e);
         let Some(level) = self.mldsa_level() else {
-            return Ok(KeyPair::generate_for(self.rcgen())
+            return KeyPair::generate_for(self.rcgen())
                 .map(PkiKey::Rcgen)
-                .map_err(|e| failed(e.into()))?);
+                .map_err(|e| failed(e.into()));
         };
         // aws-lc writes the seed-only form; we write the seed and the expanded key together,
         // as OpenSSL 3.5 does by default (see identity::mldsa).
@@ -68,7 +68,8 @@ impl KeyAlg {
             pkcs8::PrivateKeyInfoRef::try_from(seed_form.as_ref()).map_err(|e| failed(e.into()))?;
         let seed = mldsa::seed_of_seed_form(info.private_key.as_bytes())
             .ok_or_else(|| failed("aws-lc wrote no seed".into()))?;
-        PkiKey::mldsa(self, mldsa::both_form_pkcs8(level, seed)?)
+        let pkcs8 = mldsa::both_form_pkcs8(level, seed).map_err(PkiError::MlDsaKey)?;
+        PkiKey::mldsa(self, pkcs8)
     }
 }
 
@@ -84,7 +85,7 @@ pub enum PkiKey {
 }
 
 impl PkiKey {
-    fn mldsa(alg: KeyAlg, pkcs8: Zeroizing<Vec<u8>>) -> Result<PkiKey> {
+    fn mldsa(alg: KeyAlg, pkcs8: Zeroizing<Vec<u8>>) -> Result<PkiKey, PkiError> {
         let level = alg.mldsa_level().ok_or(PkiError::NotMlDsa { alg })?;
         let key =
             mldsa::MlDsaKey::from_pkcs8(level, &pkcs8).map_err(|why| PkiError::InvalidMlDsa {
@@ -95,7 +96,7 @@ impl PkiKey {
     }
 
     /// Reads a PKCS#8 PEM private key (what [`PkiKey::pem`] writes, or OpenSSL's).
-    pub fn from_pem(pem: &str, what: &str) -> Result<PkiKey> {
+    pub fn from_pem(pem: &str, what: &str) -> Result<PkiKey, PkiError> {
         let (label, der) =
             der::pem::decode_vec(pem.as_bytes()).map_err(|source| PkiError::NotPem {
                 what: what.to_string(),
@@ -118,13 +119,13 @@ impl PkiKey {
     }
 
     /// The PKCS#8 PEM of the key.
-    pub fn pem(&self) -> Result<Zeroizing<String>> {
+    pub fn pem(&self) -> Result<Zeroizing<String>, PkiError> {
         match self {
             PkiKey::Rcgen(k) => Ok(Zeroizing::new(k.serialize_pem())),
             PkiKey::MlDsa { pkcs8, .. } => {
                 der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, pkcs8)
                     .map(Zeroizing::new)
-                    .map_err(|e| PkiError::cannot("encode the private key")(e.into()).into())
+                    .map_err(|e| PkiError::cannot("encode the private key")(e.into()))
             }
         }
     }
@@ -185,7 +186,7 @@ fn name(cn: &str, org: Option<&str>) -> DistinguishedName {
 ///
 /// rcgen's default derives the serial from the public key, so two certificates for one key
 /// (a re-issue from the same CSR) would share a serial and a Roles Anywhere session name.
-fn random_serial() -> Result<SerialNumber> {
+fn random_serial() -> Result<SerialNumber, PkiError> {
     let mut bytes = vec![0u8; 16];
     aws_lc_rs::rand::fill(&mut bytes).map_err(|_| PkiError::Rng {
         what: "serial number",
@@ -195,7 +196,7 @@ fn random_serial() -> Result<SerialNumber> {
 }
 
 /// A self-signed root CA usable as a Roles Anywhere trust anchor.
-pub fn new_ca(common_name: &str, alg: KeyAlg, days: i64) -> Result<Issued> {
+pub fn new_ca(common_name: &str, alg: KeyAlg, days: i64) -> Result<Issued, PkiError> {
     new_ca_with(&CaSpec {
         common_name,
         organization: None,
@@ -217,7 +218,7 @@ pub struct CaSpec<'a> {
 
 /// A self-signed root CA usable as a Roles Anywhere trust anchor: basicConstraints critical
 /// CA:TRUE, keyUsage keyCertSign + cRLSign (+ digitalSignature), a subject key identifier.
-pub fn new_ca_with(spec: &CaSpec) -> Result<Issued> {
+pub fn new_ca_with(spec: &CaSpec) -> Result<Issued, PkiError> {
     check_days(spec.days)?;
     let key = spec.alg.generate()?;
     let mut params = CertificateParams::default();
@@ -253,22 +254,20 @@ pub struct ClientSpec<'a> {
 }
 
 /// Validity must be at least a day and end before 9999 (rcgen's and X.509's limit).
-fn check_days(days: i64) -> Result<()> {
+fn check_days(days: i64) -> Result<(), PkiError> {
     if !(1..=36500).contains(&days) {
-        return Err(PkiError::Days { days }.into());
+        return Err(PkiError::Days { days });
     }
     Ok(())
 }
 
 /// Parses `--san` values (see [`ClientSpec::sans`]).
-pub fn parse_sans(sans: &[String]) -> Result<Vec<SanType>> {
+pub fn parse_sans(sans: &[String]) -> Result<Vec<SanType>, PkiError> {
     sans.iter()
         .map(|s| {
-            let bad = |why: &'static str| {
-                crate::Error::from(PkiError::San {
-                    san: s.clone(),
-                    why,
-                })
+            let bad = |why: &'static str| PkiError::San {
+                san: s.clone(),
+                why,
             };
             let (kind, value) = match s.split_once(':') {
                 Some((k, v))
@@ -296,7 +295,7 @@ pub fn parse_sans(sans: &[String]) -> Result<Vec<SanType>> {
 }
 
 /// The extensions Roles Anywhere needs in a client certificate, on top of `params`.
-fn client_profile(params: &mut CertificateParams, days: i64) -> Result<()> {
+fn client_profile(params: &mut CertificateParams, days: i64) -> Result<(), PkiError> {
     params.serial_number = Some(random_serial()?);
     params.is_ca = IsCa::ExplicitNoCa;
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
@@ -306,7 +305,7 @@ fn client_profile(params: &mut CertificateParams, days: i64) -> Result<()> {
     Ok(())
 }
 
-fn issuer_from(ca_cert_pem: &str, ca_key_pem: &str) -> Result<Issuer<'static, PkiKey>> {
+fn issuer_from(ca_cert_pem: &str, ca_key_pem: &str) -> Result<Issuer<'static, PkiKey>, PkiError> {
     let ca_key = PkiKey::from_pem(ca_key_pem, "the CA private key")?;
     let ca_spki = ca_key.subject_public_key_info();
     let ca = x509_cert::Certificate::from_pem(ca_cert_pem.as_bytes())
@@ -317,16 +316,17 @@ fn issuer_from(ca_cert_pem: &str, ca_key_pem: &str) -> Result<Issuer<'static, Pk
         .to_der()
         .unwrap_or_default();
     if cert_spki != ca_spki {
-        return Err(PkiError::CaKeyMismatch.into());
+        return Err(PkiError::CaKeyMismatch);
     }
-    Ok(
-        Issuer::from_ca_cert_pem(ca_cert_pem, ca_key)
-            .map_err(pki_err("read the CA certificate"))?,
-    )
+    Issuer::from_ca_cert_pem(ca_cert_pem, ca_key).map_err(pki_err("read the CA certificate"))
 }
 
 /// A client certificate for Roles Anywhere, signed by the CA in `ca_cert_pem`/`ca_key_pem`.
-pub fn issue_client(ca_cert_pem: &str, ca_key_pem: &str, spec: &ClientSpec) -> Result<Issued> {
+pub fn issue_client(
+    ca_cert_pem: &str,
+    ca_key_pem: &str,
+    spec: &ClientSpec,
+) -> Result<Issued, PkiError> {
     check_days(spec.days)?;
     let issuer = issuer_from(ca_cert_pem, ca_key_pem)?;
     let key = spec.alg.generate()?;
@@ -352,7 +352,7 @@ pub fn sign_csr(
     csr_pem: &str,
     days: i64,
     extra_sans: &[String],
-) -> Result<String> {
+) -> Result<String, PkiError> {
     check_days(days)?;
     let issuer = issuer_from(ca_cert_pem, ca_key_pem)?;
     let requested = x509_cert::request::CertReq::from_pem(csr_pem.as_bytes())
@@ -378,16 +378,16 @@ pub fn sign_csr(
     let issued = x509_cert::Certificate::from_der(cert.der())
         .map_err(|e| PkiError::cannot("read back the issued certificate")(e.into()))?;
     if issued.tbs_certificate().subject_public_key_info() != &requested.info.public_key {
-        return Err(PkiError::CsrPublicKey.into());
+        return Err(PkiError::CsrPublicKey);
     }
     Ok(cert.pem())
 }
 
 /// PKCS#8 PEM `key_pem` encrypted with `password` (PBES2: scrypt + AES-256-CBC, the scheme
 /// and parameters OpenSSL 3 reads), as `ENCRYPTED PRIVATE KEY` PEM.
-pub fn encrypt_key_pem(key_pem: &str, password: &str) -> Result<Zeroizing<String>> {
+pub fn encrypt_key_pem(key_pem: &str, password: &str) -> Result<Zeroizing<String>, PkiError> {
     if password.is_empty() {
-        return Err(PkiError::EmptyPassword.into());
+        return Err(PkiError::EmptyPassword);
     }
     let (_, der) = der::pem::decode_vec(key_pem.as_bytes()).map_err(|source| PkiError::NotPem {
         what: "the private key".into(),
@@ -410,7 +410,7 @@ pub fn encrypt_key_pem(key_pem: &str, password: &str) -> Result<Zeroizing<String
         .encrypt_with_params(params, password.as_bytes())
         .map_err(|e| PkiError::cannot("encrypt the private key")(e.into()))?;
     doc.to_pem("ENCRYPTED PRIVATE KEY", der::pem::LineEnding::LF)
-        .map_err(|e| PkiError::cannot("encode the encrypted private key")(e.into()).into())
+        .map_err(|e| PkiError::cannot("encode the encrypted private key")(e.into()))
 }
 
 /// A CA key's PEM as unencrypted PKCS#8, decrypting an `ENCRYPTED PRIVATE KEY` with
@@ -422,29 +422,38 @@ pub fn plain_key_pem(
     flag: &str,
     password_name: &str,
     password_from: &str,
-) -> Result<Zeroizing<String>> {
+) -> Result<Zeroizing<String>, PkiError> {
     use crate::identity::keys::{self, DecryptProblem};
     if !text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
         return Ok(Zeroizing::new(text.to_string()));
     }
     let Some(password) = password else {
-        return Err(Error::new(format!("{flag} is encrypted"))
-            .hint(format!("pass its password with {password_from}")));
+        return Err(PkiError::KeyEncrypted {
+            flag: flag.to_string(),
+            password_from: password_from.to_string(),
+        });
     };
-    let (_, der) = der::pem::decode_vec(text.as_bytes())
-        .map_err(|e| Error::new(format!("cannot read {flag}: {e}")))?;
+    let (_, der) = der::pem::decode_vec(text.as_bytes()).map_err(|source| PkiError::KeyPem {
+        flag: flag.to_string(),
+        source,
+    })?;
     let der = Zeroizing::new(der);
     let plain = keys::decrypt_pkcs8(&der, password.as_bytes()).map_err(|p| match p {
-        DecryptProblem::WrongPassword => {
-            Error::new(format!("incorrect {password_name} for {flag}"))
-        }
-        DecryptProblem::Unsupported(why) | DecryptProblem::Malformed(why) => {
-            Error::new(format!("cannot decrypt {flag}: {why}"))
-        }
+        DecryptProblem::WrongPassword => PkiError::WrongKeyPassword {
+            password_name: password_name.to_string(),
+            flag: flag.to_string(),
+        },
+        DecryptProblem::Unsupported(why) | DecryptProblem::Malformed(why) => PkiError::KeyDecrypt {
+            flag: flag.to_string(),
+            why,
+        },
     })?;
     der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &plain)
         .map(Zeroizing::new)
-        .map_err(|e| Error::new(format!("cannot re-encode {flag}: {e}")))
+        .map_err(|source| PkiError::KeyEncode {
+            flag: flag.to_string(),
+            source,
+        })
 }
 
 /// Writes `contents` to `path` with mode 0600, atomically (a new inode renamed over the old
@@ -472,7 +481,7 @@ pub fn crl(
     revoked: &[Revoked],
     number: u64,
     days: i64,
-) -> Result<String> {
+) -> Result<String, PkiError> {
     check_days(days)?;
     let issuer = issuer_from(ca_cert_pem, ca_key_pem)?;
     let now = OffsetDateTime::now_utc();
@@ -504,10 +513,10 @@ pub fn crl(
         revoked_certs,
         key_identifier_method: rcgen::KeyIdMethod::Sha256,
     };
-    Ok(params
+    params
         .signed_by(&issuer)
         .and_then(|c| c.pem())
-        .map_err(pki_err("sign the CRL"))?)
+        .map_err(pki_err("sign the CRL"))
 }
 
 pub fn write_public(path: &std::path::Path, contents: &[u8]) -> Result<()> {

@@ -13,6 +13,8 @@ pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub enum PkiError {
     /// A step (`what`: "sign the CRL", "read the CA certificate", …) failed with `source`.
     Cannot { what: String, source: Cause },
+    /// The identity layer could not assemble the new ML-DSA key (its error, shown as it is).
+    MlDsaKey(crate::Error),
     /// `alg` is not an ML-DSA key type.
     NotMlDsa { alg: KeyAlg },
     /// The `level` key does not decode (`why`).
@@ -44,6 +46,23 @@ pub enum PkiError {
     RevokedSerial { serial: String },
     /// A revocation time (this) that is not RFC 3339.
     RevokedTime { time: String, source: Cause },
+    /// The key `flag` (`--ca-key FILE`) is encrypted and no password was given; it can be
+    /// given with `password_from`.
+    KeyEncrypted { flag: String, password_from: String },
+    /// The encrypted key `flag` is not PEM.
+    KeyPem {
+        flag: String,
+        source: der::pem::Error,
+    },
+    /// The password (`password_name`) does not decrypt the key `flag`.
+    WrongKeyPassword { password_name: String, flag: String },
+    /// The key `flag` cannot be decrypted (`why`: an unsupported scheme, a broken structure).
+    KeyDecrypt { flag: String, why: String },
+    /// The decrypted key `flag` could not be encoded as PEM again.
+    KeyEncode {
+        flag: String,
+        source: der::pem::Error,
+    },
 }
 
 impl PkiError {
@@ -54,8 +73,9 @@ impl PkiError {
     }
 
     /// What the user can do about it, if anything.
-    pub fn hint(&self) -> Option<&'static str> {
-        Some(match self {
+    pub fn hint(&self) -> Option<String> {
+        let h = match self {
+            PkiError::MlDsaKey(e) => return e.hint_text().map(str::to_string),
             PkiError::Days { .. } => "give a validity between 1 and 36500 days",
             PkiError::San { .. } => "use dns:NAME, uri:URI, email:ADDRESS or ip:ADDRESS",
             PkiError::CaKeyMismatch => "pass the key that was created with the CA (--ca-key)",
@@ -68,14 +88,22 @@ impl PkiError {
                 "sign the CSR with the hash matching its key: SHA-256 for P-256/RSA, SHA-384 for P-384 (openssl req -sha384)"
             }
             PkiError::EmptyPassword => "give a non-empty password",
+            PkiError::KeyEncrypted { password_from, .. } => {
+                return Some(format!("pass its password with {password_from}"))
+            }
             PkiError::Cannot { .. }
             | PkiError::NotMlDsa { .. }
             | PkiError::InvalidMlDsa { .. }
             | PkiError::NotPem { .. }
             | PkiError::Rng { .. }
             | PkiError::RevokedSerial { .. }
-            | PkiError::RevokedTime { .. } => return None,
-        })
+            | PkiError::RevokedTime { .. }
+            | PkiError::KeyPem { .. }
+            | PkiError::WrongKeyPassword { .. }
+            | PkiError::KeyDecrypt { .. }
+            | PkiError::KeyEncode { .. } => return None,
+        };
+        Some(h.to_string())
     }
 }
 
@@ -83,6 +111,7 @@ impl fmt::Display for PkiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PkiError::Cannot { what, source } => write!(f, "cannot {what}: {source}"),
+            PkiError::MlDsaKey(e) => f.write_str(e.message()),
             PkiError::NotMlDsa { alg } => write!(f, "{alg:?} is not an ML-DSA key type"),
             PkiError::InvalidMlDsa { level, why } => write!(f, "invalid {level} key: {why}"),
             PkiError::NotPem { what, source } => write!(f, "cannot read {what}: not PEM ({source})"),
@@ -109,6 +138,14 @@ impl fmt::Display for PkiError {
             PkiError::RevokedTime { time, source } => {
                 write!(f, "revocation list: time {time:?}: {source}")
             }
+            PkiError::KeyEncrypted { flag, .. } => write!(f, "{flag} is encrypted"),
+            PkiError::KeyPem { flag, source } => write!(f, "cannot read {flag}: {source}"),
+            PkiError::WrongKeyPassword {
+                password_name,
+                flag,
+            } => write!(f, "incorrect {password_name} for {flag}"),
+            PkiError::KeyDecrypt { flag, why } => write!(f, "cannot decrypt {flag}: {why}"),
+            PkiError::KeyEncode { flag, source } => write!(f, "cannot re-encode {flag}: {source}"),
         }
     }
 }
@@ -119,8 +156,11 @@ impl std::error::Error for PkiError {
             PkiError::Cannot { source, .. } | PkiError::RevokedTime { source, .. } => {
                 Some(source.as_ref())
             }
-            PkiError::NotPem { source, .. } => Some(source),
+            PkiError::NotPem { source, .. }
+            | PkiError::KeyPem { source, .. }
+            | PkiError::KeyEncode { source, .. } => Some(source),
             PkiError::Csr { source } => Some(source),
+            PkiError::MlDsaKey(e) => Some(e),
             _ => None,
         }
     }
@@ -148,26 +188,66 @@ mod tests {
             days,
             path_len: None,
         };
-        let e = pki::new_ca_with(&spec(0)).err().unwrap();
+        let e: crate::Error = pki::new_ca_with(&spec(0)).err().unwrap().into();
         assert_eq!(
             e.to_string(),
             "--days 0 is out of range (hint: give a validity between 1 and 36500 days)"
         );
         assert!(matches!(typed(&e), PkiError::Days { days: 0 }));
         let ca = pki::new_ca_with(&spec(1)).unwrap();
-        let e = pki::sign_csr(&ca.cert_pem, &ca.key_pem, "not a csr", 1, &[])
+        let e: crate::Error = pki::sign_csr(&ca.cert_pem, &ca.key_pem, "not a csr", 1, &[])
             .err()
-            .unwrap();
+            .unwrap()
+            .into();
         assert!(e.message().starts_with("cannot read the CSR: "), "{e}");
         assert!(matches!(typed(&e), PkiError::Csr { .. }));
         // The der error stays reachable below it.
         assert!(std::error::Error::source(typed(&e)).is_some());
-        let e = pki::encrypt_key_pem("junk", "pw").unwrap_err();
+        let e: crate::Error = pki::encrypt_key_pem("junk", "pw").unwrap_err().into();
         assert!(
             e.message()
                 .starts_with("cannot read the private key: not PEM ("),
             "{e}"
         );
         assert!(e.hint_text().is_none());
+    }
+
+    #[test]
+    fn ca_key_decryption_errors_render_the_old_line() {
+        let ca = pki::new_ca("T", KeyAlg::EcP256, 1).unwrap();
+        let sealed = pki::encrypt_key_pem(&ca.key_pem, "right").unwrap();
+        let plain = |pw| {
+            pki::plain_key_pem(
+                &sealed,
+                pw,
+                "--ca-key /s/ca.key",
+                "--ca-key-password",
+                "--ca-key-password or AWS_SIGNING_HELPER_CA_KEY_PASSWORD",
+            )
+        };
+        let e: crate::Error = plain(None).unwrap_err().into();
+        assert_eq!(
+            e.to_string(),
+            "--ca-key /s/ca.key is encrypted (hint: pass its password with --ca-key-password or AWS_SIGNING_HELPER_CA_KEY_PASSWORD)"
+        );
+        assert!(matches!(typed(&e), PkiError::KeyEncrypted { .. }));
+        let e: crate::Error = plain(Some("wrong")).unwrap_err().into();
+        assert_eq!(
+            e.to_string(),
+            "incorrect --ca-key-password for --ca-key /s/ca.key"
+        );
+        assert!(matches!(typed(&e), PkiError::WrongKeyPassword { .. }));
+        assert_eq!(*plain(Some("right")).unwrap(), *ca.key_pem);
+        let e: crate::Error = pki::plain_key_pem(
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\n%%%\n",
+            Some("x"),
+            "--ca-key k",
+            "p",
+            "p",
+        )
+        .unwrap_err()
+        .into();
+        assert!(e.message().starts_with("cannot read --ca-key k: "), "{e}");
+        assert!(std::error::Error::source(typed(&e)).is_some_and(|c| c.is::<der::pem::Error>()));
     }
 }

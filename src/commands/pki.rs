@@ -304,7 +304,8 @@ fn flag_or_env(flag: &Option<String>, var: &str) -> Option<Zeroizing<String>> {
 fn key_file(key_pem: &str, out: &KeyOutArgs) -> Result<(Zeroizing<String>, bool)> {
     match flag_or_env(&out.key_password, "AWS_SIGNING_HELPER_KEY_PASSWORD").as_deref() {
         Some(pw) => Ok((
-            pki::encrypt_key_pem(key_pem, pw).map_err(CommandError::flag("--key-password"))?,
+            pki::encrypt_key_pem(key_pem, pw)
+                .map_err(|e| CommandError::flag("--key-password")(e.into()))?,
             true,
         )),
         None => Ok((Zeroizing::new(key_pem.to_string()), false)),
@@ -336,6 +337,7 @@ fn read_ca_key(args: &IssuerArgs) -> Result<Zeroizing<String>> {
         "--ca-key-password",
         "--ca-key-password or AWS_SIGNING_HELPER_CA_KEY_PASSWORD",
     )
+    .map_err(Into::into)
 }
 
 fn ca(args: &CaArgs) -> Result<()> {
@@ -428,7 +430,7 @@ fn sign_csr(args: &SignCsrArgs) -> Result<()> {
     let ca_pem = read_text(&args.issuer.ca, "--ca")?;
     let ca_key = read_ca_key(&args.issuer)?;
     let cert = pki::sign_csr(&ca_pem, &ca_key, &csr, args.issuer.days, &args.issuer.san)
-        .map_err(CommandError::flag(format!("--csr {}", args.csr.display())))?;
+        .map_err(|e| CommandError::flag(format!("--csr {}", args.csr.display()))(e.into()))?;
     write_public(&args.out, &cert)?;
     println!(
         "Issued the client certificate {} for {} ({} days, keyUsage digitalSignature, extendedKeyUsage clientAuth).",

@@ -19,8 +19,10 @@ use age::secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::{check_name, to_json, Backend, Entry, Kind, FILE_ENV, PASSPHRASE_FILE_ENV};
-use crate::error::{Error, Result};
+use super::{
+    check_name, to_json, Backend, Entry, KeyStoreError, Kind, Unseal, FILE_ENV, PASSPHRASE_FILE_ENV,
+};
+use crate::error::Result;
 use crate::files::{self, Dir};
 
 /// scrypt's log2(N) for new files: age's default.
@@ -64,10 +66,9 @@ pub fn default_path() -> Option<PathBuf> {
         .map(|d| d.join("aws-signing-helper").join("keys.age"))
 }
 
-fn split(path: &Path) -> Result<(PathBuf, std::ffi::OsString)> {
-    let name = path.file_name().ok_or_else(|| {
-        Error::new(format!("invalid key store file {}", path.display()))
-            .hint("name a file, e.g. ~/.config/aws-signing-helper/keys.age")
+fn split(path: &Path) -> Result<(PathBuf, std::ffi::OsString), KeyStoreError> {
+    let name = path.file_name().ok_or_else(|| KeyStoreError::FileName {
+        path: path.to_path_buf(),
     })?;
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -78,7 +79,7 @@ fn split(path: &Path) -> Result<(PathBuf, std::ffi::OsString)> {
 
 impl AgeFile {
     /// The store at `path` (else the environment's or the default path); nothing is read yet.
-    pub fn new(path: Option<PathBuf>) -> Result<AgeFile> {
+    pub fn new(path: Option<PathBuf>) -> Result<AgeFile, KeyStoreError> {
         let path = path
             .or_else(|| {
                 std::env::var_os(FILE_ENV)
@@ -86,10 +87,7 @@ impl AgeFile {
                     .map(PathBuf::from)
             })
             .or_else(default_path)
-            .ok_or_else(|| {
-                Error::new("no key store file: HOME is not set")
-                    .hint("pass --key-store-file PATH or set AWS_SIGNING_HELPER_KEY_STORE_FILE")
-            })?;
+            .ok_or(KeyStoreError::NoHome)?;
         Ok(AgeFile {
             path,
             passphrase: RefCell::new(None),
@@ -98,7 +96,7 @@ impl AgeFile {
 
     /// The passphrase: the passphrase file's first line, else asked on the terminal (twice
     /// when the file is being created).
-    fn passphrase(&self, creating: bool) -> Result<Zeroizing<String>> {
+    fn passphrase(&self, creating: bool) -> Result<Zeroizing<String>, KeyStoreError> {
         if let Some(p) = self.passphrase.borrow().as_ref() {
             return Ok(p.clone());
         }
@@ -106,13 +104,12 @@ impl AgeFile {
             Some(file) => {
                 let file = PathBuf::from(file);
                 let bytes = files::read_private_file(&file, CAP_PASSPHRASE, "passphrase file")
-                    .map_err(|e| {
-                        Error::from(e).hint(format!(
-                            "{PASSPHRASE_FILE_ENV} must name a file of yours, mode 0600, holding the passphrase"
-                        ))
-                    })?;
-                let text = std::str::from_utf8(&bytes).map_err(|_| {
-                    Error::new(format!("cannot read {}: not UTF-8 text", file.display()))
+                    .map_err(KeyStoreError::PassphraseFile)?;
+                let text = std::str::from_utf8(&bytes).map_err(|source| {
+                    KeyStoreError::PassphraseNotUtf8 {
+                        path: file.clone(),
+                        source,
+                    }
                 })?;
                 Zeroizing::new(text.lines().next().unwrap_or_default().to_string())
             }
@@ -120,29 +117,20 @@ impl AgeFile {
                 let ask = |prompt: String| {
                     rpassword::prompt_password(prompt)
                         .map(Zeroizing::new)
-                        .map_err(|e| {
-                            Error::new(format!(
-                                "cannot read the key store passphrase from the terminal: {e}"
-                            ))
-                            .hint(format!(
-                                "run it on a terminal, or set {PASSPHRASE_FILE_ENV} to a file (mode 0600) holding the passphrase"
-                            ))
-                        })
+                        .map_err(KeyStoreError::Prompt)
                 };
                 let p = ask(format!("Passphrase for {}: ", self.path.display()))?;
                 if creating {
                     let again = ask("Passphrase again: ".to_string())?;
                     if *again != *p {
-                        return Err(Error::new("the passphrases differ; nothing was stored")
-                            .hint("run the command again"));
+                        return Err(KeyStoreError::PassphrasesDiffer);
                     }
                 }
                 p
             }
         };
         if pass.is_empty() {
-            return Err(Error::new("the key store passphrase is empty")
-                .hint("choose a passphrase (its first line, when read from a file)"));
+            return Err(KeyStoreError::EmptyPassphrase);
         }
         *self.passphrase.borrow_mut() = Some(pass.clone());
         Ok(pass)
@@ -182,20 +170,12 @@ impl AgeFile {
             Err(e) => return Err(e.into()),
         };
         let pass = self.passphrase(false)?;
-        let plain = decrypt(&bytes, &pass).map_err(|why| {
-            Error::new(format!(
-                "cannot open key store {}: {why}",
-                self.path.display()
-            ))
-            .hint(
-                "check the passphrase (or its file); a damaged file can be restored from a backup",
-            )
+        let plain = decrypt(&bytes, &pass).map_err(|why| KeyStoreError::Open {
+            path: self.path.clone(),
+            why,
         })?;
-        let contents = Contents::parse(&plain).ok_or_else(|| {
-            Error::new(format!(
-                "cannot read key store {}: it decrypts, but not to aws-signing-helper entries",
-                self.path.display()
-            ))
+        let contents = Contents::parse(&plain).ok_or_else(|| KeyStoreError::NotEntries {
+            path: self.path.clone(),
         })?;
         Ok((contents, true))
     }
@@ -204,10 +184,10 @@ impl AgeFile {
     /// commands changing it at once both take effect. `change` returns whether to write.
     fn modify<T>(&self, change: impl FnOnce(&mut Contents) -> (bool, T)) -> Result<T> {
         let Some((dir, name)) = self.dir(true)? else {
-            return Err(Error::new(format!(
-                "cannot create the directory of {}",
-                self.path.display()
-            )));
+            return Err(KeyStoreError::NoDirectory {
+                path: self.path.clone(),
+            }
+            .into());
         };
         dir.check_target(&name)?;
         let lock = dir.lock(&name)?;
@@ -218,33 +198,29 @@ impl AgeFile {
             let plain = to_json(&contents);
             let mut recipient = age::scrypt::Recipient::new(SecretString::from(pass.to_string()));
             recipient.set_work_factor(WORK_FACTOR);
-            let sealed = age::encrypt(&recipient, &plain)
-                .map_err(|e| Error::new(format!("cannot encrypt the key store: {e}")))?;
+            let sealed = age::encrypt(&recipient, &plain).map_err(KeyStoreError::Encrypt)?;
             dir.write(&name, &sealed, files::private::PRIVATE, Some(&lock))?;
         }
         Ok(out)
     }
 }
 
-/// Decrypts `bytes` with `pass`; the error says why in words.
-fn decrypt(bytes: &[u8], pass: &str) -> std::result::Result<Zeroizing<Vec<u8>>, String> {
+/// Decrypts `bytes` with `pass`; the error says why.
+fn decrypt(bytes: &[u8], pass: &str) -> Result<Zeroizing<Vec<u8>>, Unseal> {
     let mut identity = age::scrypt::Identity::new(SecretString::from(pass.to_string()));
     identity.set_max_work_factor(MAX_WORK_FACTOR);
-    let decryptor = age::Decryptor::new_buffered(bytes)
-        .map_err(|e| format!("not an age-encrypted file ({e})"))?;
+    let decryptor = age::Decryptor::new_buffered(bytes).map_err(Unseal::NotAge)?;
     let mut reader = decryptor
         .decrypt(std::iter::once(&identity as &dyn age::Identity))
         .map_err(|e| match e {
             age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
-                "wrong passphrase".to_string()
+                Unseal::WrongPassphrase(e)
             }
-            e => e.to_string(),
+            e => Unseal::Refused(e),
         })?;
     // Sized so that it never reallocates (the plaintext is shorter than the ciphertext).
     let mut plain = Zeroizing::new(Vec::with_capacity(bytes.len()));
-    reader
-        .read_to_end(&mut plain)
-        .map_err(|e| format!("damaged ({e})"))?;
+    reader.read_to_end(&mut plain).map_err(Unseal::Damaged)?;
     Ok(plain)
 }
 
@@ -299,9 +275,17 @@ mod tests {
         let sealed = age::encrypt(&r, b"{\"entries\":[]}").unwrap();
         assert!(sealed.starts_with(b"age-encryption.org/v1\n-> scrypt "));
         assert_eq!(&decrypt(&sealed, "right").unwrap()[..], b"{\"entries\":[]}");
-        assert_eq!(decrypt(&sealed, "wrong").unwrap_err(), "wrong passphrase");
+        assert!(matches!(
+            decrypt(&sealed, "wrong").unwrap_err(),
+            Unseal::WrongPassphrase(_)
+        ));
+        assert_eq!(
+            decrypt(&sealed, "wrong").unwrap_err().to_string(),
+            "wrong passphrase"
+        );
         assert!(decrypt(b"plain", "x")
             .unwrap_err()
+            .to_string()
             .starts_with("not an age"));
         const { assert!(WORK_FACTOR >= 15) };
     }

@@ -99,7 +99,7 @@ pub fn import(store: &dyn Backend, found: &[Found]) -> Result<Vec<Outcome>> {
     let mut out = Vec::new();
     for f in found {
         if let Err(e) = check_name(&f.name) {
-            out.push(Outcome::Skipped(e.message().to_string()));
+            out.push(Outcome::Skipped(e.to_string()));
             continue;
         }
         match store.get(&f.name)? {

@@ -12,8 +12,8 @@ use linux_keyutils::{
     Key, KeyError, KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, KeyType, Permission,
 };
 
-use super::{check_name, Backend, Entry, Kind, PREFIX};
-use crate::error::{Error, Result};
+use super::{check_name, Backend, Entry, KeyStoreError, Kind, PREFIX};
+use crate::error::Result;
 
 /// The most links of the keyring we list.
 const MAX_LINKS: usize = 64 << 10;
@@ -24,16 +24,17 @@ pub struct Keyring {
     persistent: bool,
 }
 
-fn failed(what: &str, e: KeyError) -> Error {
-    Error::new(format!("kernel keyring: cannot {what}: {e:?}")).hint(
-        "check that the kernel has keyrings (CONFIG_KEYS) and that seccomp allows keyctl, or use --key-store file",
-    )
+fn failed(what: &str, source: KeyError) -> KeyStoreError {
+    KeyStoreError::Keyring {
+        what: what.to_string(),
+        source,
+    }
 }
 
 impl Keyring {
     /// The persistent keyring, linked to this process's keyring (so its keys are possessed),
     /// else the user keyring.
-    pub fn open() -> Result<Keyring> {
+    pub fn open() -> Result<Keyring, KeyStoreError> {
         match KeyRing::get_persistent(KeyRingIdentifier::Process) {
             Ok(ring) => Ok(Keyring {
                 ring,
@@ -55,7 +56,7 @@ impl Keyring {
             Err(KeyError::KeyDoesNotExist)
             | Err(KeyError::KeyExpired)
             | Err(KeyError::KeyRevoked) => Ok(None),
-            Err(e) => Err(failed(&format!("search for {name:?}"), e)),
+            Err(e) => Err(failed(&format!("search for {name:?}"), e).into()),
         }
     }
 
@@ -64,7 +65,10 @@ impl Keyring {
             key.read_to_vec()
                 .map_err(|e| failed(&format!("read {name:?}"), e))?,
         );
-        Entry::from_json(&bytes, &format!("{PREFIX}{name} in the kernel keyring"))
+        Ok(Entry::from_json(
+            &bytes,
+            &format!("{PREFIX}{name} in the kernel keyring"),
+        )?)
     }
 }
 
@@ -100,7 +104,8 @@ impl Backend for Keyring {
             .user(Permission::ALL)
             .build();
         key.set_perms(perms)
-            .map_err(|e| failed(&format!("restrict the permissions of {:?}", entry.name), e))
+            .map_err(|e| failed(&format!("restrict the permissions of {:?}", entry.name), e))?;
+        Ok(())
     }
 
     fn remove(&self, name: &str) -> Result<bool> {

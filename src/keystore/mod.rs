@@ -9,13 +9,21 @@
 //! value, or the encrypted file). When a store is configured, [`find`] is asked for a
 //! profile's keys before the shared credentials files; when none is, nothing here runs (no
 //! D-Bus, no keyring calls, no prompts).
+//!
+//! Errors are typed: [`KeyStoreError`] (never holding a key or a passphrase) and, for
+//! `keys rotate`, [`RotateError`], which says which key exists, is stored and works.
 
 pub mod age_file;
 pub mod import;
 pub mod kernel;
 pub mod rotate;
+mod rotate_error;
 #[cfg(feature = "secret-service")]
 pub mod secret_service;
+mod store_error;
+
+pub use rotate_error::{Halfway, RotateError};
+pub use store_error::{KeyStoreError, Unseal};
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -23,7 +31,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::sts::AccessKeys;
 
 /// The environment variable choosing the backend.
@@ -46,13 +54,15 @@ pub enum Kind {
 
 impl Kind {
     /// `keyring`, `secret-service` or `file`.
-    pub fn parse(s: &str, from: &str) -> Result<Kind> {
+    pub fn parse(s: &str, from: &str) -> Result<Kind, KeyStoreError> {
         match s {
             "keyring" => Ok(Kind::Keyring),
             "secret-service" => Ok(Kind::SecretService),
             "file" => Ok(Kind::File),
-            _ => Err(Error::new(format!("invalid key store {s:?} in {from}"))
-                .hint("use keyring, secret-service or file")),
+            _ => Err(KeyStoreError::InvalidKind {
+                value: s.to_string(),
+                from: from.to_string(),
+            }),
         }
     }
 
@@ -95,10 +105,7 @@ impl Config {
             #[cfg(feature = "secret-service")]
             Kind::SecretService => Ok(Box::new(secret_service::SecretService::connect()?)),
             #[cfg(not(feature = "secret-service"))]
-            Kind::SecretService => Err(Error::new(
-                "this build has no Secret Service support (built without the secret-service feature)",
-            )
-            .hint("use --key-store keyring or file, or build with --features secret-service")),
+            Kind::SecretService => Err(KeyStoreError::NoSecretService.into()),
         }
     }
 }
@@ -146,13 +153,9 @@ impl Entry {
     }
 
     /// Parses what a backend stored; `at` names the place in errors.
-    pub fn from_json(bytes: &[u8], at: &str) -> Result<Entry> {
-        serde_json::from_slice(bytes).map_err(|_| {
-            Error::new(format!(
-                "cannot read key store entry {at}: not an aws-signing-helper entry"
-            ))
-            .hint("remove it (keys remove NAME) and add it again (keys add NAME)")
-        })
+    pub fn from_json(bytes: &[u8], at: &str) -> Result<Entry, KeyStoreError> {
+        // The parser's error is not kept: it can quote the stored text, which holds the secret.
+        serde_json::from_slice(bytes).map_err(|_| KeyStoreError::NotEntry { at: at.to_string() })
     }
 
     /// The keys, for signing.
@@ -192,7 +195,7 @@ pub trait Backend {
 }
 
 /// Checks an entry name: a profile or account name (letters, digits, `-_.@+`, up to 64).
-pub fn check_name(name: &str) -> Result<()> {
+pub fn check_name(name: &str) -> Result<(), KeyStoreError> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && !name.starts_with('.')
@@ -202,8 +205,9 @@ pub fn check_name(name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::new(format!("invalid key name {name:?}"))
-            .hint("use a profile or account name: letters, digits and -_.@+ (up to 64)"))
+        Err(KeyStoreError::InvalidName {
+            name: name.to_string(),
+        })
     }
 }
 

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
-use super::{check_name, mask, Backend, Entry};
-use crate::error::{Error, Result};
+use super::{check_name, Backend, Entry, Halfway, RotateError};
+use crate::error::Result;
 use crate::iam::{self, Iam};
 use crate::sts::session::Sts;
 use crate::sts::{self, AccessKeys, Call};
@@ -26,16 +26,12 @@ pub struct Rotated {
     pub user: String,
 }
 
-fn delete_hint(id: &str, user: &str) -> String {
-    format!("aws iam delete-access-key --access-key-id {id} --user-name {user}")
-}
-
 /// Rotates entry `name` of `store`.
 pub fn rotate(store: &dyn Backend, name: &str, iam: &Iam, sts_ctx: &Sts) -> Result<Rotated> {
     check_name(name)?;
-    let old = store.get(name)?.ok_or_else(|| {
-        Error::new(format!("no key named {name:?} in {}", store.location()))
-            .hint("see keys list, or add it with keys add NAME")
+    let old = store.get(name)?.ok_or_else(|| RotateError::NoKey {
+        name: name.to_string(),
+        location: store.location(),
     })?;
     let old_keys = old.keys();
     let created = iam
@@ -43,12 +39,9 @@ pub fn rotate(store: &dyn Backend, name: &str, iam: &Iam, sts_ctx: &Sts) -> Resu
             &old_keys,
             &iam::call("CreateAccessKey").opt("UserName", old.user.as_deref()),
         )
-        .map_err(|e| {
-            Error::new(format!(
-                "keys rotate {name}: CreateAccessKey failed, nothing changed: {}",
-                e.message()
-            ))
-            .hint("check that the key may call iam:CreateAccessKey and that its user has fewer than 2 keys")
+        .map_err(|source| RotateError::Create {
+            name: name.to_string(),
+            source,
         })?;
     let p = "CreateAccessKeyResponse/CreateAccessKeyResult/AccessKey/";
     let v = sts::xml_values(
@@ -60,10 +53,11 @@ pub fn rotate(store: &dyn Backend, name: &str, iam: &Iam, sts_ctx: &Sts) -> Resu
         ],
     )?;
     let (Some(new_id), Some(new_secret)) = (v[0].clone(), v[1].clone()) else {
-        return Err(Error::new(format!(
-            "keys rotate {name}: IAM's CreateAccessKey answer has no key; the old key {} is unchanged",
-            mask(&old.access_key_id)
-        )));
+        return Err(RotateError::NoNewKey {
+            name: name.to_string(),
+            old_id: old.access_key_id.clone(),
+        }
+        .into());
     };
     let new_id = new_id.to_string();
     let user = v[2]
@@ -81,26 +75,19 @@ pub fn rotate(store: &dyn Backend, name: &str, iam: &Iam, sts_ctx: &Sts) -> Resu
         &new_keys,
         Some(user.clone()).filter(|u| !u.is_empty()),
     );
-    store.put(&entry).map_err(|e| {
-        Error::new(format!(
-            "keys rotate {name}: the new key {new_id} was created but could not be stored ({}); the old key {} is still stored and works",
-            e.message(),
-            mask(&old.access_key_id)
-        ))
-        .hint(format!("delete the new key: {}", delete_hint(&new_id, &user)))
+    let halfway = Halfway {
+        name: name.to_string(),
+        new_id: new_id.clone(),
+        old_id: old.access_key_id.clone(),
+        user: user.clone(),
+    };
+    store.put(&entry).map_err(|source| RotateError::Store {
+        keys: halfway.clone(),
+        source,
     })?;
-    verify(sts_ctx, &new_keys).map_err(|e| {
-        Error::new(format!(
-            "keys rotate {name}: the new key {} is stored, but STS did not accept it within {} s ({}); the old key {} was not deleted",
-            mask(&new_id),
-            VERIFY_FOR.as_secs(),
-            e.message(),
-            old.access_key_id
-        ))
-        .hint(format!(
-            "once the new key works (aws_signing_helper whoami --verify), delete the old one: {}",
-            delete_hint(&old.access_key_id, &user)
-        ))
+    verify(sts_ctx, &new_keys).map_err(|source| RotateError::Verify {
+        keys: halfway.clone(),
+        source,
     })?;
     iam.send(
         &new_keys,
@@ -108,14 +95,9 @@ pub fn rotate(store: &dyn Backend, name: &str, iam: &Iam, sts_ctx: &Sts) -> Resu
             .opt("UserName", Some(user.as_str()).filter(|u| !u.is_empty()))
             .param("AccessKeyId", &old.access_key_id),
     )
-    .map_err(|e| {
-        Error::new(format!(
-            "keys rotate {name}: the new key {} is stored and works; the old key {} was not deleted: {}",
-            mask(&new_id),
-            old.access_key_id,
-            e.message()
-        ))
-        .hint(format!("delete it with {}", delete_hint(&old.access_key_id, &user)))
+    .map_err(|source| RotateError::Delete {
+        keys: halfway,
+        source,
     })?;
     Ok(Rotated {
         old_id: old.access_key_id,

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use secret_service::{EncryptionType, Item};
 use zeroize::Zeroizing;
 
-use super::{check_name, Backend, Entry, Kind, PREFIX};
-use crate::error::{Error, Result};
+use super::{check_name, Backend, Entry, KeyStoreError, Kind, PREFIX};
+use crate::error::Result;
 
 const APPLICATION: &str = "aws-signing-helper";
 
@@ -21,10 +21,11 @@ pub struct SecretService {
     runtime: tokio::runtime::Runtime,
 }
 
-fn failed(what: &str, e: secret_service::Error) -> Error {
-    Error::new(format!("Secret Service: cannot {what}: {e}")).hint(
-        "start a desktop keyring (gnome-keyring-daemon, KWallet) on the session D-Bus, or use --key-store keyring or file",
-    )
+fn failed(what: &str, source: secret_service::Error) -> KeyStoreError {
+    KeyStoreError::SecretService {
+        what: what.to_string(),
+        source: Box::new(source),
+    }
 }
 
 fn attributes(name: Option<&str>) -> HashMap<&str, &str> {
@@ -41,13 +42,13 @@ impl SecretService {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| Error::new(format!("cannot start the D-Bus client: {e}")))?;
+            .map_err(KeyStoreError::DbusClient)?;
         let s = SecretService { runtime };
         s.with(|ss| async move {
             ss.get_default_collection()
                 .await
-                .map_err(|e| failed("open the default collection", e))
-                .map(|_| ())
+                .map_err(|e| failed("open the default collection", e))?;
+            Ok(())
         })?;
         Ok(s)
     }
@@ -77,7 +78,10 @@ async fn read(item: &Item<'_>, name: &str) -> Result<Entry> {
             .await
             .map_err(|e| failed(&format!("read {name:?}"), e))?,
     );
-    Entry::from_json(&secret, &format!("{PREFIX}{name} in the Secret Service"))
+    Ok(Entry::from_json(
+        &secret,
+        &format!("{PREFIX}{name} in the Secret Service"),
+    )?)
 }
 
 async fn items<'a>(

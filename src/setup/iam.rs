@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::iam::{call, Iam};
-use crate::sts::{xml_lists, xml_values, AccessKeys, ServiceError};
+use crate::sts::{xml_lists, xml_values, AccessKeys, ServiceError, XmlError};
 
 /// A role as GetRole shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,8 +20,51 @@ pub struct Roles {
     keys: AccessKeys,
 }
 
-fn xml_error(action: &str) -> impl Fn(crate::sts::XmlError) -> Error + '_ {
-    move |e| Error::new(format!("operation error IAM: {action}: {e}"))
+/// An IAM answer setup cannot read.
+#[derive(Debug)]
+pub enum RoleAnswerError {
+    /// The answer to `action` is not the XML expected.
+    Xml {
+        action: &'static str,
+        source: XmlError,
+    },
+    /// The CreateRole answer names no role ARN.
+    NoRoleArn,
+}
+
+impl RoleAnswerError {
+    /// Nothing the user can do: the answer is IAM's.
+    pub fn hint(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+impl std::fmt::Display for RoleAnswerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RoleAnswerError::Xml { action, source } => {
+                write!(f, "operation error IAM: {action}: {source}")
+            }
+            RoleAnswerError::NoRoleArn => {
+                f.write_str("operation error IAM: CreateRole: the answer holds no role ARN")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RoleAnswerError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RoleAnswerError::Xml { source, .. } => Some(source),
+            RoleAnswerError::NoRoleArn => None,
+        }
+    }
+}
+
+crate::error::typed_error!(RoleAnswerError);
+
+fn xml_error(action: &'static str) -> impl Fn(XmlError) -> RoleAnswerError {
+    move |source| RoleAnswerError::Xml { action, source }
 }
 
 /// `%XX` escapes decoded (IAM answers policy documents URL-encoded).
@@ -72,7 +115,7 @@ impl Roles {
             Err(e) if is_no_such_entity(&e) => return Ok(None),
             Err(e) => return Err(e),
         };
-        parse_get_role(&answer).map(Some)
+        Ok(parse_get_role(&answer).map(Some)?)
     }
 
     /// Creates the role with this trust policy and tags; returns its ARN.
@@ -90,7 +133,7 @@ impl Roles {
                 .param(format!("Tags.member.{}.Value", i + 1), *v);
         }
         let answer = self.send(&c)?;
-        parse_create_role(&answer)
+        Ok(parse_create_role(&answer)?)
     }
 
     pub fn update_assume_role_policy(&self, name: &str, policy: &str) -> Result<()> {
@@ -105,13 +148,13 @@ impl Roles {
     /// The role's tags.
     pub fn role_tags(&self, name: &str) -> Result<Vec<(String, String)>> {
         let answer = self.send(&call("ListRoleTags").param("RoleName", name))?;
-        parse_role_tags(&answer)
+        Ok(parse_role_tags(&answer)?)
     }
 
     /// The ARNs of the managed policies attached to the role.
     pub fn attached_policies(&self, name: &str) -> Result<Vec<String>> {
         let answer = self.send(&call("ListAttachedRolePolicies").param("RoleName", name))?;
-        parse_attached_policies(&answer)
+        Ok(parse_attached_policies(&answer)?)
     }
 
     pub fn attach_policy(&self, name: &str, policy_arn: &str) -> Result<()> {
@@ -139,7 +182,7 @@ impl Roles {
 }
 
 /// A GetRole answer: the role's ARN and trust policy (empty when absent).
-pub fn parse_get_role(answer: &[u8]) -> Result<Role> {
+pub fn parse_get_role(answer: &[u8]) -> Result<Role, RoleAnswerError> {
     let p = "GetRoleResponse/GetRoleResult/Role/";
     let v = xml_values(
         answer,
@@ -154,16 +197,16 @@ pub fn parse_get_role(answer: &[u8]) -> Result<Role> {
 }
 
 /// A CreateRole answer: the new role's ARN.
-pub fn parse_create_role(answer: &[u8]) -> Result<String> {
+pub fn parse_create_role(answer: &[u8]) -> Result<String, RoleAnswerError> {
     let v = xml_values(answer, &["CreateRoleResponse/CreateRoleResult/Role/Arn"])
         .map_err(xml_error("CreateRole"))?;
     v[0].as_ref()
         .map(|s| s.to_string())
-        .ok_or_else(|| Error::new("operation error IAM: CreateRole: the answer holds no role ARN"))
+        .ok_or(RoleAnswerError::NoRoleArn)
 }
 
 /// A ListRoleTags answer: (key, value) in order.
-pub fn parse_role_tags(answer: &[u8]) -> Result<Vec<(String, String)>> {
+pub fn parse_role_tags(answer: &[u8]) -> Result<Vec<(String, String)>, RoleAnswerError> {
     let p = "ListRoleTagsResponse/ListRoleTagsResult/Tags/member/";
     let lists = xml_lists(answer, &[&format!("{p}Key"), &format!("{p}Value")])
         .map_err(xml_error("ListRoleTags"))?;
@@ -175,7 +218,7 @@ pub fn parse_role_tags(answer: &[u8]) -> Result<Vec<(String, String)>> {
 }
 
 /// A ListAttachedRolePolicies answer: the policies' ARNs.
-pub fn parse_attached_policies(answer: &[u8]) -> Result<Vec<String>> {
+pub fn parse_attached_policies(answer: &[u8]) -> Result<Vec<String>, RoleAnswerError> {
     let lists = xml_lists(
         answer,
         &["ListAttachedRolePoliciesResponse/ListAttachedRolePoliciesResult/AttachedPolicies/member/PolicyArn"],
@@ -211,5 +254,34 @@ mod tests {
         let keys: Vec<&str> = lists[0].iter().map(|s| s.as_str()).collect();
         let values: Vec<&str> = lists[1].iter().map(|s| s.as_str()).collect();
         assert_eq!((keys, values), (vec!["a", "b"], vec!["1", ""]));
+    }
+
+    #[test]
+    fn unreadable_answers_render_the_old_line_and_stay_typed() {
+        let e: Error = parse_create_role(b"<CreateRoleResponse/>")
+            .unwrap_err()
+            .into();
+        assert_eq!(
+            e.to_string(),
+            "operation error IAM: CreateRole: the answer holds no role ARN"
+        );
+        assert!(matches!(
+            std::error::Error::source(&e).and_then(|s| s.downcast_ref::<RoleAnswerError>()),
+            Some(RoleAnswerError::NoRoleArn)
+        ));
+        let e: Error = parse_get_role(b"\xff\xfe").unwrap_err().into();
+        let typed = std::error::Error::source(&e)
+            .and_then(|s| s.downcast_ref::<RoleAnswerError>())
+            .expect("a RoleAnswerError");
+        let RoleAnswerError::Xml { action, source } = typed else {
+            panic!("{typed:?}")
+        };
+        assert_eq!(*action, "GetRole");
+        assert_eq!(
+            e.message(),
+            format!("operation error IAM: GetRole: {source}")
+        );
+        assert!(e.hint_text().is_none());
+        assert!(std::error::Error::source(typed).is_some_and(|c| c.is::<XmlError>()));
     }
 }

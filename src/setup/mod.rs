@@ -14,15 +14,21 @@
 //! - [`rolesanywhere_api`]: the control-plane client (REST-JSON, SigV4 HMAC).
 //! - [`iam`]: the IAM calls (Query API, global endpoint).
 //! - [`run`]: the steps in order, for `apply` and `delete`.
+//!
+//! Errors are typed: [`SetupError`] (a refused flag, a resource that is not ours, the CA,
+//! doctor's verdict, a failed step with its own error as the source),
+//! [`rolesanywhere_api::ControlPlaneError`] and [`iam::RoleAnswerError`].
 
+mod control_plane_error;
 pub mod iam;
 pub mod plan;
 pub mod rolesanywhere_api;
 pub mod run;
+mod setup_error;
 
 use std::path::PathBuf;
 
-use crate::error::{Error, Result};
+pub use setup_error::SetupError;
 
 /// The tag setup puts on every resource it creates; its value is the setup's name.
 pub const TAG_KEY: &str = "aws-signing-helper:setup";
@@ -82,7 +88,7 @@ impl Spec {
 
 /// A setup name: 1–64 of `A–Z a–z 0–9 - _`, so it is a valid trust anchor, profile and role
 /// name, tag value and directory name at once.
-pub fn check_name(name: &str) -> Result<()> {
+pub fn check_name(name: &str) -> Result<(), SetupError> {
     let ok = (1..=64).contains(&name.len())
         && name
             .bytes()
@@ -90,24 +96,26 @@ pub fn check_name(name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::new(format!("invalid --name {name:?}")).hint(
-            "use 1-64 letters, digits, '-' or '_' (it names the trust anchor, role and profile)",
-        ))
+        Err(SetupError::Name {
+            name: name.to_string(),
+        })
     }
 }
 
 /// A `--policy-arn`: an IAM managed policy's ARN (`arn:aws:iam::aws:policy/…` or an
 /// account's), checked before anything is made.
-pub fn check_policy_arn(arn: &str) -> Result<()> {
-    let parsed: std::result::Result<crate::protocol::arn::Arn, _> = arn.parse();
+pub fn check_policy_arn(arn: &str) -> Result<(), SetupError> {
+    let parsed: Result<crate::protocol::arn::Arn, _> = arn.parse();
+    let bad = |source| SetupError::PolicyArn {
+        arn: arn.to_string(),
+        source,
+    };
     match parsed {
         Ok(a) if a.service == "iam" && a.region.is_empty() && a.resource.starts_with("policy/") => {
             Ok(())
         }
-        _ => Err(Error::new(format!(
-            "invalid --policy-arn {arn:?}: not an IAM managed policy ARN"
-        ))
-        .hint("write it as arn:aws:iam::aws:policy/NAME or arn:aws:iam::ACCOUNT:policy/NAME")),
+        Ok(_) => Err(bad(None)),
+        Err(e) => Err(bad(Some(e))),
     }
 }
 
@@ -143,46 +151,3 @@ mod tests {
         }
     }
 }
-
-/// A failure of one of setup's steps, naming the step; the step's own error is the source.
-#[derive(Debug)]
-pub enum SetupError {
-    /// Making or changing `resource` failed.
-    Step { resource: String, cause: Error },
-    /// Issuing the client certificate with the CA `ca` failed.
-    Issue {
-        ca: std::path::PathBuf,
-        cause: Error,
-    },
-}
-
-impl SetupError {
-    fn cause(&self) -> &Error {
-        match self {
-            SetupError::Step { cause, .. } | SetupError::Issue { cause, .. } => cause,
-        }
-    }
-
-    /// The step's own hint.
-    pub fn hint(&self) -> Option<String> {
-        self.cause().hint_text().map(str::to_string)
-    }
-}
-
-impl std::fmt::Display for SetupError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let cause = self.cause().message();
-        match self {
-            SetupError::Step { resource, .. } => write!(f, "setup: {resource}: {cause}"),
-            SetupError::Issue { ca, .. } => write!(f, "with the CA {}: {cause}", ca.display()),
-        }
-    }
-}
-
-impl std::error::Error for SetupError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(self.cause())
-    }
-}
-
-crate::error::typed_error!(SetupError);

@@ -12,6 +12,7 @@
 use jiff::Timestamp;
 use serde_json::{json, Value};
 
+pub use super::control_plane_error::ControlPlaneError;
 use crate::error::{Error, Result};
 use crate::protocol::http::{self, HttpClient, HttpResponse, Outgoing, RetryPolicy, SendError};
 use crate::protocol::rolesanywhere::ServiceError;
@@ -108,7 +109,8 @@ pub struct Client {
 /// Whether an error is the service's "no such resource".
 pub fn is_not_found(e: &Error) -> bool {
     std::error::Error::source(e)
-        .and_then(|s| s.downcast_ref::<ServiceError>())
+        .and_then(|s| s.downcast_ref::<ControlPlaneError>())
+        .and_then(ControlPlaneError::service_error)
         .is_some_and(|s| s.code == "ResourceNotFoundException")
 }
 
@@ -144,47 +146,27 @@ impl Client {
         match http::send_with_retries_as(&self.http, req.method, self.policy, build, parse_error) {
             Ok(resp) => {
                 log::debug!("RolesAnywhere {}: HTTP {}", req.operation, resp.status);
-                parse_answer(req.operation, &resp.body)
+                Ok(parse_answer(req.operation, &resp.body)?)
             }
             Err(SendError::Build(e)) => Err(e),
-            Err(SendError::Service { error, exhausted }) => {
-                let hint = match error.code.as_str() {
-                    "AccessDeniedException" => Some("the caller's credentials need the rolesanywhere:* permissions setup uses (see the README's setup section)"),
-                    "UnrecognizedClientException" | "InvalidSignatureException" => Some("check the caller's keys (environment, --profile)"),
-                    _ => None,
-                };
-                let err = Error::new(format!(
-                    "operation error RolesAnywhere: {}, {}https response error StatusCode: {}, RequestID: {}, api error {}: {}",
-                    req.operation,
-                    http::exceeded_attempts(exhausted),
-                    error.status,
-                    error.request_id,
-                    error.code,
-                    error.message
-                ));
-                let err = match hint {
-                    Some(h) => err.hint(h),
-                    None => err,
-                };
-                Err(err.with_source(error))
+            Err(SendError::Service { error, exhausted }) => Err(ControlPlaneError::Service {
+                operation: req.operation,
+                exhausted,
+                source: error,
             }
+            .into()),
             Err(SendError::Transport {
                 error,
                 url,
                 exhausted,
-            }) => {
-                Err(Error::new(format!(
-                    "operation error RolesAnywhere: {}, {}request send failed, {} {url:?}: {}",
-                    req.operation,
-                    http::exceeded_attempts(exhausted),
-                    req.method,
-                    error.message
-                ))
-                .hint(error.hint(
-                    "--endpoint-url-rolesanywhere / AWS_ENDPOINT_URL_ROLESANYWHERE, --region",
-                ))
-                .with_source(error))
+            }) => Err(ControlPlaneError::Transport {
+                operation: req.operation,
+                method: req.method,
+                url,
+                exhausted,
+                source: error,
             }
+            .into()),
         }
     }
 
@@ -211,9 +193,7 @@ impl Client {
                 _ => return Ok(items),
             }
         }
-        Err(Error::new(format!(
-            "operation error RolesAnywhere: {operation}: more than 1000 pages"
-        )))
+        Err(ControlPlaneError::TooManyPages { operation }.into())
     }
 
     /// The tags of a resource, as (key, value).
@@ -230,15 +210,13 @@ impl Client {
 }
 
 /// A successful answer's JSON (an empty answer is `{}`).
-pub fn parse_answer(operation: &str, body: &[u8]) -> Result<Value> {
+pub fn parse_answer(operation: &str, body: &[u8]) -> Result<Value, ControlPlaneError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(json!({}));
     }
-    serde_json::from_slice(body).map_err(|e| {
-        Error::new(format!(
-            "operation error RolesAnywhere: {operation}, the answer is not JSON: {e}"
-        ))
-        .hint("check the endpoint URL (--endpoint-url-rolesanywhere / AWS_ENDPOINT_URL_ROLESANYWHERE)")
+    serde_json::from_slice(body).map_err(|source| ControlPlaneError::NotJson {
+        operation: operation.to_string(),
+        source,
     })
 }
 

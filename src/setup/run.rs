@@ -9,9 +9,9 @@ use serde_json::{json, Value};
 use super::iam::Roles;
 use super::plan::{Action, Step};
 use super::rolesanywhere_api::{Client, Request};
-use super::{CaSource, Spec, TAG_KEY};
+use super::{CaSource, SetupError, Spec, TAG_KEY};
 use crate::doctor::{self, Finding, Status};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::files::{self, aws_config};
 use crate::identity::{file as idfile, pkcs12, Certificate};
 use crate::pki;
@@ -46,7 +46,7 @@ impl Run<'_> {
     /// Records a step; runs `call` unless it is a dry run (or nothing changes).
     fn step<T>(&mut self, step: Step, call: impl FnOnce() -> Result<T>) -> Result<Option<T>> {
         let result = if step.changes() && !self.spec.dry_run {
-            Some(call().map_err(|cause| super::SetupError::Step {
+            Some(call().map_err(|cause| SetupError::Step {
                 resource: step.resource.clone(),
                 cause,
             })?)
@@ -63,11 +63,11 @@ fn ours(tags: &[(String, String)], name: &str) -> bool {
     tags.iter().any(|(k, v)| k == TAG_KEY && v == name)
 }
 
-fn not_ours(kind: &str, name: &str) -> Error {
-    Error::new(format!(
-        "a {kind} named {name:?} exists that setup did not create (it lacks the tag {TAG_KEY}={name})"
-    ))
-    .hint("pick another --name, or delete or tag that resource yourself")
+fn not_ours(kind: &'static str, name: &str) -> SetupError {
+    SetupError::NotOurs {
+        kind,
+        name: name.to_string(),
+    }
 }
 
 fn read_pem(path: &Path, what: &'static str) -> Result<String> {
@@ -87,17 +87,10 @@ fn ensure_ca(run: &mut Run) -> Result<Option<String>> {
             let pem = read_pem(&cert, "CA certificate")?;
             let found = idfile::load_certificates(&cert)?;
             if !found.first().is_some_and(Certificate::is_ca) {
-                return Err(Error::new(format!(
-                    "--ca {} is not a CA certificate (basicConstraints CA:TRUE)",
-                    cert.display()
-                ))
-                .hint("pass a CA certificate, or --new-ca to let setup make one"));
+                return Err(SetupError::NotCa { cert }.into());
             }
             if !exists(&key) {
-                return Err(Error::new(format!(
-                    "--ca-key {} does not exist",
-                    key.display()
-                )));
+                return Err(SetupError::NoCaKey { key }.into());
             }
             run.step(
                 Step::new(resource, "given", Action::Check("used where it is".into())),
@@ -137,10 +130,7 @@ fn diagnose(spec: &Spec, anchors: &[Certificate], arns: [&str; 3]) -> Result<Vec
         password: None,
     })?;
     let Some(leaf) = identity.certificate.as_ref() else {
-        return Err(Error::new(format!(
-            "{} holds no certificate",
-            cert.display()
-        )));
+        return Err(SetupError::NoCertificate { cert }.into());
     };
     let matches = pkcs12::key_matches(identity.signer.as_ref(), leaf);
     let [ta, profile, role] = arns;
@@ -221,7 +211,7 @@ fn ensure_client(run: &mut Run, ca_pem: Option<&str>) -> Result<()> {
                 sans: Vec::new(),
             },
         )
-        .map_err(|cause| super::SetupError::Issue {
+        .map_err(|cause| SetupError::Issue {
             ca: ca_cert.to_path_buf(),
             cause,
         })?;
@@ -244,7 +234,7 @@ fn find_named(
     ra: &Client,
     items: &[Value],
     arn_field: &str,
-    kind: &str,
+    kind: &'static str,
     name: &str,
 ) -> Result<Option<Value>> {
     let Some(item) = items.iter().find(|i| i["name"] == name) else {
@@ -254,7 +244,7 @@ fn find_named(
     if ours(&ra.tags(arn)?, name) {
         Ok(Some(item.clone()))
     } else {
-        Err(not_ours(kind, name))
+        Err(not_ours(kind, name).into())
     }
 }
 
@@ -593,7 +583,7 @@ fn find_existing(name: &str, services: &Services) -> Result<Existing> {
     let profile = find_named(ra, &profiles, "profileArn", "profile", name)?;
     let role = match services.iam.get_role(name)? {
         Some(role) if ours(&services.iam.role_tags(name)?, name) => Some(role),
-        Some(_) => return Err(not_ours("role", name)),
+        Some(_) => return Err(not_ours("role", name).into()),
         None => None,
     };
     Ok(Existing {
@@ -635,10 +625,7 @@ pub fn apply(spec: &Spec, services: &Services, report: &mut dyn FnMut(&Step)) ->
         run.step(step, || Ok(()))?;
         run.out.findings = findings;
         if fails > 0 && !spec.dry_run {
-            return Err(Error::new(format!(
-                "setup: doctor found {fails} problem(s) Roles Anywhere would refuse; the profile was not written"
-            ))
-            .hint("run `aws_signing_helper doctor` on the files in --dir for the details"));
+            return Err(SetupError::DoctorFailed { fails }.into());
         }
     }
     let region = ra.endpoint.region.clone();
