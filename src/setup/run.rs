@@ -539,13 +539,7 @@ fn ensure_config(run: &mut Run, line: &str, region: &str) -> Result<()> {
     let spec = run.spec;
     let path = &spec.config_path;
     let section = aws_config::profile_section(&spec.profile_name);
-    let old = match files::read_text(path, files::CAP_CONFIG, "AWS config file") {
-        Ok(t) => t.to_string(),
-        Err(e) if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound) => {
-            String::new()
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let old = files::shared_files::read_trusted(path, "AWS config file")?.unwrap_or_default();
     let get = |k| files::credentials_file::get_key(&old, &section, k);
     let resource = format!("[{section}] in {}", path.display());
     let action = match (get("credential_process"), get("region")) {
@@ -685,8 +679,7 @@ pub fn delete(spec: &Spec, services: &Services, report: &mut dyn FnMut(&Step)) -
     let cert = spec.client_paths().0.display().to_string();
     let ours_line = |line: Option<&str>| line.is_some_and(|l| l.contains(&quote(&cert)));
     let section = aws_config::profile_section(&spec.profile_name);
-    let text = files::read_text(&spec.config_path, files::CAP_CONFIG, "AWS config file")
-        .map(|t| t.to_string())
+    let text = files::shared_files::read_trusted(&spec.config_path, "AWS config file")?
         .unwrap_or_default();
     if ours_line(files::credentials_file::get_key(&text, &section, "credential_process").as_deref())
     {
