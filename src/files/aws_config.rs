@@ -306,11 +306,13 @@ pub fn remove_profile(
     })
 }
 
+/// Whether the credentials file has a section `profile`. Only the section's presence is used
+/// (nothing in it), so the plain bounded reader is enough: root running `update` on a user's
+/// credentials file (which it may write, keeping the owner) can tell the profile is there.
 fn profile_in_credentials_file(profile: &str) -> bool {
-    crate::files::SharedFile::Credentials
-        .read()
-        .ok()
-        .flatten()
+    let file = crate::files::SharedFile::Credentials;
+    file.path()
+        .and_then(|p| crate::files::read_text(&p, crate::files::CAP_CONFIG, file.what()).ok())
         .is_some_and(|text| Ini::parse(&text).section(profile).is_some())
 }
 
