@@ -46,10 +46,37 @@ fn default_token_file(main: &Path, name: &str) -> PathBuf {
     main.with_file_name(file)
 }
 
+/// A file of `serve` that decides who gets which credentials, read as the shared files are
+/// (trusted only from its owner, see `files::shared_files`); every error is `FLAG: …`, and a
+/// missing file is the open's `ENOENT`, as it has always been.
+pub(crate) fn read_trusted_text(
+    path: &Path,
+    what: &'static str,
+    flag: &str,
+) -> Result<zeroize::Zeroizing<String>> {
+    files::shared_files::read_trusted_capped(path, files::CAP_CONFIG, what)
+        .and_then(|t| {
+            t.ok_or_else(|| files::Error::Io {
+                path: path.to_path_buf(),
+                op: "open",
+                source: std::io::Error::from(rustix::io::Errno::NOENT),
+            })
+        })
+        .map_err(|e| {
+            let out = Error::new(format!("{flag}: {e}"));
+            match e.hint() {
+                Some(h) => out.hint(h),
+                None => out,
+            }
+            .with_source(e)
+        })
+}
+
 /// Reads and checks `path`; every error names the file and the binding.
 pub fn load(path: &Path, main_token_file: &Path) -> Result<Vec<Binding>> {
-    let text = files::read_text(path, files::CAP_CONFIG, "bindings file")
-        .map_err(|e| Error::new(format!("--bindings: {e}")))?;
+    // Serve often runs as root, and whoever can write the file decides which uid or port gets
+    // which role.
+    let text = read_trusted_text(path, "bindings file", "--bindings")?;
     let parsed: BindingsFile = serde_json::from_str(&text).map_err(|e| {
         Error::new(format!("--bindings {}: {e}", path.display())).hint(
             "expected {\"bindings\": {\"NAME\": {\"role-arn\": \"…\", \"certificate\": \"…\", …}}}",

@@ -95,13 +95,22 @@ fn load(file: Option<&Path>) -> Result<Option<(PathBuf, BTreeMap<String, String>
         None => default_paths(),
     };
     for p in candidates {
-        let text = match crate::files::read_text(&p, crate::files::CAP_CONFIG, "accounts file") {
-            Ok(t) => t,
-            Err(e)
-                if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound)
-                    && file.is_none() =>
-            {
-                continue
+        // Trusted like the shared files: whoever can write it chooses the role `--account`
+        // assumes.
+        let text = match crate::files::shared_files::read_trusted_capped(
+            &p,
+            crate::files::CAP_CONFIG,
+            "accounts file",
+        ) {
+            Ok(Some(t)) => t,
+            Ok(None) if file.is_none() => continue,
+            Ok(None) => {
+                let source = crate::files::Error::Io {
+                    path: p,
+                    op: "open",
+                    source: std::io::Error::from(rustix::io::Errno::NOENT),
+                };
+                return Err(AccountsError::File { source }.into());
             }
             Err(source) => return Err(AccountsError::File { source }.into()),
         };

@@ -29,6 +29,9 @@ pub enum Pkcs11Error {
     PinFileText { path: String },
     /// The module at `path` could not be loaded.
     Module { path: String, source: CkError },
+    /// The module named by a path cannot be trusted (another user can write it or a directory
+    /// above it), so it is not loaded.
+    ModuleUntrusted(crate::files::Error),
     /// A PKCS#11 call failed; `what` says which, and on which token.
     Call { what: String, source: CkError },
     /// No slot matches (`what`: the URI, or "the PKCS#11 key URI").
@@ -110,6 +113,17 @@ impl Pkcs11Error {
             Pkcs11Error::Module { .. } => {
                 "pass the token's PKCS#11 module with --pkcs11-lib, e.g. /usr/lib/softhsm/libsofthsm2.so or /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"
             }
+            Pkcs11Error::ModuleUntrusted(crate::files::Error::UntrustedFile {
+                path,
+                ancestor,
+                ..
+            }) => {
+                return Some(format!(
+                    "loading a module runs its code: make it root's (or yours) and writable only by its owner, and the same for the directories above it (chown; chmod go-w {}), or pass another --pkcs11-lib",
+                    ancestor.as_deref().unwrap_or(path).display()
+                ))
+            }
+            Pkcs11Error::ModuleUntrusted(e) => return e.hint(),
             Pkcs11Error::NoSlots { .. } => LIST_TOKENS,
             Pkcs11Error::ManySlots { .. } | Pkcs11Error::NoCertsOnTokens { .. } => {
                 "add token= to the URI so that one token matches"
@@ -171,6 +185,19 @@ impl fmt::Display for Pkcs11Error {
             Pkcs11Error::Module { path, source } => {
                 write!(f, "Failed to load provider library {path}: {source}")
             }
+            Pkcs11Error::ModuleUntrusted(crate::files::Error::UntrustedFile {
+                path,
+                ancestor,
+                reason,
+                ..
+            }) => {
+                write!(f, "refusing to load PKCS#11 module {}: ", path.display())?;
+                match ancestor {
+                    Some(a) => write!(f, "{}, above it, cannot be trusted: {reason}", a.display()),
+                    None => f.write_str(reason),
+                }
+            }
+            Pkcs11Error::ModuleUntrusted(e) => write!(f, "PKCS#11 module: {e}"),
             Pkcs11Error::Call {
                 what,
                 source: CkError::Pkcs11(rv, _),
@@ -267,7 +294,7 @@ impl std::error::Error for Pkcs11Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Pkcs11Error::PinFileRead { source, .. } => Some(source),
-            Pkcs11Error::PinFileRefused(e) => Some(e),
+            Pkcs11Error::PinFileRefused(e) | Pkcs11Error::ModuleUntrusted(e) => Some(e),
             Pkcs11Error::Module { source, .. } | Pkcs11Error::Call { source, .. } => Some(source),
             Pkcs11Error::BadSignature(e) => Some(e),
             _ => None,
