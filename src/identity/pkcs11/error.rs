@@ -311,3 +311,39 @@ pub(super) fn ck(what: impl Into<String>, source: CkError) -> Pkcs11Error {
         source,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::check_module;
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn an_untrusted_module_is_one_line_naming_it_and_keeps_its_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = dir.path().join("libtoken.so");
+        std::fs::write(&lib, b"not loaded").unwrap();
+        std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let path = lib.to_str().unwrap();
+        let e = check_module(path).unwrap_err();
+        assert!(matches!(
+            &e,
+            Pkcs11Error::ModuleUntrusted(crate::files::Error::UntrustedFile { .. })
+        ));
+        let e: crate::Error = e.into();
+        assert_eq!(
+            e.to_string(),
+            format!("refusing to load PKCS#11 module {path}: other users can write to it (mode 0666) (hint: loading a module runs its code: make it root's (or yours) and writable only by its owner, and the same for the directories above it (chown; chmod go-w {path}), or pass another --pkcs11-lib)")
+        );
+        assert!(std::error::Error::source(&e)
+            .and_then(|s| s.downcast_ref::<Pkcs11Error>())
+            .and_then(std::error::Error::source)
+            .is_some_and(|s| s.is::<crate::files::Error>()));
+        // A bare name is the dynamic loader's to find; a path that cannot be opened keeps the
+        // loader's own error.
+        assert!(check_module("p11-kit-proxy.so").is_ok());
+        assert!(check_module(dir.path().join("missing.so").to_str().unwrap()).is_ok());
+        std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(check_module(path).is_ok());
+    }
+}
