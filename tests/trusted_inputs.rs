@@ -425,3 +425,47 @@ fn pkcs11_modules_named_by_a_path_are_trusted_only_from_their_owner() {
     let uid_text = uid.to_string();
     works(&module, &[("SUDO_UID", &uid_text)]);
 }
+
+/// `serve --allow-user NAME` looks the user up in `/etc/passwd`, read as a trusted file (it
+/// decides which uid gets credentials): root's file is accepted, and a name it lacks is one line.
+#[test]
+fn allow_user_reads_the_user_database_as_a_trusted_file() {
+    let pki = Pki::new();
+    let run = start(&pki, emulator_config(&pki));
+    let (cert, key) = pki.leaf("client", "ec:P-256");
+    let home = tempfile::tempdir().unwrap();
+    let serve = |user: &str| {
+        let mut args = cp_args(&run, &cert, Some(&key));
+        args[0] = "serve".into();
+        args.extend(
+            [
+                "--port",
+                "0",
+                "--container-token-file",
+                home.path().join("token").to_str().unwrap(),
+                "--allow-user",
+                user,
+            ]
+            .map(String::from),
+        );
+        bin_command(
+            &args,
+            &[("AWS_CA_BUNDLE", run.ca_bundle.to_str().unwrap())],
+            home.path(),
+        )
+    };
+    let out = run_bounded(
+        serve("no-such-user-here"),
+        Duration::from_secs(30),
+        "serve started for an unknown --allow-user",
+    );
+    assert_clean_failure(
+        &out,
+        "--allow-user no-such-user-here: no such user in /etc/passwd",
+    );
+    let served = spawn_serve(serve("root"));
+    let role = ROLE_ARN.rsplit('/').next().unwrap();
+    if is_root() {
+        assert_eq!(imds_credentials(served.port, role)["Code"], "Success");
+    }
+}
