@@ -6,6 +6,10 @@
 //! booleans), plus `container-token-file` (default: next to the main token file, named after
 //! the binding). Entries are parsed like command lines, so every flag means what it means on
 //! the command line; nothing is inherited from the command line itself.
+//!
+//! Whoever can write the file decides which uid or port gets which role (and serve often runs
+//! as root), so it is read as the shared AWS files are: it and every directory above it must
+//! be ours or root's (or `$SUDO_UID`'s under sudo) and writable by nobody else.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

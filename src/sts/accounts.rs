@@ -7,6 +7,11 @@
 //! else `~/.config/aws-signing-helper/accounts.json`, else aws-sts-helpers'
 //! `/etc/default/aws-sts-helpers/accounts.json`. A 12-digit `--account` (or an ARN prefix
 //! `arn:aws:iam::ID:`, as aws-sts-helpers takes) needs no file; names match ignoring case.
+//!
+//! Whoever can write the file chooses the role `--account NAME` assumes (and the MFA device
+//! ARN), so it is read as the shared AWS files are (`files::shared_files::read_trusted_capped`):
+//! it and every directory above it must be ours or root's (or `$SUDO_UID`'s under sudo) and
+//! writable by nobody else.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,8 @@
 //! Keys and certificates on PKCS#11 tokens: YubiKey PIV, HSMs, SoftHSM2.
 //!
-//! The module is `--pkcs11-lib`, else the URI's `module-path`, else `p11-kit-proxy.so`.
+//! The module is `--pkcs11-lib`, else the URI's `module-path`, else `p11-kit-proxy.so`. Loading
+//! it runs its code, so a module named by a path is loaded only when it is trusted as the shared
+//! AWS files are (`check_module`).
 //! The certificate comes from a `pkcs11:` URI in `--certificate` (searched without logging in
 //! first) or from a file (hybrid); the key from `--private-key`'s URI, or from the certificate's
 //! URI narrowed to the certificate's CKA_ID. A candidate key is only used after a test signature
