@@ -12,29 +12,6 @@ use std::process::{Command, Output};
 
 const TEST_USER: &str = "aws-sh-test-files";
 
-fn is_root() -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
-    uid_line.split_whitespace().nth(2) == Some("0")
-}
-
-/// Whether the test may run its root-only part; in CI a missing root fails the test.
-fn need_root(what: &str) -> bool {
-    if is_root() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{what} needs root, and CI runs as root"
-    );
-    eprintln!("skipping {what}: it needs root");
-    false
-}
-
-fn chown(path: &Path, uid: u32, gid: u32) {
-    std::os::unix::fs::lchown(path, Some(uid), Some(gid)).unwrap();
-}
-
 fn mode(path: &Path) -> u32 {
     std::fs::symlink_metadata(path)
         .unwrap()

@@ -6,6 +6,10 @@
 //! booleans), plus `container-token-file` (default: next to the main token file, named after
 //! the binding). Entries are parsed like command lines, so every flag means what it means on
 //! the command line; nothing is inherited from the command line itself.
+//!
+//! Whoever can write the file decides which uid or port gets which role (and serve often runs
+//! as root), so it is read as the shared AWS files are: it and every directory above it must
+//! be ours or root's (or `$SUDO_UID`'s under sudo) and writable by nobody else.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -46,10 +50,37 @@ fn default_token_file(main: &Path, name: &str) -> PathBuf {
     main.with_file_name(file)
 }
 
+/// A file of `serve` that decides who gets which credentials, read as the shared files are
+/// (trusted only from its owner, see `files::shared_files`); every error is `FLAG: …`, and a
+/// missing file is the open's `ENOENT`, as it has always been.
+pub(crate) fn read_trusted_text(
+    path: &Path,
+    what: &'static str,
+    flag: &str,
+) -> Result<zeroize::Zeroizing<String>> {
+    files::shared_files::read_trusted_capped(path, files::CAP_CONFIG, what)
+        .and_then(|t| {
+            t.ok_or_else(|| files::Error::Io {
+                path: path.to_path_buf(),
+                op: "open",
+                source: std::io::Error::from(rustix::io::Errno::NOENT),
+            })
+        })
+        .map_err(|e| {
+            let out = Error::new(format!("{flag}: {e}"));
+            match e.hint() {
+                Some(h) => out.hint(h),
+                None => out,
+            }
+            .with_source(e)
+        })
+}
+
 /// Reads and checks `path`; every error names the file and the binding.
 pub fn load(path: &Path, main_token_file: &Path) -> Result<Vec<Binding>> {
-    let text = files::read_text(path, files::CAP_CONFIG, "bindings file")
-        .map_err(|e| Error::new(format!("--bindings: {e}")))?;
+    // Serve often runs as root, and whoever can write the file decides which uid or port gets
+    // which role.
+    let text = read_trusted_text(path, "bindings file", "--bindings")?;
     let parsed: BindingsFile = serde_json::from_str(&text).map_err(|e| {
         Error::new(format!("--bindings {}: {e}", path.display())).hint(
             "expected {\"bindings\": {\"NAME\": {\"role-arn\": \"…\", \"certificate\": \"…\", …}}}",

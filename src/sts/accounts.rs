@@ -7,6 +7,11 @@
 //! else `~/.config/aws-signing-helper/accounts.json`, else aws-sts-helpers'
 //! `/etc/default/aws-sts-helpers/accounts.json`. A 12-digit `--account` (or an ARN prefix
 //! `arn:aws:iam::ID:`, as aws-sts-helpers takes) needs no file; names match ignoring case.
+//!
+//! Whoever can write the file chooses the role `--account NAME` assumes (and the MFA device
+//! ARN), so it is read as the shared AWS files are (`files::shared_files::read_trusted_capped`):
+//! it and every directory above it must be ours or root's (or `$SUDO_UID`'s under sudo) and
+//! writable by nobody else.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -95,13 +100,22 @@ fn load(file: Option<&Path>) -> Result<Option<(PathBuf, BTreeMap<String, String>
         None => default_paths(),
     };
     for p in candidates {
-        let text = match crate::files::read_text(&p, crate::files::CAP_CONFIG, "accounts file") {
-            Ok(t) => t,
-            Err(e)
-                if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound)
-                    && file.is_none() =>
-            {
-                continue
+        // Trusted like the shared files: whoever can write it chooses the role `--account`
+        // assumes.
+        let text = match crate::files::shared_files::read_trusted_capped(
+            &p,
+            crate::files::CAP_CONFIG,
+            "accounts file",
+        ) {
+            Ok(Some(t)) => t,
+            Ok(None) if file.is_none() => continue,
+            Ok(None) => {
+                let source = crate::files::Error::Io {
+                    path: p,
+                    op: "open",
+                    source: std::io::Error::from(rustix::io::Errno::NOENT),
+                };
+                return Err(AccountsError::File { source }.into());
             }
             Err(source) => return Err(AccountsError::File { source }.into()),
         };

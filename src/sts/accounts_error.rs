@@ -38,8 +38,12 @@ pub enum AccountsError {
 
 impl AccountsError {
     /// What the user can do about it, if anything.
-    pub fn hint(&self) -> Option<&'static str> {
+    pub fn hint(&self) -> Option<String> {
         Some(match self {
+            // An untrusted file says what to make of it itself.
+            AccountsError::File {
+                source: source @ crate::files::Error::UntrustedFile { .. },
+            } => return source.hint(),
             AccountsError::Prefix { .. } => "write it like \"arn:aws:iam::012123456789:\"",
             AccountsError::Role { .. } => {
                 "pass the role's name (optionally with its path), like Admin or team/Admin"
@@ -59,7 +63,8 @@ impl AccountsError {
             AccountsError::NoFile { .. } => {
                 "create it as {\"NAME\": \"arn:aws:iam::012123456789:\"}, pass --accounts-file, or pass a 12-digit account id"
             }
-        })
+        }
+        .to_string())
     }
 }
 

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod softhsm;
+
 use aws_signing_helper::emulator::{Config, Emulator};
 use aws_signing_helper::identity::file::load_certificates;
 
@@ -630,6 +632,31 @@ pub fn system_user(name: &str) -> (u32, u32) {
         id("-u").expect("the user's uid"),
         id("-g").expect("the user's gid"),
     )
+}
+
+/// Whether the tests run as root (the multi-user parts need it).
+pub fn is_root() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    uid_line.split_whitespace().nth(2) == Some("0")
+}
+
+/// Whether the test may run its root-only part `what`; in CI a missing root fails the test.
+pub fn need_root(what: &str) -> bool {
+    if is_root() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{what} needs root, and CI runs as root"
+    );
+    eprintln!("skipping {what}: it needs root");
+    false
+}
+
+/// `chown` without following a link.
+pub fn chown(path: &Path, uid: u32, gid: u32) {
+    std::os::unix::fs::lchown(path, Some(uid), Some(gid)).unwrap();
 }
 
 /// What [`run_in_pty`] saw.

@@ -29,6 +29,9 @@ pub enum Pkcs11Error {
     PinFileText { path: String },
     /// The module at `path` could not be loaded.
     Module { path: String, source: CkError },
+    /// The module named by a path cannot be trusted (another user can write it or a directory
+    /// above it), so it is not loaded.
+    ModuleUntrusted(crate::files::Error),
     /// A PKCS#11 call failed; `what` says which, and on which token.
     Call { what: String, source: CkError },
     /// No slot matches (`what`: the URI, or "the PKCS#11 key URI").
@@ -110,6 +113,17 @@ impl Pkcs11Error {
             Pkcs11Error::Module { .. } => {
                 "pass the token's PKCS#11 module with --pkcs11-lib, e.g. /usr/lib/softhsm/libsofthsm2.so or /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"
             }
+            Pkcs11Error::ModuleUntrusted(crate::files::Error::UntrustedFile {
+                path,
+                ancestor,
+                ..
+            }) => {
+                return Some(format!(
+                    "loading a module runs its code: make it root's (or yours) and writable only by its owner, and the same for the directories above it (chown; chmod go-w {}), or pass another --pkcs11-lib",
+                    ancestor.as_deref().unwrap_or(path).display()
+                ))
+            }
+            Pkcs11Error::ModuleUntrusted(e) => return e.hint(),
             Pkcs11Error::NoSlots { .. } => LIST_TOKENS,
             Pkcs11Error::ManySlots { .. } | Pkcs11Error::NoCertsOnTokens { .. } => {
                 "add token= to the URI so that one token matches"
@@ -171,6 +185,19 @@ impl fmt::Display for Pkcs11Error {
             Pkcs11Error::Module { path, source } => {
                 write!(f, "Failed to load provider library {path}: {source}")
             }
+            Pkcs11Error::ModuleUntrusted(crate::files::Error::UntrustedFile {
+                path,
+                ancestor,
+                reason,
+                ..
+            }) => {
+                write!(f, "refusing to load PKCS#11 module {}: ", path.display())?;
+                match ancestor {
+                    Some(a) => write!(f, "{}, above it, cannot be trusted: {reason}", a.display()),
+                    None => f.write_str(reason),
+                }
+            }
+            Pkcs11Error::ModuleUntrusted(e) => write!(f, "PKCS#11 module: {e}"),
             Pkcs11Error::Call {
                 what,
                 source: CkError::Pkcs11(rv, _),
@@ -267,7 +294,7 @@ impl std::error::Error for Pkcs11Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Pkcs11Error::PinFileRead { source, .. } => Some(source),
-            Pkcs11Error::PinFileRefused(e) => Some(e),
+            Pkcs11Error::PinFileRefused(e) | Pkcs11Error::ModuleUntrusted(e) => Some(e),
             Pkcs11Error::Module { source, .. } | Pkcs11Error::Call { source, .. } => Some(source),
             Pkcs11Error::BadSignature(e) => Some(e),
             _ => None,
@@ -282,5 +309,41 @@ pub(super) fn ck(what: impl Into<String>, source: CkError) -> Pkcs11Error {
     Pkcs11Error::Call {
         what: what.into(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::check_module;
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn an_untrusted_module_is_one_line_naming_it_and_keeps_its_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = dir.path().join("libtoken.so");
+        std::fs::write(&lib, b"not loaded").unwrap();
+        std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let path = lib.to_str().unwrap();
+        let e = check_module(path).unwrap_err();
+        assert!(matches!(
+            &e,
+            Pkcs11Error::ModuleUntrusted(crate::files::Error::UntrustedFile { .. })
+        ));
+        let e: crate::Error = e.into();
+        assert_eq!(
+            e.to_string(),
+            format!("refusing to load PKCS#11 module {path}: other users can write to it (mode 0666) (hint: loading a module runs its code: make it root's (or yours) and writable only by its owner, and the same for the directories above it (chown; chmod go-w {path}), or pass another --pkcs11-lib)")
+        );
+        assert!(std::error::Error::source(&e)
+            .and_then(|s| s.downcast_ref::<Pkcs11Error>())
+            .and_then(std::error::Error::source)
+            .is_some_and(|s| s.is::<crate::files::Error>()));
+        // A bare name is the dynamic loader's to find; a path that cannot be opened keeps the
+        // loader's own error.
+        assert!(check_module("p11-kit-proxy.so").is_ok());
+        assert!(check_module(dir.path().join("missing.so").to_str().unwrap()).is_ok());
+        std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(check_module(path).is_ok());
     }
 }

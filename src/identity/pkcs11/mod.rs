@@ -1,6 +1,8 @@
 //! Keys and certificates on PKCS#11 tokens: YubiKey PIV, HSMs, SoftHSM2.
 //!
-//! The module is `--pkcs11-lib`, else the URI's `module-path`, else `p11-kit-proxy.so`.
+//! The module is `--pkcs11-lib`, else the URI's `module-path`, else `p11-kit-proxy.so`. Loading
+//! it runs its code, so a module named by a path is loaded only when it is trusted as the shared
+//! AWS files are (`check_module`).
 //! The certificate comes from a `pkcs11:` URI in `--certificate` (searched without logging in
 //! first) or from a file (hybrid); the key from `--private-key`'s URI, or from the certificate's
 //! URI narrowed to the certificate's CKA_ID. A candidate key is only used after a test signature
@@ -67,6 +69,7 @@ fn open_module(lib: &str, uri: &Pkcs11Uri) -> Result<Module> {
             .clone()
             .unwrap_or_else(|| DEFAULT_MODULE.to_string())
     };
+    check_module(&path)?;
     let ctx = Pkcs11::new(&path).map_err(|source| Pkcs11Error::Module {
         path: path.clone(),
         source,
@@ -76,6 +79,30 @@ fn open_module(lib: &str, uri: &Pkcs11Uri) -> Result<Module> {
         Err(e) => return Err(ck(format!("cannot initialise PKCS#11 module {path}"), e).into()),
     }
     Ok(Module { ctx, path })
+}
+
+/// Loading a module runs its code with our rights (often root's), so a module named by a path
+/// (one with a `/`) must be trusted as the shared files are: ours or root's, writable by nobody
+/// else, in directories nobody else can write. Once checked, nobody else can swap it before the
+/// loader opens it. A bare name (the default `p11-kit-proxy.so`) is found by the dynamic
+/// loader in the system's library directories, whose trust is the loader's (and the system's)
+/// business. A module that cannot be opened is left to the loader, whose error we keep.
+fn check_module(path: &str) -> std::result::Result<(), Pkcs11Error> {
+    if !path.contains('/') {
+        return Ok(());
+    }
+    let p = std::path::Path::new(path);
+    // Opened only to check what the path leads to (non-blocking: a FIFO must not hang us).
+    let opened = std::os::unix::fs::OpenOptionsExt::custom_flags(
+        std::fs::OpenOptions::new().read(true),
+        rustix::fs::OFlags::NONBLOCK.bits() as i32,
+    )
+    .open(p);
+    let Ok(file) = opened else {
+        return Ok(());
+    };
+    crate::files::shared_files::check_trusted(p, &file, "PKCS#11 module")
+        .map_err(Pkcs11Error::ModuleUntrusted)
 }
 
 /// A slot whose token matches the URI, with what we print and match.
