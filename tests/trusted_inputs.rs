@@ -469,3 +469,33 @@ fn allow_user_reads_the_user_database_as_a_trusted_file() {
         assert_eq!(imds_credentials(served.port, role)["Code"], "Success");
     }
 }
+
+#[test]
+fn a_ca_bundle_others_can_write_is_refused_before_any_request() {
+    // Whoever can write the bundle can put their CA in it and read our credentials in transit.
+    let pki = Pki::new();
+    let run = start(&pki, emulator_config(&pki));
+    let (cert, key) = pki.leaf("client", "ec:P-256");
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("ca.pem");
+    std::fs::copy(&run.ca_bundle, &bundle).unwrap();
+    chmod(&bundle, 0o666);
+    let cp = |bundle: &Path| {
+        run_bin(
+            &cp_args(&run, &cert, Some(&key)),
+            &[("AWS_CA_BUNDLE", bundle.to_str().unwrap())],
+        )
+    };
+    let out = cp(&bundle);
+    assert_clean_failure(&out, "refusing to read CA bundle");
+    assert!(
+        stderr(&out).contains("other users can write to it (mode 0666)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(run.emulator.sessions_created(), 0);
+    chmod(&bundle, 0o644);
+    let out = cp(&bundle);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(run.emulator.sessions_created(), 1);
+}

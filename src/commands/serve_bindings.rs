@@ -58,14 +58,8 @@ pub(crate) fn read_trusted_text(
     what: &'static str,
     flag: &str,
 ) -> Result<zeroize::Zeroizing<String>> {
-    files::shared_files::read_trusted_capped(path, files::CAP_CONFIG, what)
-        .and_then(|t| {
-            t.ok_or_else(|| files::Error::Io {
-                path: path.to_path_buf(),
-                op: "open",
-                source: std::io::Error::from(rustix::io::Errno::NOENT),
-            })
-        })
+    files::shared_files::read_trusted_file(path, files::CAP_CONFIG, what)
+        .and_then(|bytes| files::read::into_text(bytes, path))
         .map_err(|e| {
             let out = Error::new(format!("{flag}: {e}"));
             match e.hint() {

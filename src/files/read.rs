@@ -50,12 +50,16 @@ pub(crate) fn kind_of(meta: &Metadata) -> Option<&'static str> {
 /// Reads the whole of `path`, refusing non-regular files and files over `cap` bytes. `what`
 /// names the file in errors (`"certificate file"`).
 pub fn read_file(path: &Path, cap: u64, what: &'static str) -> Result<Zeroizing<Vec<u8>>, Error> {
-    let file = OpenOptions::new()
+    let file = open_nonblocking(path).map_err(|e| Error::io(path, "open", e))?;
+    read_opened(file, path, cap, what)
+}
+
+/// Opens `path` for reading without blocking (opening a FIFO with no writer returns at once).
+pub(crate) fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
         .read(true)
         .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
         .open(path)
-        .map_err(|e| Error::io(path, "open", e))?;
-    read_opened(file, path, cap, what)
 }
 
 /// Like [`read_file`], for text: a file that is not UTF-8 is an error naming it.
@@ -64,10 +68,7 @@ pub fn read_text(path: &Path, cap: u64, what: &'static str) -> Result<Zeroizing<
 }
 
 /// The bytes read from `path` as text: a file that is not UTF-8 is an error naming it.
-pub(crate) fn into_text(
-    mut bytes: Zeroizing<Vec<u8>>,
-    path: &Path,
-) -> Result<Zeroizing<String>, Error> {
+pub fn into_text(mut bytes: Zeroizing<Vec<u8>>, path: &Path) -> Result<Zeroizing<String>, Error> {
     match String::from_utf8(std::mem::take(&mut *bytes)) {
         Ok(s) => Ok(Zeroizing::new(s)),
         Err(e) => {

@@ -19,8 +19,7 @@
 //! `/dev/null` reads as an empty file (`AWS_CONFIG_FILE=/dev/null` is the usual way to turn the
 //! file off); a missing file reads as `None`.
 
-use std::fs::OpenOptions;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
@@ -102,27 +101,41 @@ pub fn read_trusted_capped(
     cap: u64,
     what: &'static str,
 ) -> Result<Option<Zeroizing<String>>, Error> {
-    if is_null_device(path) {
-        return Ok(Some(Zeroizing::new(String::new())));
+    match read_trusted_file(path, cap, what) {
+        Ok(bytes) => super::read::into_text(bytes, path).map(Some),
+        Err(e) if e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound) => Ok(None),
+        Err(e) => Err(e),
     }
-    let file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
-        .open(path)
-    {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(path, "open", e)),
-    };
+}
+
+/// The bytes of a trusted file that must exist (a CA bundle), read up to `cap` bytes: the rules
+/// of [`read_trusted`], a missing file being the open's error.
+pub fn read_trusted_file(
+    path: &Path,
+    cap: u64,
+    what: &'static str,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    if is_null_device(path) {
+        return Ok(Zeroizing::new(Vec::new()));
+    }
+    let file = super::read::open_nonblocking(path).map_err(|e| Error::io(path, "open", e))?;
     check_trusted(path, &file, what)?;
-    let bytes = super::read::read_opened(file, path, cap, what)?;
-    super::read::into_text(bytes, path).map(Some)
+    super::read::read_opened(file, path, cap, what)
+}
+
+/// Checks the file `path` before another program loads it by that path (a PKCS#11 module): the
+/// rules of [`check_trusted`]. A path that cannot be opened is not refused here: the loader
+/// reports it in its own words.
+pub fn check_trusted_path(path: &Path, what: &'static str) -> Result<(), Error> {
+    match super::read::open_nonblocking(path) {
+        Ok(file) => check_trusted(path, &file, what),
+        Err(_) => Ok(()),
+    }
 }
 
 /// Checks that the file `path`, opened as `file`, can be trusted (see the module doc): it is
 /// ours, root's or `sudo`'s user's and writable by nobody else, and so is every directory above
-/// it, as named and as resolved. For a file another program loads (a PKCS#11 module), open it
-/// and check it before handing over the path.
+/// it, as named and as resolved.
 pub fn check_trusted(path: &Path, file: &std::fs::File, what: &'static str) -> Result<(), Error> {
     let also = sudo_user();
     let untrusted = |ancestor: Option<PathBuf>, reason: String| Error::UntrustedFile {

@@ -546,15 +546,19 @@ fn tls_kind(e: &rustls::Error) -> TransportKind {
 }
 
 fn load_bundle(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>> {
-    let pem = crate::files::read_file(path, crate::files::CAP_CA_BUNDLE, "CA bundle").map_err(
-        |e| match e {
-            crate::files::Error::Io { source, .. } => Error::from(ClientError::CaBundleRead {
-                path: path.to_path_buf(),
-                source,
-            }),
-            other => other.into(),
-        },
-    )?;
+    // Whoever can write the bundle decides whom we trust with signed requests and credentials.
+    let pem = crate::files::shared_files::read_trusted_file(
+        path,
+        crate::files::CAP_CA_BUNDLE,
+        "CA bundle",
+    )
+    .map_err(|e| match e {
+        crate::files::Error::Io { source, .. } => Error::from(ClientError::CaBundleRead {
+            path: path.to_path_buf(),
+            source,
+        }),
+        other => other.into(),
+    })?;
     let certs: Vec<_> = ureq::tls::parse_pem(&pem)
         .filter_map(|item| match item {
             Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),

@@ -102,20 +102,19 @@ fn load(file: Option<&Path>) -> Result<Option<(PathBuf, BTreeMap<String, String>
     for p in candidates {
         // Trusted like the shared files: whoever can write it chooses the role `--account`
         // assumes.
-        let text = match crate::files::shared_files::read_trusted_capped(
+        let text = match crate::files::shared_files::read_trusted_file(
             &p,
             crate::files::CAP_CONFIG,
             "accounts file",
-        ) {
-            Ok(Some(t)) => t,
-            Ok(None) if file.is_none() => continue,
-            Ok(None) => {
-                let source = crate::files::Error::Io {
-                    path: p,
-                    op: "open",
-                    source: std::io::Error::from(rustix::io::Errno::NOENT),
-                };
-                return Err(AccountsError::File { source }.into());
+        )
+        .and_then(|bytes| crate::files::read::into_text(bytes, &p))
+        {
+            Ok(t) => t,
+            Err(e)
+                if file.is_none()
+                    && e.io_error().map(|e| e.kind()) == Some(std::io::ErrorKind::NotFound) =>
+            {
+                continue
             }
             Err(source) => return Err(AccountsError::File { source }.into()),
         };

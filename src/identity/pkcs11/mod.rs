@@ -91,17 +91,7 @@ fn check_module(path: &str) -> std::result::Result<(), Pkcs11Error> {
     if !path.contains('/') {
         return Ok(());
     }
-    let p = std::path::Path::new(path);
-    // Opened only to check what the path leads to (non-blocking: a FIFO must not hang us).
-    let opened = std::os::unix::fs::OpenOptionsExt::custom_flags(
-        std::fs::OpenOptions::new().read(true),
-        rustix::fs::OFlags::NONBLOCK.bits() as i32,
-    )
-    .open(p);
-    let Ok(file) = opened else {
-        return Ok(());
-    };
-    crate::files::shared_files::check_trusted(p, &file, "PKCS#11 module")
+    crate::files::shared_files::check_trusted_path(std::path::Path::new(path), "PKCS#11 module")
         .map_err(Pkcs11Error::ModuleUntrusted)
 }
 
