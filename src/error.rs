@@ -82,6 +82,55 @@ impl std::error::Error for Error {
 /// Shorthand for results carrying [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Why a JSON document that may hold secrets (credentials answers, `credential_process`
+/// output, sign-in tokens) does not parse, without any of its text: serde_json's own messages
+/// quote the values they reject (`invalid type: string "…"`), which may be a key or a token.
+/// Only the kind of problem and where it is are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonProblem {
+    kind: JsonProblemKind,
+    line: usize,
+    column: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JsonProblemKind {
+    Syntax,
+    Eof,
+    Shape,
+    Read,
+}
+
+impl From<serde_json::Error> for JsonProblem {
+    fn from(e: serde_json::Error) -> Self {
+        use serde_json::error::Category;
+        JsonProblem {
+            kind: match e.classify() {
+                Category::Syntax => JsonProblemKind::Syntax,
+                Category::Eof => JsonProblemKind::Eof,
+                Category::Data => JsonProblemKind::Shape,
+                Category::Io => JsonProblemKind::Read,
+            },
+            line: e.line(),
+            column: e.column(),
+        }
+    }
+}
+
+impl fmt::Display for JsonProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            JsonProblemKind::Syntax => "not valid JSON",
+            JsonProblemKind::Eof => "JSON that ends too early",
+            JsonProblemKind::Shape => "JSON of another shape than expected",
+            JsonProblemKind::Read => "unreadable",
+        };
+        write!(f, "{what} (line {}, column {})", self.line, self.column)
+    }
+}
+
+impl std::error::Error for JsonProblem {}
+
 /// `impl From<$ty> for Error` for a layer's typed error with a `hint(&self) -> Option<_>`
 /// method: the message is its `Display`, the hint its `hint()`, and the typed error stays
 /// reachable as the source.
@@ -117,6 +166,32 @@ mod tests {
             cause = c.source();
         }
         false
+    }
+
+    #[test]
+    fn json_problems_never_quote_the_document() {
+        let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRET";
+        for doc in [
+            format!("{{\"credentials\": \"{secret}\"}}"),
+            format!("[\"{secret}\""),
+            format!("{{\"a\": {secret}}}"),
+        ] {
+            #[derive(Debug, serde::Deserialize)]
+            #[allow(dead_code)]
+            struct Shape {
+                credentials: std::collections::BTreeMap<String, String>,
+            }
+            let e = serde_json::from_str::<Shape>(&doc).unwrap_err();
+            // serde_json's own text would quote it.
+            let p = JsonProblem::from(e);
+            assert!(!p.to_string().contains("wJalr"), "{p}");
+            assert!(p.to_string().contains("(line 1, column"), "{p}");
+        }
+        let e = serde_json::from_str::<u8>("\"x\"").unwrap_err();
+        assert_eq!(
+            JsonProblem::from(e).to_string(),
+            "JSON of another shape than expected (line 1, column 3)"
+        );
     }
 
     #[test]

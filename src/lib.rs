@@ -23,4 +23,4 @@ pub mod serve;
 pub mod setup;
 pub mod sts;
 
-pub use error::{Error, Result};
+pub use error::{Error, JsonProblem, Result};

@@ -287,7 +287,7 @@ struct WireCredentials {
 /// Reads the credentials out of a 2xx CreateSession body.
 pub fn parse_response(body: &[u8], account_id: Option<&str>) -> Result<Credentials> {
     let resp: SessionResponse =
-        serde_json::from_slice(body).map_err(CreateSessionError::Malformed)?;
+        serde_json::from_slice(body).map_err(|e| CreateSessionError::Malformed(e.into()))?;
     let entry = resp
         .credential_set
         .into_iter()

@@ -34,7 +34,7 @@ pub enum CreateSessionError {
     /// The identity has no certificate (a key alone cannot sign CreateSession).
     NoCertificate,
     /// The 2xx body is not the JSON we expect.
-    Malformed(serde_json::Error),
+    Malformed(crate::JsonProblem),
     /// The 2xx body has an empty `credentialSet`.
     NoCredentialSet,
     /// The first `credentialSet` entry has no `credentials`.
@@ -256,14 +256,20 @@ mod tests {
             Some(CreateSessionError::RegionMismatch { .. })
         ));
         let e = parse_response(b"nope", None).unwrap_err();
-        let json_err = serde_json::from_slice::<serde_json::Value>(b"nope").unwrap_err();
         assert_eq!(
             e.to_string(),
-            format!("malformed CreateSession response ({json_err}): unable to obtain temporary security credentials from CreateSession")
+            "malformed CreateSession response (not valid JSON (line 1, column 2)): unable to obtain temporary security credentials from CreateSession"
         );
         assert!(typed(&e)
             .and_then(|t| std::error::Error::source(t))
-            .is_some_and(|s| s.is::<serde_json::Error>()));
+            .is_some_and(|s| s.is::<crate::JsonProblem>()));
+        // A secret in the wrong place is never quoted (serde_json's own message would).
+        let e = parse_response(
+            br#"{"credentialSet":[{"credentials":"SECRETKEYTEXT"}]}"#,
+            None,
+        )
+        .unwrap_err();
+        assert!(!e.to_string().contains("SECRETKEYTEXT"), "{e}");
         let e = parse_response(br#"{"credentialSet":[]}"#, None).unwrap_err();
         assert_eq!(
             e.to_string(),

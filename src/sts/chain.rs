@@ -172,9 +172,9 @@ pub fn credential_process(command: &str, profile: &str) -> Result<Credentials> {
         return Err(ChainError::TooMuchOutput { what }.into());
     }
     let parsed: ProcessOutput =
-        serde_json::from_slice(&stdout).map_err(|source| ChainError::NotJson {
+        serde_json::from_slice(&stdout).map_err(|e| ChainError::NotJson {
             what: what.clone(),
-            source,
+            source: e.into(),
         })?;
     if parsed.version != Some(1) {
         return Err(ChainError::Version {
@@ -271,9 +271,9 @@ fn get_ok(
 
 fn parse_metadata(what: &str, body: &[u8]) -> Result<Credentials> {
     let m: MetadataCredentials =
-        serde_json::from_slice(body).map_err(|source| ChainError::NotCredentials {
+        serde_json::from_slice(body).map_err(|e| ChainError::NotCredentials {
             what: what.to_string(),
-            source,
+            source: e.into(),
         })?;
     into_credentials(
         what,

@@ -36,7 +36,7 @@ pub enum ChainError {
     /// The program's output is not the credentials JSON.
     NotJson {
         what: String,
-        source: serde_json::Error,
+        source: crate::JsonProblem,
     },
     /// The output's `Version` is not 1.
     Version { what: String, version: Option<i64> },
@@ -59,7 +59,7 @@ pub enum ChainError {
     /// The metadata answer is not credentials JSON.
     NotCredentials {
         what: String,
-        source: serde_json::Error,
+        source: crate::JsonProblem,
     },
     /// Instance metadata lists no role.
     NoInstanceRole { what: String },

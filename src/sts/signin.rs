@@ -163,9 +163,9 @@ pub fn signin_token(
 /// the errors).
 pub fn parse_signin_token(body: &[u8], endpoint: &str) -> Result<Zeroizing<String>> {
     let answer: SigninTokenAnswer =
-        serde_json::from_slice(body).map_err(|source| SigninError::NotAnswer {
+        serde_json::from_slice(body).map_err(|e| SigninError::NotAnswer {
             endpoint: endpoint.to_string(),
-            source,
+            source: e.into(),
         })?;
     Ok(answer
         .signin_token

@@ -23,7 +23,7 @@ pub enum SigninError {
     /// getSigninToken's answer is not JSON of the expected shape.
     NotAnswer {
         endpoint: String,
-        source: serde_json::Error,
+        source: crate::JsonProblem,
     },
     /// getSigninToken's answer has no token.
     NoToken { endpoint: String },
@@ -113,7 +113,8 @@ impl fmt::Display for SigninError {
 impl std::error::Error for SigninError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            SigninError::Encode { source } | SigninError::NotAnswer { source, .. } => Some(source),
+            SigninError::Encode { source } => Some(source),
+            SigninError::NotAnswer { source, .. } => Some(source),
             SigninError::Transport { source, .. } => Some(source),
             SigninError::Listen { source }
             | SigninError::LocalAddr { source }
