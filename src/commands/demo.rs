@@ -122,7 +122,8 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     }
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| {
         Error::new(format!(
-            "the demo credential-process output is not JSON: {e}"
+            "the demo credential-process output is not JSON: {}",
+            aws_signing_helper::JsonProblem::from(e)
         ))
     })?;
     println!("4. It printed credential_process JSON (secrets shortened here):\n");

@@ -254,7 +254,9 @@ impl Store {
         match serde_json::from_slice(&bytes) {
             Ok(v) => Some(v),
             Err(e) => {
-                log::debug!("ignoring unreadable cache entry {}: {e}", shown.display());
+                // Entries hold secrets: the parser's own text could quote one.
+                let why = crate::JsonProblem::from(e);
+                log::debug!("ignoring unreadable cache entry {}: {why}", shown.display());
                 None
             }
         }
