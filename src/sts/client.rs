@@ -309,7 +309,7 @@ pub(crate) fn redact_token(canonical_request: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::endpoint::resolve_endpoint;
     use super::*;
     use crate::files::aws_config;
@@ -336,12 +336,62 @@ mod tests {
         );
     }
 
-    /// Cross-check against the AWS SDK's own signer (aws-sigv4) on the same request.
-    #[test]
-    fn signature_matches_aws_sigv4_crate() {
+    /// The `Authorization` header the AWS SDK's own signer (aws-sigv4) computes for a request
+    /// we signed (its `Authorization`, token and date headers left out): the reference the
+    /// HMAC signer is cross-checked against, for the Query API calls and `setup`'s REST calls.
+    pub(crate) fn reference_authorization(
+        keys: &AccessKeys,
+        (region, service): (&str, &str),
+        (method, url): (&str, &str),
+        headers: &[(String, String)],
+        body: &[u8],
+        now: Timestamp,
+    ) -> String {
         use aws_sigv4::http_request::{
             sign as aws_sign, SignableBody, SignableRequest, SigningSettings,
         };
+        let creds = aws_credential_types::Credentials::new(
+            keys.access_key_id.clone(),
+            keys.secret_access_key.to_string(),
+            keys.session_token.as_ref().map(|t| t.to_string()),
+            None,
+            "test",
+        );
+        let identity = creds.into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region(region)
+            .name(service)
+            .time(
+                std::time::SystemTime::UNIX_EPOCH
+                    + std::time::Duration::from_secs(now.as_second().unsigned_abs()),
+            )
+            .settings(SigningSettings::default())
+            .build()
+            .unwrap()
+            .into();
+        let unsigned = headers
+            .iter()
+            .filter(|(n, _)| {
+                !matches!(
+                    n.as_str(),
+                    "Authorization" | "X-Amz-Security-Token" | "X-Amz-Date"
+                )
+            })
+            .map(|(n, v)| (n.as_str(), v.as_str()));
+        let req = SignableRequest::new(method, url, unsigned, SignableBody::Bytes(body)).unwrap();
+        let (instructions, _) = aws_sign(req, &params).unwrap().into_parts();
+        let auth = instructions
+            .headers()
+            .find(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+            .map(|(_, v)| v.to_string())
+            .unwrap();
+        auth
+    }
+
+    /// Cross-check against the AWS SDK's own signer (aws-sigv4) on the same request.
+    #[test]
+    fn signature_matches_aws_sigv4_crate() {
         for token in [None, Some("FQoGZXIvYXdzEBYaD+token/with=chars")] {
             for url in ["https://sts.amazonaws.com", "http://127.0.0.1:5000/prefix"] {
                 let k = keys(token);
@@ -352,60 +402,21 @@ mod tests {
                     .param("SerialNumber", "arn:aws:iam::123456789012:mfa/alice")
                     .param("TokenCode", "123456");
                 let ours = sign(&k, &endpoint, &call, now);
-                let creds = aws_credential_types::Credentials::new(
-                    k.access_key_id.clone(),
-                    k.secret_access_key.to_string(),
-                    token.map(str::to_string),
-                    None,
-                    "test",
+                let theirs = reference_authorization(
+                    &k,
+                    ("us-east-1", "sts"),
+                    ("POST", &ours.url),
+                    &ours.headers,
+                    ours.body.as_bytes(),
+                    now,
                 );
-                let identity = creds.into();
-                let params = aws_sigv4::sign::v4::SigningParams::builder()
-                    .identity(&identity)
-                    .region("us-east-1")
-                    .name("sts")
-                    .time(
-                        std::time::SystemTime::UNIX_EPOCH
-                            + std::time::Duration::from_secs(now.as_second().unsigned_abs()),
-                    )
-                    .settings(SigningSettings::default())
-                    .build()
-                    .unwrap()
-                    .into();
-                let unsigned: Vec<(&str, &str)> = ours
+                let mine = ours
                     .headers
                     .iter()
-                    .filter(|(n, _)| {
-                        !matches!(
-                            n.as_str(),
-                            "Authorization" | "X-Amz-Security-Token" | "X-Amz-Date"
-                        )
-                    })
-                    .map(|(n, v)| (n.as_str(), v.as_str()))
-                    .collect();
-                let req = SignableRequest::new(
-                    "POST",
-                    ours.url.clone(),
-                    unsigned.into_iter(),
-                    SignableBody::Bytes(ours.body.as_bytes()),
-                )
-                .unwrap();
-                let (instructions, _) = aws_sign(req, &params).unwrap().into_parts();
-                let theirs: Vec<(String, String)> = instructions
-                    .headers()
-                    .map(|(n, v)| (n.to_string(), v.to_string()))
-                    .collect();
-                let auth = |h: &[(String, String)]| {
-                    h.iter()
-                        .find(|(n, _)| n.eq_ignore_ascii_case("authorization"))
-                        .map(|(_, v)| v.clone())
-                        .unwrap()
-                };
-                assert_eq!(
-                    auth(&ours.headers),
-                    auth(&theirs),
-                    "token {token:?} url {url}"
-                );
+                    .find(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+                    .map(|(_, v)| v.clone())
+                    .unwrap();
+                assert_eq!(mine, theirs, "token {token:?} url {url}");
             }
         }
     }
