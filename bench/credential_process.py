@@ -2,8 +2,10 @@
 """Whole-process cost of `credential-process` with an RSA-2048 file key against the local emulator.
 
 Prints the median and p90 CPU time (user+system) per invocation, the peak RSS, and the
-stripped release binary's size. Usage: python3 bench/credential_process.py [RUNS]
-(builds the release binary first; needs the openssl CLI).
+stripped release binary's size. Usage: python3 bench/credential_process.py [RUNS [BIN...]]
+(builds the release binary first; needs the openssl CLI). Given binaries (e.g. an older build and
+a newer one, for an A/B run), it builds nothing and measures each of them, runs interleaved, against
+one emulator started from the first.
 """
 import os, statistics, subprocess, sys, tempfile
 
@@ -11,8 +13,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from spawn import build_spawn, measure  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "aws_signing_helper")
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+BINS = sys.argv[2:] or [os.path.join(ROOT, "target", "release", "aws_signing_helper")]
 
 
 def sh(*args, **kw):
@@ -20,7 +22,8 @@ def sh(*args, **kw):
 
 
 def main():
-    sh("cargo", "build", "--release", "--quiet", cwd=ROOT)
+    if not sys.argv[2:]:
+        sh("cargo", "build", "--release", "--quiet", cwd=ROOT)
     with tempfile.TemporaryDirectory() as d:
         sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Bench CA",
@@ -31,12 +34,12 @@ def main():
         sh("openssl", "req", "-new", "-key", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=bench", cwd=d)
         sh("openssl", "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
            "-out", "leaf.pem", "-days", "1", "-extfile", "leaf.ext", cwd=d)
-        emu = subprocess.Popen([BIN, "emulator", "--trust-anchor", os.path.join(d, "ca.pem"), "--port", "0",
+        emu = subprocess.Popen([BINS[0], "emulator", "--trust-anchor", os.path.join(d, "ca.pem"), "--port", "0",
                                 "--server-ca-out", os.path.join(d, "server-ca.pem")],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:
             url = emu.stdout.readline().strip()
-            args = [BIN, "credential-process", "--certificate", os.path.join(d, "leaf.pem"),
+            args = ["credential-process", "--certificate", os.path.join(d, "leaf.pem"),
                     "--private-key", os.path.join(d, "leaf.key"),
                     "--trust-anchor-arn", "arn:aws:rolesanywhere:us-east-1:111122223333:trust-anchor/t",
                     "--profile-arn", "arn:aws:rolesanywhere:us-east-1:111122223333:profile/p",
@@ -44,17 +47,25 @@ def main():
             env = {"PATH": os.environ.get("PATH", ""), "HOME": d,
                    "AWS_CA_BUNDLE": os.path.join(d, "server-ca.pem")}
             spawn = build_spawn(d)
-            for _ in range(5):
-                measure(spawn, args, env)
-            cpu, rss = zip(*(measure(spawn, args, env) for _ in range(RUNS)))
+            for b in BINS:
+                for _ in range(5):
+                    measure(spawn, [b] + args, env)
+            runs = {b: [] for b in BINS}
+            for _ in range(RUNS):
+                for b in BINS:
+                    runs[b].append(measure(spawn, [b] + args, env))
         finally:
             emu.terminate()
             emu.wait()
-    cpu_ms = sorted(cpu)
     print(f"credential-process, RSA-2048 file key, local emulator over HTTPS, {RUNS} runs")
-    print(f"  CPU time per run: median {statistics.median(cpu_ms):.2f} ms, p90 {cpu_ms[int(len(cpu_ms) * 0.9)]:.2f} ms")
-    print(f"  peak RSS: median {statistics.median(rss) / 1024:.2f} MiB, max {max(rss) / 1024:.2f} MiB")
-    print(f"  stripped release binary: {os.path.getsize(BIN) / (1 << 20):.1f} MiB")
+    for b in BINS:
+        cpu, rss = zip(*runs[b])
+        cpu_ms = sorted(cpu)
+        if len(BINS) > 1:
+            print(f"{b}:")
+        print(f"  CPU time per run: median {statistics.median(cpu_ms):.2f} ms, p90 {cpu_ms[int(len(cpu_ms) * 0.9)]:.2f} ms")
+        print(f"  peak RSS: median {statistics.median(rss) / 1024:.2f} MiB, max {max(rss) / 1024:.2f} MiB")
+        print(f"  stripped release binary: {os.path.getsize(b) / (1 << 20):.2f} MiB ({os.path.getsize(b)} bytes)")
 
 
 if __name__ == "__main__":
