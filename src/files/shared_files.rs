@@ -13,8 +13,9 @@
 //! (`$SUDO_UID`), as git does for repositories: `sudo -E aws_signing_helper update` keeps
 //! working for its user, while a file of any other user is refused.
 //!
-//! The same trust rules ([`read_trusted_capped`], [`check_trusted`]) serve every other input
-//! that decides what we run or whose credentials we hand out.
+//! The same trust rules ([`read_trusted_capped`], [`read_trusted_file`], [`check_trusted_path`])
+//! serve every other input that decides what we run, whom we trust or who gets which
+//! credentials (`serve --bindings`, the accounts files, the CA bundle, PKCS#11 modules).
 //!
 //! `/dev/null` reads as an empty file (`AWS_CONFIG_FILE=/dev/null` is the usual way to turn the
 //! file off); a missing file reads as `None`.
@@ -86,7 +87,7 @@ fn sudo_user() -> Option<u32> {
     if euid() != 0 {
         return None;
     }
-    std::env::var("SUDO_UID").ok()?.trim().parse().ok()
+    crate::env::var("SUDO_UID")?.trim().parse().ok()
 }
 
 /// Reads the shared file `path` (see the module doc): `None` when it does not exist.
@@ -168,9 +169,8 @@ pub fn check_trusted(path: &Path, file: &std::fs::File, what: &'static str) -> R
 /// Whether `path` is the null device (character device 1:3), whatever it is called.
 fn is_null_device(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| {
-        m.file_type().is_char_device() && rustix::fs::major(m.rdev()) == 1 && {
-            rustix::fs::minor(m.rdev()) == 3
-        }
+        let (major, minor) = (rustix::fs::major(m.rdev()), rustix::fs::minor(m.rdev()));
+        m.file_type().is_char_device() && (major, minor) == (1, 3)
     })
 }
 
