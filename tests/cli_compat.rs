@@ -5,14 +5,9 @@
 mod common;
 
 use common::*;
-use std::process::Output;
 
 fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| s.to_string()).collect()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// A real CreateSession with a line only pflag semantics accept: every identity flag given

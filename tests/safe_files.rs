@@ -25,10 +25,6 @@ fn run_cmd(cmd: &str, args: &[&str]) {
     assert!(st.success(), "{cmd} {args:?}");
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 fn update(run: &Running, cert: &Path, key: &Path, file: &Path, home: &Path) -> Output {
     let mut args = cp_args(run, cert, Some(key));
     args[0] = "update".into();

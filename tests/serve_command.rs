@@ -158,17 +158,6 @@ fn serve_args(run: &Running, cert: &std::path::Path, key: &std::path::Path) -> V
     args
 }
 
-fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    f()
-}
-
 #[test]
 fn sighup_and_sigquit_remove_the_token_file_as_sigterm_does() {
     let pki = Pki::new();
@@ -419,19 +408,7 @@ fn bindings_serve_more_roles_and_a_failing_one_affects_no_other() {
     let home = tempfile::tempdir().unwrap();
     let main_token = home.path().join("container-token");
     let entry = |role: &str, cert: &std::path::Path, key: &std::path::Path| {
-        let a = cp_args(&run, cert, Some(key));
-        let mut m = serde_json::Map::new();
-        for pair in a[1..].chunks(2) {
-            m.insert(
-                pair[0].trim_start_matches("--").to_string(),
-                pair[1].clone().into(),
-            );
-        }
-        m.insert(
-            "role-arn".into(),
-            format!("arn:aws:iam::111122223333:role/{role}").into(),
-        );
-        serde_json::Value::Object(m)
+        binding_entry(&run, cert, key, role)
     };
     let file = home.path().join("bindings.json");
     std::fs::write(

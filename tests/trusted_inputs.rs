@@ -22,10 +22,6 @@ fn chmod(p: &Path, mode: u32) {
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 /// Runs `cmd` to its end; one still running after `limit` (a server that started, a request
 /// waiting for an answer) is killed and fails the test, naming `what` should have stopped it.
 fn run_bounded(mut cmd: Command, limit: Duration, what: &str) -> Output {
@@ -46,17 +42,6 @@ fn run_bounded(mut cmd: Command, limit: Duration, what: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    f()
-}
-
 /// `serve` with one binding, `second`, from `file`.
 struct BindingsCase {
     pki: Pki,
@@ -71,18 +56,7 @@ impl BindingsCase {
         let run = start(&pki, emulator_config(&pki));
         let (cert, key) = pki.leaf("client", "ec:P-256");
         let home = tempfile::tempdir().unwrap();
-        let mut entry = serde_json::Map::new();
-        let a = cp_args(&run, &cert, Some(&key));
-        for pair in a[1..].chunks(2) {
-            entry.insert(
-                pair[0].trim_start_matches("--").to_string(),
-                pair[1].clone().into(),
-            );
-        }
-        entry.insert(
-            "role-arn".into(),
-            "arn:aws:iam::111122223333:role/Second".into(),
-        );
+        let entry = binding_entry(&run, &cert, &key, "Second");
         let file = home.path().join("bindings.json");
         std::fs::write(
             &file,

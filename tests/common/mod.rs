@@ -793,3 +793,37 @@ pub fn aws_cli(
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The standard error of a finished run, as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Polls `f` every 20 ms until it holds or `limit` has passed; whether it held.
+pub fn wait_until(limit: std::time::Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    f()
+}
+
+/// One `serve --bindings` entry: the flags of [`cp_args`] as keys, plus `role-arn` for `role`.
+pub fn binding_entry(run: &Running, cert: &Path, key: &Path, role: &str) -> serde_json::Value {
+    let a = cp_args(run, cert, Some(key));
+    let mut m = serde_json::Map::new();
+    for pair in a[1..].chunks(2) {
+        m.insert(
+            pair[0].trim_start_matches("--").to_string(),
+            pair[1].clone().into(),
+        );
+    }
+    m.insert(
+        "role-arn".into(),
+        format!("arn:aws:iam::111122223333:role/{role}").into(),
+    );
+    serde_json::Value::Object(m)
+}
