@@ -4,6 +4,9 @@
 //! must never let a `secretAccessKey` or `sessionToken` value through.
 #![no_main]
 
+#[path = "common/http_input.rs"]
+mod http_input;
+
 use aws_signing_helper::protocol::http::HttpResponse;
 use aws_signing_helper::protocol::rolesanywhere::{parse_response, redact_body, ServiceError};
 use libfuzzer_sys::fuzz_target;
@@ -29,17 +32,7 @@ fn strings<'a>(v: &'a Value, secret: &mut Vec<&'a str>, other: &mut Vec<&'a str>
 }
 
 fuzz_target!(|data: &[u8]| {
-    let split = data.windows(2).position(|w| w == b"\n\n");
-    let (head, body) = match split {
-        Some(i) => (&data[..i], &data[i + 2..]),
-        None => (&data[..0], data),
-    };
-    let headers: Vec<(String, String)> = String::from_utf8_lossy(head)
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let status = 400 + u16::from(body.first().copied().unwrap_or(0) % 200);
+    let (headers, body, status) = http_input::split(data);
     let resp = HttpResponse {
         status,
         headers,

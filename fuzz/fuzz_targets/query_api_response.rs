@@ -11,6 +11,9 @@
 //! AccessDenied with STS's invalid-MFA wording.
 #![no_main]
 
+#[path = "common/http_input.rs"]
+mod http_input;
+
 use aws_signing_helper::credentials::Credentials;
 use aws_signing_helper::iam::SERVICE as IAM;
 use aws_signing_helper::protocol::http::HttpResponse;
@@ -99,17 +102,7 @@ fn no_secret_in(e: &Error, body: &[u8], action: &str) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let split = data.windows(2).position(|w| w == b"\n\n");
-    let (head, body) = match split {
-        Some(i) => (&data[..i], &data[i + 2..]),
-        None => (&data[..0], data),
-    };
-    let headers: Vec<(String, String)> = String::from_utf8_lossy(head)
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let status = 400 + u16::from(body.first().copied().unwrap_or(0) % 200);
+    let (headers, body, status) = http_input::split(data);
     let account = Some("123456789012".to_string());
 
     match parse_session_token(body, account.clone()) {
